@@ -1,0 +1,12 @@
+// DeltaNet: the delta rule, recurrent and chunkwise WY/UT (MODELS.md §4).
+#pragma once
+#include "core/base/inputs.h"
+#include "core/base/result.h"
+#include "core/base/spec.h"
+
+namespace linscope::deltanet {
+
+// Evaluates the model in opts.form. Throws linscope::Error on a missing or misshapen input.
+Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts);
+
+}  // namespace linscope::deltanet

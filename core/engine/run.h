@@ -1,0 +1,13 @@
+// The CPU core's single entry point: any model, any of its forms.
+#pragma once
+#include "core/base/inputs.h"
+#include "core/base/result.h"
+#include "core/base/spec.h"
+
+namespace linscope {
+
+// Validates (shapes, finiteness, that the model has the form) and dispatches to the family.
+// Throws linscope::Error with a message naming what is wrong.
+Result run_cpu(const ModelSpec& spec, const Inputs& in, const RunOptions& opts);
+
+}  // namespace linscope

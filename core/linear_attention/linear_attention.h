@@ -1,0 +1,12 @@
+// Causal linear attention with scalar or per-channel decay, LIT / D / S (MODELS.md §1).
+#pragma once
+#include "core/base/inputs.h"
+#include "core/base/result.h"
+#include "core/base/spec.h"
+
+namespace linscope::linear_attention {
+
+// Evaluates the model in opts.form. Throws linscope::Error on a missing or misshapen input.
+Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts);
+
+}  // namespace linscope::linear_attention

@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+
+#include "core/base/error.h"
+#include "core/base/inputs.h"
+#include "core/base/random.h"
+#include "core/base/result.h"
+#include "core/base/spec.h"
+
+namespace linscope {
+
+TEST(Spec, NamesRoundTripAndBadNamesAreRejected) {
+  for (Form f : {Form::Recurrent, Form::Parallel, Form::Chunkwise, Form::Scan})
+    EXPECT_EQ(parse_form(to_string(f)), f);
+  for (Family f : {Family::LinearAttention, Family::Lion, Family::GateLoop, Family::DeltaNet,
+                   Family::Lcsm, Family::LightNet})
+    EXPECT_EQ(parse_family(to_string(f)), f);
+  EXPECT_EQ(parse_decay("s"), Decay::S);
+  try {
+    parse_form("sideways");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sideways"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("chunkwise"), std::string::npos);
+  }
+}
+
+TEST(Spec, BidirectionalLionIsReferencedToItsFullAttention) {
+  ModelSpec m;
+  m.family = Family::Lion;
+  m.direction = Direction::Bidirectional;
+  EXPECT_EQ(forms_of(m).front(), Form::Parallel);
+  m.family = Family::GateLoop;
+  EXPECT_TRUE(has_form(m, Form::Scan));
+  m.family = Family::LinearAttention;
+  EXPECT_FALSE(has_form(m, Form::Scan));
+}
+
+TEST(Inputs, ShapeMismatchNamesTheTensor) {
+  Inputs in;
+  in.set("q", Tensor({1, 2, 5, 4}));
+  in.set("k", Tensor({1, 2, 6, 4}));
+  in.set("v", Tensor({1, 2, 5, 3}));
+  try {
+    in.shape();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("k:"), std::string::npos) << e.what();
+  }
+  in.set("k", Tensor({1, 2, 5, 4}));
+  const Shape s = in.shape();
+  EXPECT_EQ(s.Dk, 4);
+  EXPECT_EQ(s.Dv, 3);
+  in.get("v")[7] = NAN;
+  EXPECT_THROW(in.check_finite(), Error);
+}
+
+TEST(Trace, StepsAreBoundedAndEndAtTheLastToken) {
+  auto steps = trace_steps(100, 1, 1 << 30, 4);
+  EXPECT_EQ(steps.size(), 100u);
+  steps = trace_steps(1000, 1, 100 * 64, 64);  // room for 100 states
+  EXPECT_LE(steps.size(), 100u);
+  EXPECT_EQ(steps.back(), 999);
+  EXPECT_EQ(steps.front(), 0);
+}
+
+TEST(Random, SeededAndFeatureMapsNormalised) {
+  Rng a(7), b(7);
+  Tensor x = random_normal({3, 5}, a), y = random_normal({3, 5}, b);
+  EXPECT_EQ(x.values(), y.values());
+  lion_feature_map(x);
+  for (int r = 0; r < 3; ++r) {
+    double n = 0;
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_GT(x[r * 5 + i], 0.0f);
+      n += x[r * 5 + i] * x[r * 5 + i];
+    }
+    EXPECT_NEAR(n, 1.0, 1e-5);
+  }
+  EXPECT_NEAR(log_sigmoid(-800.0), -800.0, 1e-9);  // no overflow
+}
+
+}  // namespace linscope
