@@ -1,0 +1,132 @@
+// The CLI as a user meets it: round trips through safetensors files, and bad usage or files
+// rejected with a one-line message and a non-zero exit code.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/engine/compare.h"
+#include "core/io/safetensors.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome cli(const std::string& args) {
+  const std::string cmd = std::string(LINSCOPE_CLI_PATH) + " " + args + " 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
+  const int status = p ? pclose(p) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("linscope_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, GenerateRunRoundTripAndFormsAgree) {
+  ASSERT_EQ(cli("generate --model lion --decay S --length 37 --dk 6 --dv 5 --heads 3 --output " +
+                path("in.safetensors"))
+                .code,
+            0);
+  const auto in = linscope::io::read_inputs(path("in.safetensors"));
+  EXPECT_EQ(in.get("q").shape(), (std::vector<int64_t>{1, 3, 37, 6}));
+  EXPECT_TRUE(in.has("log_decay"));
+  linscope::Tensor ys[2];
+  const char* forms[2] = {"parallel", "chunkwise --chunk 5"};
+  for (int i = 0; i < 2; ++i) {
+    const auto r =
+        cli("run --model lion --decay S --input " + path("in.safetensors") + " --output " +
+            path("out.safetensors") + " --backend cpu --attention --form " + forms[i]);
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto out = linscope::io::read_inputs(path("out.safetensors"));
+    ys[i] = out.get("y");
+    EXPECT_EQ(ys[i].shape(), (std::vector<int64_t>{1, 3, 37, 5}));
+    EXPECT_EQ(out.get("attention").shape(), (std::vector<int64_t>{1, 3, 37, 37}));
+  }
+  // fp32, L = 37: both forms sum the same 37 terms per row in different orders.
+  EXPECT_LT(linscope::compare(ys[1], ys[0]).max_rel, 1e-4);
+}
+
+TEST_F(CliTest, BadUsageIsOneLineAndExitCodeTwo) {
+  auto r = cli("run --model transformer --input x --output y");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("unknown model 'transformer'"), std::string::npos) << r.output;
+  r = cli("forms --length zero");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("--length expects an integer"), std::string::npos) << r.output;
+  r = cli("run --model gateloop --direction bidirectional --input a --output b");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("needs --model lion"), std::string::npos) << r.output;
+  r = cli("frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("unknown command"), std::string::npos);
+}
+
+TEST_F(CliTest, MalformedInputFileNamesTheFile) {
+  {
+    std::ofstream f(path("bad.safetensors"), std::ios::binary);
+    f << "this is not a safetensors file at all";
+  }
+  const auto r =
+      cli("run --input " + path("bad.safetensors") + " --output " + path("o.safetensors"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("bad.safetensors"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(path("o.safetensors")));
+  const auto missing =
+      cli("run --input " + path("nope.safetensors") + " --output " + path("o.safetensors"));
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.output.find("nope.safetensors"), std::string::npos) << missing.output;
+}
+
+TEST_F(CliTest, MissingTensorAndWrongShapeAreNamed) {
+  linscope::Tensor q({1, 1, 4, 3}, 0.5f), v({1, 1, 4, 2}, 1.0f), k({1, 1, 5, 3}, 0.5f);
+  linscope::io::write_safetensors(path("noK.safetensors"), {{"q", q}, {"v", v}});
+  auto r = cli("run --input " + path("noK.safetensors") + " --output " + path("o.safetensors"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("'k'"), std::string::npos) << r.output;
+  linscope::io::write_safetensors(path("shape.safetensors"), {{"q", q}, {"k", k}, {"v", v}});
+  r = cli("run --input " + path("shape.safetensors") + " --output " + path("o.safetensors"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("k: expected shape [1, 1, 4, 3]"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, NanInputIsReportedNotComputed) {
+  linscope::Tensor q({1, 1, 4, 3}, 0.5f), v({1, 1, 4, 2}, 1.0f);
+  q[5] = NAN;
+  linscope::io::write_safetensors(path("nan.safetensors"), {{"q", q}, {"k", q}, {"v", v}});
+  const auto r =
+      cli("run --input " + path("nan.safetensors") + " --output " + path("o.safetensors"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("non-finite"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, EveryRunOptionIsInHelp) {
+  const auto r = cli("run --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* opt : {"--model", "--decay", "--direction", "--form", "--chunk", "--normalize",
+                          "--attention", "--backend", "--input", "--output"})
+    EXPECT_NE(r.output.find(opt), std::string::npos) << opt;
+}
+
+}  // namespace
