@@ -50,9 +50,13 @@ builddir=build; [ "$preset" = ci ] && builddir=build-ci
 
 # ---- 3. Run ---------------------------------------------------------------------------------
 if [ "$mode" = test ]; then
-  # Widget tests draw offscreen; GPU tests skip themselves when there is no GPU.
-  export QT_QPA_PLATFORM=offscreen
-  ctest --test-dir "$builddir" --output-on-failure -j "$jobs" --timeout 900
+  # Widget tests run under Xvfb so that the OpenGL HUD draws for real (they fall back to the
+  # offscreen platform without it); GPU tests skip themselves when there is no GPU.
+  if command -v xvfb-run >/dev/null; then
+    xvfb-run -a -s "-screen 0 1920x1200x24" ctest --test-dir "$builddir" --output-on-failure -j "$jobs" --timeout 900
+  else
+    QT_QPA_PLATFORM=offscreen ctest --test-dir "$builddir" --output-on-failure -j "$jobs" --timeout 900
+  fi
   exit $?
 fi
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$builddir/app/linscope" ]; then
