@@ -23,6 +23,7 @@ class CpuBackend final : public Backend {
   Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) override {
     return run_cpu(spec, in, opts);
   }
+  Ceilings measure_ceilings() override { return measure_cpu_ceilings(); }
 };
 
 }  // namespace

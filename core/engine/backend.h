@@ -11,6 +11,14 @@
 
 namespace linscope {
 
+// The device's own limits, measured in this session (a large copy; a large matrix product).
+struct Ceilings {
+  double gbytes_per_s = 0;  // bytes read + written per second
+  double gflops_per_s =
+      0;            // the fastest matrix product available (fp32 on the CPU, bf16 GEMM on the GPU)
+  std::string how;  // what was measured, for the plot's legend
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -20,7 +28,18 @@ class Backend {
   virtual bool supports(const ModelSpec& spec, const RunOptions& opts) const = 0;
   // Throws linscope::Error (bad input) or BackendError (the device failed).
   virtual Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) = 0;
+  // Measures the ceilings (takes up to a second or two). Default: nothing known.
+  virtual Ceilings measure_ceilings() { return {}; }
+  // Device memory in GiB, when the backend can tell.
+  virtual bool memory_info(double* used_gib, double* total_gib) const {
+    (void)used_gib;
+    (void)total_gib;
+    return false;
+  }
 };
+
+// The CPU's ceilings: a 256 MiB memcpy and an Eigen float32 GEMM (1024^3), best of a few.
+Ceilings measure_cpu_ceilings();
 
 // A failure of the device, not of the input: the caller may retry on the CPU.
 class BackendError : public std::runtime_error {

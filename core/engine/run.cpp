@@ -1,5 +1,8 @@
 #include "core/engine/run.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/base/error.h"
 #include "core/deltanet/deltanet.h"
 #include "core/gateloop/gateloop.h"

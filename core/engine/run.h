@@ -10,4 +10,7 @@ namespace linscope {
 // Throws linscope::Error with a message naming what is wrong.
 Result run_cpu(const ModelSpec& spec, const Inputs& in, const RunOptions& opts);
 
+// Rounds every value to the nearest bfloat16 (ties to even), kept in float32 storage.
+void round_to_bf16(Tensor& t);
+
 }  // namespace linscope
