@@ -1,0 +1,264 @@
+#include "core/lightnet/grid.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/base/error.h"
+#include "core/base/random.h"
+#include "core/lightnet/position.h"
+
+namespace linscope::lightnet {
+namespace {
+
+std::vector<int64_t> position_of(const Grid& g, int64_t p) {
+  return {p / g.width, p % g.width};
+}
+
+void check(const GridInputs& in) {
+  const int64_t n = in.grid.size();
+  if (in.grid.height < 1 || in.grid.width < 1) throw Error("grid: height and width must be >= 1");
+  if (in.q.rows() != n || in.k.rows() != n || in.v.rows() != n || in.log_weight.size() != n)
+    throw Error("grid inputs: q, k, v and log_weight need one row per pixel (" + std::to_string(n) +
+                "), got q " + std::to_string(in.q.rows()) + ", k " + std::to_string(in.k.rows()) +
+                ", v " + std::to_string(in.v.rows()) + ", log_weight " +
+                std::to_string(in.log_weight.size()));
+  if (in.q.cols() != in.k.cols()) throw Error("grid inputs: q and k differ in width");
+  if (!in.log_weight.allFinite()) throw Error("grid inputs: log_weight holds a non-finite value");
+}
+
+void check_order(const std::vector<int64_t>& order, int64_t n) {
+  std::vector<char> seen(static_cast<size_t>(n), 0);
+  bool ok = static_cast<int64_t>(order.size()) == n;
+  for (int64_t p : order) {
+    if (!ok || p < 0 || p >= n || seen[static_cast<size_t>(p)]) {
+      ok = false;
+      break;
+    }
+    seen[static_cast<size_t>(p)] = 1;
+  }
+  if (!ok)
+    throw Error("scan order: expected a permutation of the " + std::to_string(n) + " pixels");
+}
+
+// q, k rotated by each pixel's 2-D position when MD-LRPE is on.
+void encode(const GridInputs& in, bool lrpe, RowMatrix& q, RowMatrix& k) {
+  q = in.q;
+  k = in.k;
+  if (!lrpe) return;
+  for (int64_t p = 0; p < in.grid.size(); ++p) {
+    const auto pos = position_of(in.grid, p);
+    md_lrpe_rotate(q.row(p).data(), q.cols(), pos);
+    md_lrpe_rotate(k.row(p).data(), k.cols(), pos);
+  }
+}
+
+double log_add_exp(double a, double b) {
+  const double m = std::max(a, b);
+  return m + std::log1p(std::exp(-std::abs(a - b)));
+}
+
+// Scalar coefficients c_{p'} of the state a scan builds (S = Σ c_{p'} k_{p'} v_{p'}^T), run
+// step by step over `order`: additive c ← (δ_{t−1}/δ_t) c, c_{p_t} += exp(f)/δ_t (read after
+// the whole scan); multiplicative c ← λ c, c_{p_t} += 1 (read when the scan reaches `query`).
+std::vector<double> scan_coefficients(const GridInputs& in, const std::vector<int64_t>& order,
+                                      bool additive, double lambda, int64_t query) {
+  std::vector<double> c(static_cast<size_t>(in.grid.size()), 0.0);
+  double z = 0;
+  for (size_t t = 0; t < order.size(); ++t) {
+    const int64_t p = order[t];
+    const double f = in.log_weight[p];
+    double decay = lambda, weight = 1.0;
+    if (additive) {
+      const double z_new = t == 0 ? f : log_add_exp(z, f);
+      decay = t == 0 ? 0.0 : std::exp(z - z_new);
+      weight = std::exp(f - z_new);
+      z = z_new;
+    }
+    for (auto& x : c) x *= decay;
+    c[static_cast<size_t>(p)] += weight;
+    if (!additive && p == query) break;
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<int64_t> scan_order(const Grid& g, ScanOrder order, uint64_t seed) {
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(g.size()));
+  switch (order) {
+    case ScanOrder::RowMajor:
+    case ScanOrder::Random:
+      for (int64_t p = 0; p < g.size(); ++p) out.push_back(p);
+      break;
+    case ScanOrder::ColumnMajor:
+      for (int64_t c = 0; c < g.width; ++c)
+        for (int64_t r = 0; r < g.height; ++r) out.push_back(r * g.width + c);
+      break;
+    case ScanOrder::Snake:
+      for (int64_t r = 0; r < g.height; ++r)
+        for (int64_t i = 0; i < g.width; ++i)
+          out.push_back(r * g.width + (r % 2 == 0 ? i : g.width - 1 - i));
+      break;
+  }
+  if (order == ScanOrder::Random) {
+    Rng rng(seed);  // Fisher–Yates with our own portable Rng
+    for (int64_t i = g.size() - 1; i > 0; --i) {
+      const auto j = static_cast<int64_t>(rng.uniform() * static_cast<double>(i + 1));
+      std::swap(out[static_cast<size_t>(i)], out[static_cast<size_t>(std::min(j, i))]);
+    }
+  }
+  return out;
+}
+
+GridInputs random_grid_inputs(const Grid& grid, int64_t Dk, int64_t Dv, uint64_t seed) {
+  Rng rng(seed);
+  const int64_t n = grid.size();
+  Tensor q = random_normal({n, Dk}, rng), k = random_normal({n, Dk}, rng);
+  lion_feature_map(q);
+  lion_feature_map(k);
+  Tensor v = random_normal({n, Dv}, rng), f = random_normal({n}, rng);
+  GridInputs in;
+  in.grid = grid;
+  in.q = Eigen::Map<RowMatrix>(q.data(), n, Dk);
+  in.k = Eigen::Map<RowMatrix>(k.data(), n, Dk);
+  in.v = Eigen::Map<RowMatrix>(v.data(), n, Dv);
+  in.log_weight = Eigen::Map<Eigen::VectorXf>(f.data(), n).cast<double>();
+  return in;
+}
+
+GridResult run_grid(const GridInputs& in, const std::vector<int64_t>& order, Form form,
+                    const LightNetSettings& st, bool attention) {
+  check(in);
+  const int64_t n = in.grid.size(), Dk = in.q.cols(), Dv = in.v.cols();
+  check_order(order, n);
+  RowMatrix q, k;
+  encode(in, st.md_lrpe, q, k);
+  GridResult r;
+  const double Z = [&] {  // log δ_n = log Σ_p exp(f_p), order-free
+    double z = in.log_weight[0];
+    for (int64_t p = 1; p < n; ++p) z = log_add_exp(z, in.log_weight[p]);
+    return z;
+  }();
+  auto tpe_field = [&](int64_t p, int64_t pp) {
+    return md_tpe_weight(position_of(in.grid, p), position_of(in.grid, pp));
+  };
+  if (form == Form::Parallel || attention) {
+    RowMatrix A = q * k.transpose();
+    for (int64_t p = 0; p < n; ++p)
+      for (int64_t pp = 0; pp < n; ++pp) {
+        double a = A(p, pp) * std::exp(in.log_weight[pp] - Z);
+        if (st.md_tpe) a += tpe_field(p, pp);
+        A(p, pp) = static_cast<float>(a);
+      }
+    if (form == Form::Parallel) r.y = A * in.v;
+    if (attention) r.attention = std::move(A);
+  }
+  if (form == Form::Recurrent) {
+    // One scan of the additive recurrence in `order`, z_t = log δ_t in double.
+    RowMatrix S = RowMatrix::Zero(Dk, Dv);
+    double z = 0;
+    for (size_t t = 0; t < order.size(); ++t) {
+      const int64_t p = order[t];
+      const double f = in.log_weight[p];
+      const double z_new = t == 0 ? f : log_add_exp(z, f);
+      const auto decay = static_cast<float>(t == 0 ? 0.0 : std::exp(z - z_new));
+      const auto weight = static_cast<float>(std::exp(f - z_new));
+      S = decay * S + (weight * k.row(p).transpose()) * in.v.row(p);
+      z = z_new;
+    }
+    r.y = q * S;  // every pixel reads the final state
+    if (st.md_tpe) {
+      // MD-TPE: one causal fixed-decay scan per axis, u ← λ u + (1 − λ) v, added to y.
+      const auto lam = static_cast<float>(kTpeDecay), one = static_cast<float>(1.0 - kTpeDecay);
+      const int64_t H = in.grid.height, W = in.grid.width;
+      for (int64_t row = 0; row < H; ++row) {  // along axis 1 (within a row)
+        Eigen::RowVectorXf u = Eigen::RowVectorXf::Zero(Dv);
+        for (int64_t c = 0; c < W; ++c) {
+          u = lam * u + one * in.v.row(row * W + c);
+          r.y.row(row * W + c) += u;
+        }
+      }
+      for (int64_t c = 0; c < W; ++c) {  // along axis 0 (within a column)
+        Eigen::RowVectorXf u = Eigen::RowVectorXf::Zero(Dv);
+        for (int64_t row = 0; row < H; ++row) {
+          u = lam * u + one * in.v.row(row * W + c);
+          r.y.row(row * W + c) += u;
+        }
+      }
+    }
+  } else if (form != Form::Parallel) {
+    throw Error("LightNet grid: no " + to_string(form) + " form (recurrent and parallel)");
+  }
+  return r;
+}
+
+int64_t state_scans(Approach a) {
+  switch (a) {
+    case Approach::Additive:
+    case Approach::Multiplicative1:
+      return 1;
+    case Approach::Multiplicative2:
+      return 2;
+    case Approach::Multiplicative4:
+      return 4;
+  }
+  return 0;
+}
+
+int64_t tpe_scans(const LightNetSettings& st, int64_t axes) {
+  return st.md_tpe ? axes : 0;
+}
+
+RowMatrixD receptive_field(const GridInputs& in, int64_t query, const ReceptiveFieldOptions& o) {
+  check(in);
+  const Grid& g = in.grid;
+  const int64_t n = g.size();
+  if (query < 0 || query >= n)
+    throw Error("receptive field: query pixel " + std::to_string(query) + " is outside the " +
+                std::to_string(g.height) + "x" + std::to_string(g.width) + " grid");
+  const std::vector<int64_t> row_major = scan_order(g, ScanOrder::RowMajor);
+  const std::vector<int64_t> col_major = scan_order(g, ScanOrder::ColumnMajor);
+  const std::vector<int64_t>& order = o.order.empty() ? row_major : o.order;
+  check_order(order, n);
+  auto reversed = [](std::vector<int64_t> v) {
+    std::reverse(v.begin(), v.end());
+    return v;
+  };
+
+  std::vector<double> c(static_cast<size_t>(n), 0.0);
+  auto add = [&](const std::vector<int64_t>& ord, bool additive) {
+    const auto s = scan_coefficients(in, ord, additive, o.lambda, query);
+    for (int64_t p = 0; p < n; ++p) c[static_cast<size_t>(p)] += s[static_cast<size_t>(p)];
+  };
+  switch (o.approach) {
+    case Approach::Additive:
+      add(order, true);
+      break;
+    case Approach::Multiplicative1:
+      add(order, false);
+      break;
+    case Approach::Multiplicative4:
+      add(col_major, false);
+      add(reversed(col_major), false);
+      [[fallthrough]];
+    case Approach::Multiplicative2:
+      add(row_major, false);
+      add(reversed(row_major), false);
+      break;
+  }
+
+  RowMatrix q, k;
+  encode(in, o.settings.md_lrpe, q, k);
+  const auto qp = position_of(g, query);
+  RowMatrixD field(g.height, g.width);
+  for (int64_t p = 0; p < n; ++p) {
+    double a = c[static_cast<size_t>(p)] * q.row(query).cast<double>().dot(k.row(p).cast<double>());
+    if (o.settings.md_tpe) a += md_tpe_weight(qp, position_of(g, p));
+    field(p / g.width, p % g.width) = a;
+  }
+  return field;
+}
+
+}  // namespace linscope::lightnet

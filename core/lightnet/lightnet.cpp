@@ -1,0 +1,145 @@
+// LightNet's additive recurrence on a 1-D causal sequence (MODELS.md §6; arXiv 2405.21022,
+// the additive linear recurrence that replaces λ_t S_{t−1} + k_t v_t^T):
+//
+//   δ_t = Σ_{s≤t} exp(f_s),   S_t = (δ_{t−1}/δ_t) S_{t−1} + (exp(f_t)/δ_t) k_t v_t^T,
+//   y_t = q_t^T S_t   ⇔   y_i = Σ_{j≤i} (q_i^T k_j) exp(f_j)/δ_i · v_j          (parallel)
+//
+// log_weight f is [B,H,L] (one weight per token, the paper's "scalar decay" variant) or
+// [B,H,L,Dk] (one per key channel, the paper's default where f = k: then δ, the decay and the
+// weight are per channel c and A_ij = Σ_c q_ic k_jc exp(f_jc)/δ_ic).
+//
+// Numerics: with z_t = log δ_t (running log-sum-exp, in double) the decay is
+// exp(z_{t−1} − z_t) ∈ (0, 1] and the weight exp(f_t − z_t) ∈ (0, 1]: exp(f) itself is never
+// formed, so f of any size stays finite at any L.
+//
+// MD-LRPE and MD-TPE (position.h) are the N = 1 cases: q_t, k_t rotated by position t before
+// the recurrence, and the causal Toeplitz branch (1 − λ) Σ_{s≤t} λ^{t−s} v_s added to y_t,
+// carried as a second recurrence u_t = λ u_{t−1} + (1 − λ) v_t.
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+
+#include "core/base/error.h"
+#include "core/base/heads.h"
+#include "core/lightnet/lightnet.h"
+#include "core/lightnet/position.h"
+
+namespace linscope::lightnet {
+namespace {
+
+double log_add_exp(double a, double b) {
+  const double m = std::max(a, b);
+  return m + std::log1p(std::exp(-std::abs(a - b)));
+}
+
+struct Head {
+  RowMatrix q, k;  // [L, Dk], rotated when MD-LRPE is on
+  ConstMatrixView v;
+  RowMatrixD f, z;  // [L, nf] log weights and z_t = log δ_t; nf = Dk or 1
+};
+
+// y = A v with A from the parallel form (plus the TPE branch), for one head.
+RowMatrix attention_matrix(const Head& h, bool tpe) {
+  const int64_t L = h.q.rows(), nf = h.f.cols();
+  RowMatrix A = RowMatrix::Zero(L, L);
+  if (nf == 1) {
+    const RowMatrix scores = h.q * h.k.transpose();
+    for (int64_t i = 0; i < L; ++i)
+      for (int64_t j = 0; j <= i; ++j)
+        A(i, j) = static_cast<float>(scores(i, j) * std::exp(h.f(j, 0) - h.z(i, 0)));
+  } else {
+    for (int64_t i = 0; i < L; ++i)
+      for (int64_t j = 0; j <= i; ++j) {
+        double acc = 0;
+        for (int64_t c = 0; c < nf; ++c)
+          acc += double(h.q(i, c)) * h.k(j, c) * std::exp(h.f(j, c) - h.z(i, c));
+        A(i, j) = static_cast<float>(acc);
+      }
+  }
+  if (tpe)
+    for (int64_t i = 0; i < L; ++i)
+      for (int64_t j = 0; j <= i; ++j) A(i, j) += static_cast<float>(md_tpe_weight({i}, {j}));
+  return A;
+}
+
+// The recurrence; writes y (when given) and the states at `steps` (when given).
+void recurrence(const Head& h, bool tpe, float* y, Tensor* states, int64_t bh,
+                const std::vector<int64_t>& steps) {
+  const int64_t L = h.q.rows(), Dk = h.q.cols(), Dv = h.v.cols(), nf = h.f.cols();
+  RowMatrix S = RowMatrix::Zero(Dk, Dv);
+  Eigen::RowVectorXf u = Eigen::RowVectorXf::Zero(Dv);
+  size_t next = 0;
+  for (int64_t t = 0; t < L; ++t) {
+    for (int64_t c = 0; c < Dk; ++c) {
+      const int64_t g = nf == 1 ? 0 : c;
+      const float decay = t == 0 ? 0.0f : static_cast<float>(std::exp(h.z(t - 1, g) - h.z(t, g)));
+      const float weight = static_cast<float>(std::exp(h.f(t, g) - h.z(t, g)));
+      S.row(c) = decay * S.row(c) + (weight * h.k(t, c)) * h.v.row(t);
+    }
+    if (y) {
+      Eigen::Map<Eigen::RowVectorXf> yt(y + t * Dv, Dv);
+      yt = h.q.row(t) * S;
+      if (tpe) {
+        u = static_cast<float>(kTpeDecay) * u + static_cast<float>(1.0 - kTpeDecay) * h.v.row(t);
+        yt += u;
+      }
+    }
+    if (states && next < steps.size() && steps[next] == t)
+      trace_state(*states, bh, static_cast<int64_t>(next++)) = S;
+  }
+}
+
+}  // namespace
+
+Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
+  if (opts.form != Form::Recurrent && opts.form != Form::Parallel)
+    throw Error(describe(spec) + ": no " + to_string(opts.form) +
+                " form (LightNet has recurrent and parallel)");
+  const Shape s = in.shape();
+  const bool per_channel = expect_decay_shape(in, "log_weight", s);
+  in.check_finite();
+  const int64_t L = s.L, Dk = s.Dk, Dv = s.Dv, nf = per_channel ? Dk : 1;
+  const Tensor &q = in.get("q"), &k = in.get("k"), &v = in.get("v"), &f = in.get("log_weight");
+
+  Result r;
+  r.y = Tensor({s.B, s.H, L, Dv});
+  if (opts.attention) r.attention = Tensor({s.B, s.H, L, L});
+  std::vector<int64_t> steps;
+  if (opts.trace.states) {
+    steps = trace_steps(L, opts.trace.stride, opts.trace.max_bytes, Dk * Dv * s.heads() * 4);
+    r.trace.states = Tensor({s.B, s.H, static_cast<int64_t>(steps.size()), Dk, Dv});
+    r.trace.steps = steps;
+  }
+  const bool tpe = spec.lightnet.md_tpe, lrpe = spec.lightnet.md_lrpe;
+
+  for_each_head(s.heads(), [&](int64_t bh) {
+    Head h{head_matrix(q, bh), head_matrix(k, bh), head_matrix(v, bh), RowMatrixD(L, nf),
+           RowMatrixD(L, nf)};
+    const float* fh = f.data() + bh * L * nf;
+    for (int64_t t = 0; t < L; ++t)
+      for (int64_t c = 0; c < nf; ++c) {
+        h.f(t, c) = fh[t * nf + c];
+        h.z(t, c) = t == 0 ? h.f(t, c) : log_add_exp(h.z(t - 1, c), h.f(t, c));
+      }
+    if (lrpe)
+      for (int64_t t = 0; t < L; ++t) {
+        md_lrpe_rotate(h.q.row(t).data(), Dk, {t});
+        md_lrpe_rotate(h.k.row(t).data(), Dk, {t});
+      }
+    float* y = r.y.data() + bh * L * Dv;
+    Tensor* states = opts.trace.states ? &r.trace.states : nullptr;
+    if (opts.form == Form::Recurrent) {
+      recurrence(h, tpe, y, states, bh, steps);
+      if (opts.attention) head_square(r.attention, bh) = attention_matrix(h, tpe);
+    } else {
+      const RowMatrix A = attention_matrix(h, tpe);
+      Eigen::Map<RowMatrix>(y, L, Dv) = A * h.v;
+      if (opts.attention) head_square(r.attention, bh) = A;
+      // The states are not part of the parallel path; the recurrence records them.
+      if (states) recurrence(h, false, nullptr, states, bh, steps);
+    }
+  });
+  return r;
+}
+
+}  // namespace linscope::lightnet
