@@ -61,6 +61,10 @@ struct RunOptions {
   Form form = Form::Recurrent;
   int64_t chunk = 64;      // chunk size C for Form::Chunkwise (any C >= 1; C > L is C = L)
   bool attention = false;  // also return the implicit attention matrix [B,H,L,L]
+  // bf16 inputs with fp32 accumulation (how these models are run in practice). The CUDA
+  // backend feeds its tensor cores in bf16; the CPU rounds q, k, v to bf16 and computes in
+  // fp32, so both answer the same question.
+  bool bf16 = false;
   TraceOptions trace;
 };
 

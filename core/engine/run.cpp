@@ -20,6 +20,14 @@ Result run_cpu(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) 
     throw Error("chunk size must be at least 1, got " + std::to_string(opts.chunk));
   in.shape();  // q, k, v present, rank 4 and consistent
   in.check_finite();
+  if (opts.bf16) {
+    // Round q, k, v to bf16 (as the GPU's tensor-core path reads them), then compute in fp32.
+    Inputs rounded = in;
+    for (const char* name : {"q", "k", "v"}) round_to_bf16(rounded.get(name));
+    RunOptions fp32 = opts;
+    fp32.bf16 = false;
+    return run_cpu(spec, rounded, fp32);
+  }
   switch (spec.family) {
     case Family::LinearAttention:
       return linear_attention::run(spec, in, opts);
@@ -35,6 +43,17 @@ Result run_cpu(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) 
       return lightnet::run(spec, in, opts);
   }
   throw Error("unknown model family");
+}
+
+void round_to_bf16(Tensor& t) {
+  for (float& x : t.values()) {
+    uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    // Round to nearest, ties to even; Inf and NaN keep their class.
+    if ((bits & 0x7f800000u) != 0x7f800000u) bits += 0x7fffu + ((bits >> 16) & 1u);
+    bits &= 0xffff0000u;
+    std::memcpy(&x, &bits, 4);
+  }
 }
 
 }  // namespace linscope

@@ -44,6 +44,7 @@ std::vector<SweepPoint> expand(const SweepConfig& c) {
                 p.backend = backend;
                 p.shape = Shape{1, bh, L, d, d};
                 p.chunk = chunk;
+                p.bf16 = c.bf16;
                 points.push_back(p);
               }
           }
@@ -82,7 +83,8 @@ std::vector<SweepResult> run_sweep(const SweepConfig& c, const SweepCallback& on
   for (size_t i = 0; i < points.size() && !cancelled(); ++i) {
     SweepResult r;
     r.point = points[i];
-    const Cost cost = cost_of(r.point.model, r.point.form, r.point.shape, r.point.chunk);
+    const Cost cost = cost_of(r.point.model, r.point.form, r.point.shape, r.point.chunk,
+                              r.point.bf16 ? 2.0 : 4.0);
     r.flops = cost.flops;
     r.bytes = cost.bytes;
     try {
@@ -95,6 +97,7 @@ std::vector<SweepResult> run_sweep(const SweepConfig& c, const SweepCallback& on
       RunOptions opts;
       opts.form = r.point.form;
       opts.chunk = r.point.chunk;
+      opts.bf16 = r.point.bf16;
       for (int rep = 0; rep < c.warmup + c.repetitions && !cancelled(); ++rep) {
         std::string note;
         const auto t0 = std::chrono::steady_clock::now();
@@ -157,6 +160,7 @@ nlohmann::json to_json(const std::vector<SweepResult>& results) {
                       {"backend", r.point.backend},
                       {"shape", {{"B", s.B}, {"H", s.H}, {"L", s.L}, {"Dk", s.Dk}, {"Dv", s.Dv}}},
                       {"chunk", r.point.chunk},
+                      {"dtype", r.point.bf16 ? "bf16" : "fp32"},
                       {"times_ms", r.times_ms},
                       {"median_ms", r.median_ms},
                       {"min_ms", r.min_ms},
@@ -186,6 +190,7 @@ std::vector<SweepResult> from_json(const nlohmann::json& j) {
           Shape{s.at("B").get<int64_t>(), s.at("H").get<int64_t>(), s.at("L").get<int64_t>(),
                 s.at("Dk").get<int64_t>(), s.at("Dv").get<int64_t>()};
       r.point.chunk = p.at("chunk").get<int64_t>();
+      r.point.bf16 = p.value("dtype", std::string("fp32")) == "bf16";
       r.times_ms = p.at("times_ms").get<std::vector<double>>();
       r.median_ms = p.at("median_ms").get<double>();
       r.min_ms = p.at("min_ms").get<double>();
@@ -209,7 +214,7 @@ std::vector<SweepResult> from_json(const nlohmann::json& j) {
 namespace {
 
 const char* kCsvHeader =
-    "family,decay,direction,normalize,form,backend,B,H,L,Dk,Dv,chunk,repetitions,median_ms,"
+    "family,decay,direction,normalize,form,backend,B,H,L,Dk,Dv,chunk,dtype,repetitions,median_ms,"
     "min_ms,max_ms,flops,bytes,device,note,error,times_ms";
 
 std::string quote(const std::string& s) {
@@ -257,9 +262,10 @@ std::string to_csv(const std::vector<SweepResult>& results) {
     out << to_string(m.family) << ',' << to_string(m.decay) << ',' << to_string(m.direction) << ','
         << (m.normalize ? 1 : 0) << ',' << to_string(r.point.form) << ',' << quote(r.point.backend)
         << ',' << s.B << ',' << s.H << ',' << s.L << ',' << s.Dk << ',' << s.Dv << ','
-        << r.point.chunk << ',' << r.times_ms.size() << ',' << r.median_ms << ',' << r.min_ms << ','
-        << r.max_ms << ',' << r.flops << ',' << r.bytes << ',' << quote(r.device) << ','
-        << quote(r.note) << ',' << quote(r.error) << ',' << times.str() << "\n";
+        << r.point.chunk << ',' << (r.point.bf16 ? "bf16" : "fp32") << ',' << r.times_ms.size()
+        << ',' << r.median_ms << ',' << r.min_ms << ',' << r.max_ms << ',' << r.flops << ','
+        << r.bytes << ',' << quote(r.device) << ',' << quote(r.note) << ',' << quote(r.error) << ','
+        << times.str() << "\n";
   }
   return out.str();
 }
@@ -276,8 +282,8 @@ std::vector<SweepResult> from_csv(const std::string& csv) {
     ++row;
     if (line.empty()) continue;
     const auto f = split_csv_line(line);
-    if (f.size() != 22)
-      throw Error("sweep CSV row " + std::to_string(row) + ": expected 22 fields, got " +
+    if (f.size() != 23)
+      throw Error("sweep CSV row " + std::to_string(row) + ": expected 23 fields, got " +
                   std::to_string(f.size()));
     try {
       SweepResult r;
@@ -290,15 +296,16 @@ std::vector<SweepResult> from_csv(const std::string& csv) {
       r.point.shape = Shape{std::stoll(f[6]), std::stoll(f[7]), std::stoll(f[8]), std::stoll(f[9]),
                             std::stoll(f[10])};
       r.point.chunk = std::stoll(f[11]);
-      r.median_ms = std::stod(f[13]);
-      r.min_ms = std::stod(f[14]);
-      r.max_ms = std::stod(f[15]);
-      r.flops = std::stod(f[16]);
-      r.bytes = std::stod(f[17]);
-      r.device = f[18];
-      r.note = f[19];
-      r.error = f[20];
-      std::istringstream times(f[21]);
+      r.point.bf16 = f[12] == "bf16";
+      r.median_ms = std::stod(f[14]);
+      r.min_ms = std::stod(f[15]);
+      r.max_ms = std::stod(f[16]);
+      r.flops = std::stod(f[17]);
+      r.bytes = std::stod(f[18]);
+      r.device = f[19];
+      r.note = f[20];
+      r.error = f[21];
+      std::istringstream times(f[22]);
       std::string t;
       while (std::getline(times, t, ';'))
         if (!t.empty()) r.times_ms.push_back(std::stod(t));

@@ -25,6 +25,7 @@ struct SweepConfig {
   int repetitions = 5;
   int warmup = 1;
   uint64_t seed = 0;
+  bool bf16 = false;  // RunOptions::bf16 for every point
 };
 
 struct SweepPoint {
@@ -33,6 +34,7 @@ struct SweepPoint {
   std::string backend = "cpu";
   Shape shape;
   int64_t chunk = 64;
+  bool bf16 = false;
 };
 
 struct SweepResult {

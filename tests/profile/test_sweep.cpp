@@ -83,6 +83,7 @@ std::vector<SweepResult> sample_results() {
     rs.push_back(r);
   }
   rs[3].error = "failed: out of memory";
+  rs[4].point.bf16 = true;
   return rs;
 }
 
@@ -94,6 +95,7 @@ void expect_same(const std::vector<SweepResult>& a, const std::vector<SweepResul
     EXPECT_EQ(a[i].point.shape.L, b[i].point.shape.L);
     EXPECT_EQ(a[i].point.shape.H, b[i].point.shape.H);
     EXPECT_EQ(a[i].point.chunk, b[i].point.chunk);
+    EXPECT_EQ(a[i].point.bf16, b[i].point.bf16);
     EXPECT_EQ(a[i].times_ms, b[i].times_ms);
     EXPECT_DOUBLE_EQ(a[i].median_ms, b[i].median_ms);
     EXPECT_DOUBLE_EQ(a[i].max_ms, b[i].max_ms);
@@ -133,6 +135,48 @@ TEST(Cost, ParallelIsQuadraticAndRecurrentLinearInL) {
   EXPECT_NEAR(rr, 2.0, 1e-12);
   EXPECT_NEAR(cost_of(m, Form::Chunkwise, s2, 64).bytes / cost_of(m, Form::Chunkwise, s1, 64).bytes,
               2.0, 1e-12);
+}
+
+}  // namespace
+}  // namespace linscope::profile
+
+#include "core/profile/analysis.h"
+
+namespace linscope::profile {
+namespace {
+
+SweepResult timed(Form f, int64_t L, double ms, int64_t chunk = 64) {
+  SweepResult r;
+  r.point.form = f;
+  r.point.shape = Shape{1, 2, L, 32, 32};
+  r.point.chunk = chunk;
+  r.median_ms = ms;
+  return r;
+}
+
+TEST(Analysis, CrossoverIsInterpolatedBetweenTheMeasuredLengths) {
+  // recurrent 1 ms/1000 tokens; chunkwise 2 ms fixed + 0.5 ms/1000 tokens: equal at L = 4000.
+  std::vector<SweepResult> rs;
+  for (int64_t L : {1000, 2000, 8000, 16000}) {
+    rs.push_back(timed(Form::Recurrent, L, L / 1000.0));
+    rs.push_back(timed(Form::Chunkwise, L, 2.0 + L / 2000.0));
+  }
+  const auto x = crossover_length(rs, Form::Chunkwise, Form::Recurrent);
+  ASSERT_TRUE(x.has_value());
+  EXPECT_GT(*x, 2000);
+  EXPECT_LT(*x, 8000);
+  EXPECT_FALSE(crossover_length(rs, Form::Recurrent, Form::Chunkwise).has_value());
+  rs.push_back(timed(Form::Parallel, 1000, 1));
+  EXPECT_FALSE(crossover_length(rs, Form::Scan, Form::Recurrent).has_value());
+}
+
+TEST(Analysis, BestChunkIsTakenAtTheLargestLength) {
+  std::vector<SweepResult> rs{
+      timed(Form::Chunkwise, 1000, 1.0, 16), timed(Form::Chunkwise, 1000, 3.0, 64),
+      timed(Form::Chunkwise, 4000, 5.0, 16), timed(Form::Chunkwise, 4000, 4.0, 64)};
+  EXPECT_EQ(best_chunk(rs).value(), 64);
+  rs.back().error = "failed";
+  EXPECT_EQ(best_chunk(rs).value(), 16);
 }
 
 }  // namespace
