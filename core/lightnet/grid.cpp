@@ -41,16 +41,29 @@ void check_order(const std::vector<int64_t>& order, int64_t n) {
     throw Error("scan order: expected a permutation of the " + std::to_string(n) + " pixels");
 }
 
-// q, k rotated by each pixel's 2-D position when MD-LRPE is on.
-void encode(const GridInputs& in, bool lrpe, RowMatrix& q, RowMatrix& k) {
+// The encodings in the paper's order: MD-TPE on the token features (q, k, v ← (I + T) ·),
+// then MD-LRPE on q and k (rotation by each pixel's 2-D position).
+void encode(const GridInputs& in, const LightNetSettings& st, RowMatrix& q, RowMatrix& k,
+            RowMatrix& v) {
   q = in.q;
   k = in.k;
-  if (!lrpe) return;
+  v = in.v;
+  const std::vector<int64_t> extents{in.grid.height, in.grid.width};
+  if (st.md_tpe)
+    for (RowMatrix* u : {&q, &k, &v}) md_tpe_apply(*u, extents);
+  if (!st.md_lrpe) return;
   for (int64_t p = 0; p < in.grid.size(); ++p) {
     const auto pos = position_of(in.grid, p);
     md_lrpe_rotate(q.row(p).data(), q.cols(), pos);
     md_lrpe_rotate(k.row(p).data(), k.cols(), pos);
   }
+}
+
+// Rows of A (I + T): the attention of the given v when MD-TPE mixed it (see position.h).
+RowMatrix with_tpe(const RowMatrix& A, const Grid& g) {
+  RowMatrix At = A.transpose();
+  md_tpe_apply(At, {g.height, g.width}, true);
+  return At.transpose();
 }
 
 double log_add_exp(double a, double b) {
@@ -133,27 +146,22 @@ GridResult run_grid(const GridInputs& in, const std::vector<int64_t>& order, For
   check(in);
   const int64_t n = in.grid.size(), Dk = in.q.cols(), Dv = in.v.cols();
   check_order(order, n);
-  RowMatrix q, k;
-  encode(in, st.md_lrpe, q, k);
+  RowMatrix q, k, v;
+  encode(in, st, q, k, v);
   GridResult r;
   const double Z = [&] {  // log δ_n = log Σ_p exp(f_p), order-free
     double z = in.log_weight[0];
     for (int64_t p = 1; p < n; ++p) z = log_add_exp(z, in.log_weight[p]);
     return z;
   }();
-  auto tpe_field = [&](int64_t p, int64_t pp) {
-    return md_tpe_weight(position_of(in.grid, p), position_of(in.grid, pp));
-  };
   if (form == Form::Parallel || attention) {
     RowMatrix A = q * k.transpose();
     for (int64_t p = 0; p < n; ++p)
       for (int64_t pp = 0; pp < n; ++pp) {
-        double a = A(p, pp) * std::exp(in.log_weight[pp] - Z);
-        if (st.md_tpe) a += tpe_field(p, pp);
-        A(p, pp) = static_cast<float>(a);
+        A(p, pp) = static_cast<float>(A(p, pp) * std::exp(in.log_weight[pp] - Z));
       }
-    if (form == Form::Parallel) r.y = A * in.v;
-    if (attention) r.attention = std::move(A);
+    if (form == Form::Parallel) r.y = A * v;
+    if (attention) r.attention = st.md_tpe ? with_tpe(A, in.grid) : A;
   }
   if (form == Form::Recurrent) {
     // One scan of the additive recurrence in `order`, z_t = log δ_t in double.
@@ -165,29 +173,10 @@ GridResult run_grid(const GridInputs& in, const std::vector<int64_t>& order, For
       const double z_new = t == 0 ? f : log_add_exp(z, f);
       const auto decay = static_cast<float>(t == 0 ? 0.0 : std::exp(z - z_new));
       const auto weight = static_cast<float>(std::exp(f - z_new));
-      S = decay * S + (weight * k.row(p).transpose()) * in.v.row(p);
+      S = decay * S + (weight * k.row(p).transpose()) * v.row(p);
       z = z_new;
     }
     r.y = q * S;  // every pixel reads the final state
-    if (st.md_tpe) {
-      // MD-TPE: one causal fixed-decay scan per axis, u ← λ u + (1 − λ) v, added to y.
-      const auto lam = static_cast<float>(kTpeDecay), one = static_cast<float>(1.0 - kTpeDecay);
-      const int64_t H = in.grid.height, W = in.grid.width;
-      for (int64_t row = 0; row < H; ++row) {  // along axis 1 (within a row)
-        Eigen::RowVectorXf u = Eigen::RowVectorXf::Zero(Dv);
-        for (int64_t c = 0; c < W; ++c) {
-          u = lam * u + one * in.v.row(row * W + c);
-          r.y.row(row * W + c) += u;
-        }
-      }
-      for (int64_t c = 0; c < W; ++c) {  // along axis 0 (within a column)
-        Eigen::RowVectorXf u = Eigen::RowVectorXf::Zero(Dv);
-        for (int64_t row = 0; row < H; ++row) {
-          u = lam * u + one * in.v.row(row * W + c);
-          r.y.row(row * W + c) += u;
-        }
-      }
-    }
   } else if (form != Form::Parallel) {
     throw Error("LightNet grid: no " + to_string(form) + " form (recurrent and parallel)");
   }
@@ -249,15 +238,15 @@ RowMatrixD receptive_field(const GridInputs& in, int64_t query, const ReceptiveF
       break;
   }
 
-  RowMatrix q, k;
-  encode(in, o.settings.md_lrpe, q, k);
-  const auto qp = position_of(g, query);
+  RowMatrix q, k, v;
+  encode(in, o.settings, q, k, v);
+  RowMatrix row(1, n);
+  for (int64_t p = 0; p < n; ++p)
+    row(0, p) = static_cast<float>(c[static_cast<size_t>(p)] *
+                                   q.row(query).cast<double>().dot(k.row(p).cast<double>()));
+  if (o.settings.md_tpe) row = with_tpe(row, g);
   RowMatrixD field(g.height, g.width);
-  for (int64_t p = 0; p < n; ++p) {
-    double a = c[static_cast<size_t>(p)] * q.row(query).cast<double>().dot(k.row(p).cast<double>());
-    if (o.settings.md_tpe) a += md_tpe_weight(qp, position_of(g, p));
-    field(p / g.width, p % g.width) = a;
-  }
+  for (int64_t p = 0; p < n; ++p) field(p / g.width, p % g.width) = row(0, p);
   return field;
 }
 

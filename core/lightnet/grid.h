@@ -51,7 +51,8 @@ struct GridResult {
 // `order` and every pixel reads the final state; Form::Parallel forms
 // A_{p,p'} = (q_p^T k_p') exp(f_p') / Σ_s exp(f_s) directly. settings.md_lrpe rotates q, k by
 // the 2-D position (MD-LRPE, position.h); settings.md_tpe adds the per-axis Toeplitz branch
-// (MD-TPE, position.h: in the recurrent form one fixed-decay scan along each axis).
+// (MD-TPE, position.h: q, k, v ← (I + T)·, one fixed-decay scan per axis and tensor); with
+// MD-TPE the reported attention is A (I + T), so y = attention · v for the given v.
 GridResult run_grid(const GridInputs& in, const std::vector<int64_t>& order, Form form,
                     const LightNetSettings& settings, bool attention = false);
 
@@ -65,8 +66,8 @@ GridResult run_grid(const GridInputs& in, const std::vector<int64_t>& order, For
 enum class Approach { Additive, Multiplicative1, Multiplicative2, Multiplicative4 };
 
 // Scans over the n tokens' states each approach needs: 1, 1, 2, 4. MD-LRPE costs none (it is
-// a per-token rotation); MD-TPE adds one cheap scan per axis (N = 2) over Dv-vectors, not over
-// Dk×Dv states, reported separately by tpe_scans().
+// a per-token rotation); MD-TPE adds one cheap scan per axis (N = 2) over feature vectors, not
+// over Dk×Dv states (per q, k and v), reported separately by tpe_scans().
 int64_t state_scans(Approach approach);
 int64_t tpe_scans(const LightNetSettings& settings, int64_t axes = 2);
 

@@ -12,9 +12,10 @@
 // exp(z_{t−1} − z_t) ∈ (0, 1] and the weight exp(f_t − z_t) ∈ (0, 1]: exp(f) itself is never
 // formed, so f of any size stays finite at any L.
 //
-// MD-LRPE and MD-TPE (position.h) are the N = 1 cases: q_t, k_t rotated by position t before
-// the recurrence, and the causal Toeplitz branch (1 − λ) Σ_{s≤t} λ^{t−s} v_s added to y_t,
-// carried as a second recurrence u_t = λ u_{t−1} + (1 − λ) v_t.
+// MD-TPE and MD-LRPE (position.h) are their N = 1 cases, in the paper's order: MD-TPE on the
+// token features first (u ← u + T u for u = q, k, v: x_t + (1 − λ) Σ_{s≤t} λ^{t−s} x_s, one
+// causal scan each), then MD-LRPE on q and k (rotation by position t). With MD-TPE the
+// implicit attention of the given v is A (I + T).
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
@@ -33,13 +34,13 @@ double log_add_exp(double a, double b) {
 }
 
 struct Head {
-  RowMatrix q, k;  // [L, Dk], rotated when MD-LRPE is on
-  ConstMatrixView v;
+  RowMatrix q, k;   // [L, Dk], after MD-TPE and MD-LRPE when on
+  RowMatrix v;      // [L, Dv], after MD-TPE when on
   RowMatrixD f, z;  // [L, nf] log weights and z_t = log δ_t; nf = Dk or 1
 };
 
-// y = A v with A from the parallel form (plus the TPE branch), for one head.
-RowMatrix attention_matrix(const Head& h, bool tpe) {
+// A of the parallel form, y = A v for the head's (encoded) v.
+RowMatrix attention_matrix(const Head& h) {
   const int64_t L = h.q.rows(), nf = h.f.cols();
   RowMatrix A = RowMatrix::Zero(L, L);
   if (nf == 1) {
@@ -56,18 +57,22 @@ RowMatrix attention_matrix(const Head& h, bool tpe) {
         A(i, j) = static_cast<float>(acc);
       }
   }
-  if (tpe)
-    for (int64_t i = 0; i < L; ++i)
-      for (int64_t j = 0; j <= i; ++j) A(i, j) += static_cast<float>(md_tpe_weight({i}, {j}));
   return A;
 }
 
+// A (I + T): the attention of the v given to run() when MD-TPE mixed it into the head's v.
+// (A (I + T))^T = (I + T^T) A^T, one backward scan along t per row of A.
+RowMatrix with_tpe(const RowMatrix& A) {
+  RowMatrix At = A.transpose();
+  md_tpe_apply(At, {A.rows()}, true);
+  return At.transpose();
+}
+
 // The recurrence; writes y (when given) and the states at `steps` (when given).
-void recurrence(const Head& h, bool tpe, float* y, Tensor* states, int64_t bh,
+void recurrence(const Head& h, float* y, Tensor* states, int64_t bh,
                 const std::vector<int64_t>& steps) {
   const int64_t L = h.q.rows(), Dk = h.q.cols(), Dv = h.v.cols(), nf = h.f.cols();
   RowMatrix S = RowMatrix::Zero(Dk, Dv);
-  Eigen::RowVectorXf u = Eigen::RowVectorXf::Zero(Dv);
   size_t next = 0;
   for (int64_t t = 0; t < L; ++t) {
     for (int64_t c = 0; c < Dk; ++c) {
@@ -76,14 +81,7 @@ void recurrence(const Head& h, bool tpe, float* y, Tensor* states, int64_t bh,
       const float weight = static_cast<float>(std::exp(h.f(t, g) - h.z(t, g)));
       S.row(c) = decay * S.row(c) + (weight * h.k(t, c)) * h.v.row(t);
     }
-    if (y) {
-      Eigen::Map<Eigen::RowVectorXf> yt(y + t * Dv, Dv);
-      yt = h.q.row(t) * S;
-      if (tpe) {
-        u = static_cast<float>(kTpeDecay) * u + static_cast<float>(1.0 - kTpeDecay) * h.v.row(t);
-        yt += u;
-      }
-    }
+    if (y) Eigen::Map<Eigen::RowVectorXf>(y + t * Dv, Dv) = h.q.row(t) * S;
     if (states && next < steps.size() && steps[next] == t)
       trace_state(*states, bh, static_cast<int64_t>(next++)) = S;
   }
@@ -121,6 +119,8 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
         h.f(t, c) = fh[t * nf + c];
         h.z(t, c) = t == 0 ? h.f(t, c) : log_add_exp(h.z(t - 1, c), h.f(t, c));
       }
+    if (tpe)
+      for (RowMatrix* u : {&h.q, &h.k, &h.v}) md_tpe_apply(*u, {L});
     if (lrpe)
       for (int64_t t = 0; t < L; ++t) {
         md_lrpe_rotate(h.q.row(t).data(), Dk, {t});
@@ -129,14 +129,17 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
     float* y = r.y.data() + bh * L * Dv;
     Tensor* states = opts.trace.states ? &r.trace.states : nullptr;
     if (opts.form == Form::Recurrent) {
-      recurrence(h, tpe, y, states, bh, steps);
-      if (opts.attention) head_square(r.attention, bh) = attention_matrix(h, tpe);
+      recurrence(h, y, states, bh, steps);
+      if (opts.attention) {
+        const RowMatrix A = attention_matrix(h);
+        head_square(r.attention, bh) = tpe ? with_tpe(A) : A;
+      }
     } else {
-      const RowMatrix A = attention_matrix(h, tpe);
+      const RowMatrix A = attention_matrix(h);
       Eigen::Map<RowMatrix>(y, L, Dv) = A * h.v;
-      if (opts.attention) head_square(r.attention, bh) = A;
+      if (opts.attention) head_square(r.attention, bh) = tpe ? with_tpe(A) : A;
       // The states are not part of the parallel path; the recurrence records them.
-      if (states) recurrence(h, false, nullptr, states, bh, steps);
+      if (states) recurrence(h, nullptr, states, bh, steps);
     }
   });
   return r;

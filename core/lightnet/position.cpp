@@ -39,4 +39,28 @@ double md_tpe_weight(const std::vector<int64_t>& query, const std::vector<int64_
   return one_minus * std::exp(static_cast<double>(r) * std::log(kTpeDecay));
 }
 
+void md_tpe_apply(RowMatrix& x, const std::vector<int64_t>& extents, bool transposed) {
+  int64_t n = 1;
+  for (int64_t e : extents) n *= e;
+  if (n != x.rows())
+    throw Error("MD-TPE: the grid holds " + std::to_string(n) + " tokens but the tensor has " +
+                std::to_string(x.rows()) + " rows");
+  const RowMatrix source = x;  // every axis reads the unmixed features
+  const auto lam = static_cast<float>(kTpeDecay), one = static_cast<float>(1.0 - kTpeDecay);
+  int64_t stride = n;
+  for (int64_t extent : extents) {
+    stride /= extent;  // distance between neighbours along this axis
+    // Lines along this axis start at every token whose coordinate on the axis is 0.
+    for (int64_t start = 0; start < n; ++start) {
+      if ((start / stride) % extent != 0) continue;
+      Eigen::RowVectorXf u = Eigen::RowVectorXf::Zero(x.cols());
+      for (int64_t i = 0; i < extent; ++i) {
+        const int64_t p = start + stride * (transposed ? extent - 1 - i : i);
+        u = lam * u + one * source.row(p);
+        x.row(p) += u;
+      }
+    }
+  }
+}
+
 }  // namespace linscope::lightnet

@@ -10,15 +10,20 @@
 // only on the offset p' − p, per axis. A last odd channel is left as is.
 //
 // MD-TPE (multi-dimensional Toeplitz positional encoding). TPE mixes tokens along one axis
-// with a Toeplitz kernel t_{i−j}, realised as a fixed-decay linear recurrence (an SSM with
-// decay λ and fixed q, k vectors: t_r = (q_tpe^T k_tpe) λ^r, r ≥ 0, causal along the axis);
-// MD-TPE sums one such TPE per axis. Here the learned constants are fixed: λ = kTpeDecay and
-// q_tpe^T k_tpe = 1 − λ, so each axis' weights sum to at most 1. Its output is added to the
-// token mixer's output, i.e. A_{p,p'} += Σ_a [p' differs from p only along a, p'_a ≤ p_a]
-// (1 − λ) λ^{p_a − p'_a} (p' = p counts once per axis).
+// with a Toeplitz kernel t_{i−j}, realised as a fixed-decay linear recurrence (an SSM with a
+// decay λ and fixed q, k vectors: t_r = (q_tpe^T k_tpe) λ^r for r ≥ 0, causal along the axis);
+// MD-TPE sums one TPE per axis and acts on the token features right after the input embedding,
+// x ← x + Σ_a TPE_a(x), before q, k, v are computed. q, k, v are linear maps of x and the
+// Toeplitz mixing is the same for every channel, so linscope, which receives q, k, v, applies
+// u ← (I + T) u to each of them. Here the learned constants are fixed: λ = kTpeDecay and
+// q_tpe^T k_tpe = 1 − λ (each axis' weights then sum to at most 1), so
+//   T_{p,p'} = Σ_a [p' differs from p only along a, p'_a ≤ p_a] (1 − λ) λ^{p_a − p'_a}
+// (p' = p counts once per axis). The implicit attention becomes A (I + T).
 #pragma once
 #include <cstdint>
 #include <vector>
+
+#include "core/base/heads.h"
 
 namespace linscope::lightnet {
 
@@ -31,7 +36,12 @@ double lrpe_theta(int64_t pair, int64_t dim, int64_t axes);
 // Rotates x[0..dim) in place for the N-axis position `position` (size N = number of axes).
 void md_lrpe_rotate(float* x, int64_t dim, const std::vector<int64_t>& position);
 
-// The MD-TPE weight of key position `key` for query position `query` (same N).
+// The MD-TPE entry T_{query,key} for two positions of the same rank N.
 double md_tpe_weight(const std::vector<int64_t>& query, const std::vector<int64_t>& key);
+
+// x ← x + T x (transposed: x ← x + T^T x) for tokens on an N-d grid with the given extents,
+// numbered row-major (the last axis fastest), one token per row of x. One causal scan per
+// axis, u ← λ u + (1 − λ) x along every line (transposed: the same scan run backwards).
+void md_tpe_apply(RowMatrix& x, const std::vector<int64_t>& extents, bool transposed = false);
 
 }  // namespace linscope::lightnet

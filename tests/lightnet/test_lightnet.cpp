@@ -32,8 +32,9 @@ Result run_form(const ModelSpec& m, const Inputs& in, Form f, bool attention = f
 
 // L = 3, Dk = 2, Dv = 2, one head, worked from the paper's equations with plain doubles:
 // δ_t = Σ_{s≤t} e^{f_s}, S_t = (δ_{t−1}/δ_t) S_{t−1} + (e^{f_t}/δ_t) k_t v_t^T, y_t = q_t^T S_t.
-// Optional: MD-LRPE (N = 1: pair 0 turns by θ_0 t with θ_0 = base^0 = 1 rad) and MD-TPE
-// (y_t += (1−λ) Σ_{s≤t} λ^{t−s} v_s).
+// Optional, in the paper's order: MD-TPE on the token features (N = 1: x_t ← x_t +
+// Σ_{s≤t} (1−λ) λ^{t−s} x_s for x = q, k, v), then MD-LRPE on q, k (pair 0 turns by θ_0 t,
+// θ_0 = base^0 = 1 rad).
 struct Small {
   double q[3][2] = {{1.0, 0.5}, {-0.5, 2.0}, {0.25, -1.0}};
   double k[3][2] = {{0.5, 1.0}, {1.5, -0.5}, {-1.0, 0.75}};
@@ -60,10 +61,24 @@ struct Small {
 
   Tensor by_hand(bool tpe, bool lrpe) const {
     Tensor y({1, 1, 3, 2});
-    double S[2][2] = {{0, 0}, {0, 0}}, delta_prev = 0, u[2] = {0, 0};
+    double S[2][2] = {{0, 0}, {0, 0}}, delta_prev = 0;
     const double lam = lightnet::kTpeDecay;
+    // Toeplitz-mixed copies (the sum written out, not the recurrence).
+    double qm[3][2], km[3][2], vm[3][2];
+    for (int t = 0; t < 3; ++t)
+      for (int c = 0; c < 2; ++c) {
+        qm[t][c] = q[t][c];
+        km[t][c] = k[t][c];
+        vm[t][c] = v[t][c];
+        for (int s2 = 0; tpe && s2 <= t; ++s2) {
+          const double w = (1 - lam) * std::pow(lam, t - s2);
+          qm[t][c] += w * q[s2][c];
+          km[t][c] += w * k[s2][c];
+          vm[t][c] += w * v[s2][c];
+        }
+      }
     for (int t = 0; t < 3; ++t) {
-      double qt[2] = {q[t][0], q[t][1]}, kt[2] = {k[t][0], k[t][1]};
+      double qt[2] = {qm[t][0], qm[t][1]}, kt[2] = {km[t][0], km[t][1]};
       if (lrpe) {  // rotate the pair (0, 1) by angle t
         const double c = std::cos(t), s = std::sin(t);
         const double q0 = qt[0], k0 = kt[0];
@@ -75,12 +90,10 @@ struct Small {
       const double delta = delta_prev + std::exp(f[t]);
       for (int a = 0; a < 2; ++a)
         for (int b = 0; b < 2; ++b)
-          S[a][b] = delta_prev / delta * S[a][b] + std::exp(f[t]) / delta * kt[a] * v[t][b];
+          S[a][b] = delta_prev / delta * S[a][b] + std::exp(f[t]) / delta * kt[a] * vm[t][b];
       delta_prev = delta;
-      for (int b = 0; b < 2; ++b) {
-        u[b] = lam * u[b] + (1 - lam) * v[t][b];
-        y[t * 2 + b] = static_cast<float>(qt[0] * S[0][b] + qt[1] * S[1][b] + (tpe ? u[b] : 0.0));
-      }
+      for (int b = 0; b < 2; ++b)
+        y[t * 2 + b] = static_cast<float>(qt[0] * S[0][b] + qt[1] * S[1][b]);
     }
     return y;
   }
@@ -160,6 +173,19 @@ TEST(LightNet, RecurrentEqualsParallelOverShapes) {
             << "L " << s.L << " per_channel " << per_channel << " enc " << enc;
         // Both forms report the same implicit attention.
         EXPECT_LT(testing::relative_error(rec.attention, par.attention), 1e-6);
+        // y = A v for the v given to run(), with or without MD-TPE (A (I + T) then).
+        const Tensor& v = in.get("v");
+        Tensor av(par.y.shape());
+        for (int64_t bh = 0; bh < s.B * s.H; ++bh)
+          for (int64_t i = 0; i < s.L; ++i)
+            for (int64_t d = 0; d < s.Dv; ++d) {
+              double acc = 0;
+              for (int64_t j = 0; j < s.L; ++j)
+                acc +=
+                    double(par.attention[(bh * s.L + i) * s.L + j]) * v[(bh * s.L + j) * s.Dv + d];
+              av[(bh * s.L + i) * s.Dv + d] = static_cast<float>(acc);
+            }
+        EXPECT_LT(testing::relative_error(av, par.y), 5e-5) << "enc " << enc;
         // Causal: nothing above the diagonal except nothing.
         const int64_t L = s.L;
         for (int64_t i = 0; i + 1 < L; ++i) EXPECT_EQ(par.attention[i * L + i + 1], 0.0f);
