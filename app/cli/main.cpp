@@ -19,7 +19,8 @@ const char* kUsage =
     "  forms      run every form of a model and compare each with the reference form\n"
     "  scaling    time each CPU form over L and print the measured scaling exponent\n"
     "  inspect    summarize a checkpoint: architecture, tensors, decay patterns\n"
-    "  bench      time forms on the GPU against the device's measured ceilings\n"
+    "  bench      time forms on the GPU against the device's measured ceilings;\n"
+    "             bench --sweep: the profiler's sweep with --json/--csv output\n"
     "  demo       the headless demo: a tour of the forms of every model\n";
 
 }  // namespace
@@ -27,6 +28,7 @@ const char* kUsage =
 namespace linscope::cli {
 int cmd_scaling(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
+int cmd_bench_sweep(int argc, char** argv);
 }  // namespace linscope::cli
 
 int main(int argc, char** argv) {
@@ -43,7 +45,13 @@ int main(int argc, char** argv) {
     if (command == "forms") return cmd_forms(argc - 2, argv + 2);
     if (command == "scaling") return cmd_scaling(argc - 2, argv + 2);
     if (command == "inspect") return cmd_inspect(argc - 2, argv + 2);
-    if (command == "bench") return cmd_bench(argc - 2, argv + 2);
+    if (command == "bench") {
+      // The sweep (any backend, wall-clock) and the GPU kernel benchmark (CUDA events, measured
+      // ceilings) share the command name; --sweep picks the former.
+      for (int i = 2; i < argc; ++i)
+        if (!std::strcmp(argv[i], "--sweep")) return cmd_bench_sweep(argc - 2, argv + 2);
+      return cmd_bench(argc - 2, argv + 2);
+    }
     if (command == "demo") return cmd_demo(argc - 2, argv + 2);
     std::cerr << "linscope-cli: error: unknown command '" << command << "'\n" << kUsage;
     return 2;

@@ -11,6 +11,7 @@
 
 #include "core/engine/compare.h"
 #include "core/io/safetensors.h"
+#include "core/profile/sweep.h"
 
 namespace {
 
@@ -119,6 +120,29 @@ TEST_F(CliTest, NanInputIsReportedNotComputed) {
       cli("run --input " + path("nan.safetensors") + " --output " + path("o.safetensors"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("non-finite"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, BenchSweepWritesJsonAndCsvTheProfilerLoads) {
+  const auto r =
+      cli("bench --sweep --models la:d,lion:s --forms recurrent,chunkwise --lengths 8,16 "
+          "--chunks 4,8 --batch-heads 2 --dims 4 --repetitions 2 --json " +
+          path("s.json") + " --csv " + path("s.csv"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream j(path("s.json")), c(path("s.csv"));
+  const auto from_json = linscope::profile::from_json(nlohmann::json::parse(j));
+  const std::string csv((std::istreambuf_iterator<char>(c)), std::istreambuf_iterator<char>());
+  const auto from_csv = linscope::profile::from_csv(csv);
+  // 2 models x (recurrent + chunkwise at 2 chunk sizes) x 2 lengths.
+  ASSERT_EQ(from_json.size(), 2u * 3 * 2);
+  ASSERT_EQ(from_csv.size(), from_json.size());
+  for (const auto& p : from_json) {
+    EXPECT_TRUE(p.error.empty()) << p.error;
+    EXPECT_EQ(p.times_ms.size(), 2u);
+  }
+  EXPECT_NE(r.output.find("12/12"), std::string::npos) << r.output;  // the progress bar
+  const auto bad = cli("bench --sweep --models lion:q");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("unknown decay 'q'"), std::string::npos) << bad.output;
 }
 
 TEST_F(CliTest, EveryRunOptionIsInHelp) {
