@@ -31,12 +31,7 @@ void chunkwise_head(const ConstMatrixView& q, const ConstMatrixView& k, const Co
   for (int64_t n = 0; n < n_chunks; ++n) {
     const int64_t s = n * C, len = std::min(C, L - s);
     RowMatrix P = q.middleRows(s, len) * k.middleRows(s, len).transpose();
-    for (int64_t i = 0; i < len; ++i)
-      for (int64_t j = 0; j < i; ++j) {
-        const float m = decay_exp(log_mask(A, s + i, s + j));
-        P(i, j) *= m;
-        P(j, i) *= m;
-      }
+    apply_mask(P, A, s, s);
     y.middleRows(s, len).noalias() = P * v.middleRows(s, len);
     c.segment(s, len) = P.rowwise().sum();
   }

@@ -1,5 +1,7 @@
 // The bidirectional mask M and its forward/backward split (MODELS.md §2), and the masked
 // scores P = QK^T ⊙ M every full-attention computation starts from.
+#include <algorithm>
+
 #include "core/base/error.h"
 #include "core/base/log_space.h"
 #include "core/lion/detail.h"
@@ -8,17 +10,28 @@
 namespace linscope::lion {
 namespace detail {
 
+void apply_mask(RowMatrix& P, const std::vector<double>& A, int64_t row0, int64_t col0) {
+  const int64_t rows = P.rows(), cols = P.cols();
+  const Eigen::Map<const Eigen::ArrayXd> Acol(A.data() + col0, cols);
+  Eigen::ArrayXd x(cols);
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t gi = row0 + i;
+    const double Ai = A[static_cast<size_t>(gi)];
+    // log M_ij by index: A_i − A_j left of the diagonal, A_j − A_i right of it, 0 on it.
+    const int64_t left = std::clamp<int64_t>(gi - col0, 0, cols);
+    const int64_t right = std::clamp<int64_t>(col0 + cols - gi - 1, 0, cols);
+    x.head(left) = Ai - Acol.head(left);
+    x.tail(right) = Acol.tail(right) - Ai;
+    if (left + right < cols) x(left) = 0.0;
+    // decay_exp's convention, vectorized: below e^-104 the entry is exactly 0, not a denormal.
+    P.row(i).array() *= (x < -104.0).select(0.0, x.exp()).cast<float>().transpose();
+  }
+}
+
 RowMatrix masked_scores(const ConstMatrixView& q, const ConstMatrixView& k,
                         const std::vector<double>& A) {
-  const int64_t L = q.rows();
   RowMatrix P = q * k.transpose();
-  // M is symmetric (both triangles are products over the same λ's): one exp per pair.
-  for (int64_t i = 0; i < L; ++i)
-    for (int64_t j = 0; j < i; ++j) {
-      const float m = decay_exp(log_mask(A, i, j));
-      P(i, j) *= m;
-      P(j, i) *= m;
-    }
+  apply_mask(P, A, 0, 0);
   return P;
 }
 
@@ -31,16 +44,12 @@ MaskParts mask_parts(const Inputs& in, int64_t bh) {
                 std::to_string(s.heads()) + ")");
   const std::vector<double> A = detail::cumulative(detail::head_log_decay(in, bh, s.L));
   MaskParts parts;
-  parts.full = RowMatrix::Identity(s.L, s.L);
-  parts.forward = RowMatrix::Identity(s.L, s.L);
-  parts.backward = RowMatrix::Identity(s.L, s.L);
-  for (int64_t i = 0; i < s.L; ++i)
-    for (int64_t j = 0; j < i; ++j) {
-      const float m = decay_exp(detail::log_mask(A, i, j));
-      parts.full(i, j) = parts.full(j, i) = m;
-      parts.forward(i, j) = m;   // M^F: lower triangle, λ's between j and i
-      parts.backward(j, i) = m;  // M^B: upper triangle, the mirror image
-    }
+  parts.full = RowMatrix::Ones(s.L, s.L);
+  detail::apply_mask(parts.full, A, 0, 0);
+  // M^F keeps the lower triangle (λ's between j and i, j <= i), M^B its mirror image; both
+  // keep the diagonal, so M = M^F + M^B − I holds entry by entry.
+  parts.forward = parts.full.triangularView<Eigen::Lower>();
+  parts.backward = parts.full.triangularView<Eigen::Upper>();
   return parts;
 }
 
