@@ -102,6 +102,30 @@ std::vector<RowMatrix> scan_states(const GridInputs& in, const std::vector<int64
   return out;
 }
 
+RowMatrixD scan_weights(const GridInputs& in, const std::vector<int64_t>& order, bool additive,
+                        double lambda, int64_t steps) {
+  const int64_t n = static_cast<int64_t>(order.size());
+  if (steps < 0 || steps > n)
+    throw Error("scan_weights: steps must be within [0, " + std::to_string(n) + "]");
+  RowMatrixD w = RowMatrixD::Zero(in.grid.height, in.grid.width);
+  if (steps == 0) return w;
+  // log δ_t over the first `steps` tokens (additive), computed stably by log-sum-exp.
+  double log_delta = -INFINITY;
+  if (additive)
+    for (int64_t t = 0; t < steps; ++t) {
+      const double f = in.log_weight[order[static_cast<size_t>(t)]];
+      log_delta = std::isinf(log_delta)
+                      ? f
+                      : std::max(log_delta, f) + std::log1p(std::exp(-std::abs(log_delta - f)));
+    }
+  for (int64_t t = 0; t < steps; ++t) {
+    const int64_t p = order[static_cast<size_t>(t)];
+    w(p / in.grid.width, p % in.grid.width) =
+        additive ? std::exp(in.log_weight[p] - log_delta) : std::pow(lambda, double(steps - 1 - t));
+  }
+  return w;
+}
+
 std::vector<float> synthetic_pattern(const Grid& g, Pattern pattern) {
   std::vector<float> img(static_cast<size_t>(g.size()));
   const double cy = (g.height - 1) / 2.0, cx = (g.width - 1) / 2.0;

@@ -25,6 +25,11 @@ RowMatrix run_directional(const GridInputs& in, Approach approach, double lambda
 std::vector<RowMatrix> scan_states(const GridInputs& in, const std::vector<int64_t>& order,
                                    bool additive, double lambda, const std::vector<int64_t>& steps);
 
+// The weight each pixel has in the state after the first `steps` tokens of `order`, as an
+// H × W map (0 for pixels not yet scanned): additive e^{f_p}/δ_t, multiplicative λ^{t − s(p)}.
+RowMatrixD scan_weights(const GridInputs& in, const std::vector<int64_t>& order, bool additive,
+                        double lambda, int64_t steps);
+
 enum class Pattern { Checkerboard, Rings, Gradient, Blobs };
 // Intensities in [0, 1], row-major, height × width.
 std::vector<float> synthetic_pattern(const Grid& grid, Pattern pattern);

@@ -54,6 +54,18 @@ TEST(GridScans, FinalAdditiveStateIsTheSameForEveryOrder) {
   EXPECT_THROW(scan_states(in, scan_order(g, ScanOrder::RowMajor), true, 0, {3, 2}), Error);
 }
 
+TEST(GridScans, ScanWeightsSumToOneForTheAdditiveScanAndDecayForTheMultiplicative) {
+  const Grid g{4, 4};
+  const GridInputs in = random_grid_inputs(g, 3, 2, 5);
+  const auto order = scan_order(g, ScanOrder::Snake);
+  const RowMatrixD a = scan_weights(in, order, true, 0, 7);
+  EXPECT_NEAR(a.sum(), 1.0, 1e-12);  // e^{f}/δ_t over the scanned tokens is a softmax
+  EXPECT_EQ(a(3, 3), 0.0);           // not scanned yet
+  const RowMatrixD m = scan_weights(in, order, false, 0.5, 3);
+  EXPECT_DOUBLE_EQ(m(0, 2), 1.0);   // the token just scanned
+  EXPECT_DOUBLE_EQ(m(0, 0), 0.25);  // two steps back
+}
+
 TEST(GridScans, ImageInputsFollowTheIntensities) {
   const Grid g{8, 8};
   const auto img = synthetic_pattern(g, Pattern::Checkerboard);
