@@ -1,4 +1,4 @@
-// LightNet's additive recurrence on a 1-D causal sequence (MODELS.md §6; arXiv 2405.21022,
+// LightNet's additive recurrence on a 1-D sequence (MODELS.md §6; arXiv 2405.21022,
 // the additive linear recurrence that replaces λ_t S_{t−1} + k_t v_t^T):
 //
 //   δ_t = Σ_{s≤t} exp(f_s),   S_t = (δ_{t−1}/δ_t) S_{t−1} + (exp(f_t)/δ_t) k_t v_t^T,
@@ -11,6 +11,10 @@
 // Numerics: with z_t = log δ_t (running log-sum-exp, in double) the decay is
 // exp(z_{t−1} − z_t) ∈ (0, 1] and the weight exp(f_t − z_t) ∈ (0, 1]: exp(f) itself is never
 // formed, so f of any size stays finite at any L.
+//
+// Direction::Bidirectional is LightNet's non-causal (N-D, bidirectional LM) form: one scan,
+// then every token reads the final state, y_i = q_i^T S_L = Σ_j (q_i^T k_j) e^{f_j}/δ_L v_j
+// (a softmax of f over the whole sequence; the 1 × L case of grid.h).
 //
 // MD-TPE and MD-LRPE (position.h) are their N = 1 cases, in the paper's order: MD-TPE on the
 // token features first (u ← u + T u for u = q, k, v: x_t + (1 − λ) Σ_{s≤t} λ^{t−s} x_s, one
@@ -37,11 +41,22 @@ struct Head {
   RowMatrix q, k;   // [L, Dk], after MD-TPE and MD-LRPE when on
   RowMatrix v;      // [L, Dv], after MD-TPE when on
   RowMatrixD f, z;  // [L, nf] log weights and z_t = log δ_t; nf = Dk or 1
+  bool global;      // bidirectional: every token reads the final state (δ_L normalizes)
 };
 
-// A of the parallel form, y = A v for the head's (encoded) v.
+// A of the parallel form, y = A v for the head's (encoded) v. Causal: A_ij for j ≤ i with
+// δ_i; bidirectional: every j with δ_L, i.e. A = Q (K ⊙ W)^T with W_jc = e^{f_jc} / δ_{L,c}.
 RowMatrix attention_matrix(const Head& h) {
   const int64_t L = h.q.rows(), nf = h.f.cols();
+  if (h.global) {
+    RowMatrix Kw = h.k;
+    for (int64_t j = 0; j < L; ++j)
+      for (int64_t c = 0; c < Kw.cols(); ++c) {
+        const int64_t g = nf == 1 ? 0 : c;
+        Kw(j, c) *= static_cast<float>(std::exp(h.f(j, g) - h.z(L - 1, g)));
+      }
+    return h.q * Kw.transpose();
+  }
   RowMatrix A = RowMatrix::Zero(L, L);
   if (nf == 1) {
     const RowMatrix scores = h.q * h.k.transpose();
@@ -75,16 +90,24 @@ void recurrence(const Head& h, float* y, Tensor* states, int64_t bh,
   RowMatrix S = RowMatrix::Zero(Dk, Dv);
   size_t next = 0;
   for (int64_t t = 0; t < L; ++t) {
-    for (int64_t c = 0; c < Dk; ++c) {
-      const int64_t g = nf == 1 ? 0 : c;
-      const float decay = t == 0 ? 0.0f : static_cast<float>(std::exp(h.z(t - 1, g) - h.z(t, g)));
-      const float weight = static_cast<float>(std::exp(h.f(t, g) - h.z(t, g)));
-      S.row(c) = decay * S.row(c) + (weight * h.k(t, c)) * h.v.row(t);
+    if (nf == 1) {  // one decay and one weight for the whole state: a rank-1 update
+      const float decay = t == 0 ? 0.0f : static_cast<float>(std::exp(h.z(t - 1, 0) - h.z(t, 0)));
+      const float weight = static_cast<float>(std::exp(h.f(t, 0) - h.z(t, 0)));
+      S *= decay;
+      S.noalias() += (weight * h.k.row(t).transpose()) * h.v.row(t);
+    } else {
+      for (int64_t c = 0; c < Dk; ++c) {
+        const float decay = t == 0 ? 0.0f : static_cast<float>(std::exp(h.z(t - 1, c) - h.z(t, c)));
+        const float weight = static_cast<float>(std::exp(h.f(t, c) - h.z(t, c)));
+        S.row(c) = decay * S.row(c) + (weight * h.k(t, c)) * h.v.row(t);
+      }
     }
-    if (y) Eigen::Map<Eigen::RowVectorXf>(y + t * Dv, Dv) = h.q.row(t) * S;
+    if (y && !h.global) Eigen::Map<Eigen::RowVectorXf>(y + t * Dv, Dv) = h.q.row(t) * S;
     if (states && next < steps.size() && steps[next] == t)
       trace_state(*states, bh, static_cast<int64_t>(next++)) = S;
   }
+  // Bidirectional: the one scan is done; every token reads S_L (LightNet's global form).
+  if (y && h.global) Eigen::Map<RowMatrix>(y, L, Dv) = h.q * S;
 }
 
 }  // namespace
@@ -111,8 +134,8 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
   const bool tpe = spec.lightnet.md_tpe, lrpe = spec.lightnet.md_lrpe;
 
   for_each_head(s.heads(), [&](int64_t bh) {
-    Head h{head_matrix(q, bh), head_matrix(k, bh), head_matrix(v, bh), RowMatrixD(L, nf),
-           RowMatrixD(L, nf)};
+    Head h{head_matrix(q, bh), head_matrix(k, bh), head_matrix(v, bh),
+           RowMatrixD(L, nf),  RowMatrixD(L, nf),  spec.direction == Direction::Bidirectional};
     const float* fh = f.data() + bh * L * nf;
     for (int64_t t = 0; t < L; ++t)
       for (int64_t c = 0; c < nf; ++c) {
