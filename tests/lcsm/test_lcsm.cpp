@@ -200,6 +200,39 @@ INSTANTIATE_TEST_SUITE_P(Presets, LcsmPresetRun,
                            return n;
                          });
 
+// The delegation passes attention and trace through, and LCSM never normalizes (a spec asking
+// for it gets the plain EOS output). y = A v: fp32, L = 23, same 1e-4 as above.
+TEST(LcsmRun, AttentionAndTraceComeThroughAndNormalizeIsIgnored) {
+  const Inputs in = lcsm::build_inputs(lcsm_preset(LcsmPreset::Mamba), kShape, 13);
+  ModelSpec spec;
+  spec.family = Family::Lcsm;
+  spec.lcsm = lcsm_preset(LcsmPreset::Mamba);
+  RunOptions o;
+  o.form = Form::Parallel;
+  o.attention = true;
+  o.trace.states = true;
+  bool skipped = false;
+  const Result r = run_or_skip(spec, in, o, &skipped);
+  if (skipped) GTEST_SKIP() << "linear_attention::run is not implemented yet";
+  const int64_t L = kShape.L, Dv = kShape.Dv;
+  ASSERT_EQ(r.attention.shape(), (std::vector<int64_t>{2, 3, L, L}));
+  const Tensor& v = in.get("v");
+  Tensor av(r.y.shape());
+  for (int64_t bh = 0; bh < 6; ++bh)
+    for (int64_t i = 0; i < L; ++i)
+      for (int64_t d = 0; d < Dv; ++d) {
+        double acc = 0;
+        for (int64_t j = 0; j < L; ++j)
+          acc += double(r.attention[(bh * L + i) * L + j]) * v[(bh * L + j) * Dv + d];
+        av[(bh * L + i) * Dv + d] = static_cast<float>(acc);
+      }
+  EXPECT_LT(testing::relative_error(av, reference(in)), 1e-4);
+  EXPECT_FALSE(r.trace.steps.empty());
+  EXPECT_EQ(r.trace.states.dim(2), static_cast<int64_t>(r.trace.steps.size()));
+  spec.normalize = true;
+  EXPECT_LT(testing::relative_error(lcsm::run(spec, in, o).y, reference(in)), 1e-4);
+}
+
 // A linear RNN with λ ≈ 0.95 over L = 4096 stays finite and matches the recurrence
 // (y saturates at Dk/(1−λ)·|x|; same 1e-4 relative: the recurrence is what every form sums).
 TEST(LcsmRun, LongLinearRnnStaysFinite) {
