@@ -23,6 +23,7 @@ struct TensorInfo {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
   uint64_t begin = 0, end = 0;  // byte offsets into the data section
+  uint64_t bytes() const { return end - begin; }
 };
 
 class SafetensorsFile {
@@ -40,6 +41,9 @@ class SafetensorsFile {
   const TensorInfo& info(const std::string& name) const;  // throws Error naming the tensor
   // Converts any dtype to float32. Throws Error naming the file and tensor.
   Tensor read_f32(const std::string& name) const;
+  // The tensor's bytes as stored (little-endian, info(name).bytes() long), inside the map:
+  // valid while this object lives. Throws Error naming the tensor when absent.
+  const uint8_t* raw(const std::string& name) const;
 
  private:
   struct Impl;
