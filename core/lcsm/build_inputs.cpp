@@ -28,6 +28,7 @@
 #include <cmath>
 
 #include "core/base/error.h"
+#include "core/base/heads.h"
 #include "core/base/random.h"
 #include "core/lcsm/lcsm.h"
 
@@ -96,42 +97,37 @@ Inputs build_inputs(const LcsmSettings& st, const Shape& sh, uint64_t seed) {
   Tensor q({B, H, L, Dk}), k({B, H, L, Dk});
   Tensor log_o = st.oscillation_per_channel ? Tensor({B, H, L, Dk}) : Tensor({B, H, L});
 
-  // e or s at one token: W x_t, the fixed vector, or ones.
-  auto stage = [&](LcsmSource src, const std::vector<double>& W, const std::vector<double>& fixed,
-                   const float* xt, float* out) {
-    for (int64_t c = 0; c < Dk; ++c) {
-      double val = 1.0;
-      if (src == LcsmSource::DataDependent) {
-        val = 0.0;
-        for (int64_t j = 0; j < Dv; ++j) val += W[static_cast<size_t>(c * Dv + j)] * xt[j];
-      } else if (src == LcsmSource::Fixed) {
-        val = fixed[static_cast<size_t>(c)];
-      }
-      out[c] = static_cast<float>(val);
-    }
+  // One head's e, s (or log o) rows for all L tokens at once: X W^T, the fixed row, or ones.
+  using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  auto as_matrix = [](const std::vector<double>& w, int64_t rows, int64_t cols) {
+    return Eigen::Map<const MatD>(w.data(), rows, cols);
+  };
+  auto stage = [&](LcsmSource src, const MatD& X, const std::vector<double>& W,
+                   const std::vector<double>& fixed) -> MatD {
+    if (src == LcsmSource::DataDependent) return X * as_matrix(W, Dk, Dv).transpose();
+    if (src == LcsmSource::Fixed) return as_matrix(fixed, 1, Dk).replicate(L, 1);
+    return MatD::Ones(L, Dk);
   };
 
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
       const HeadParams& p = heads[static_cast<size_t>(h)];
-      for (int64_t t = 0; t < L; ++t) {
-        const int64_t row = (b * H + h) * L + t;
-        const float* xt = x.data() + row * Dv;
-        stage(st.shrink, p.W_s, p.s, xt, q.data() + row * Dk);
-        stage(st.expand, p.W_e, p.e, xt, k.data() + row * Dk);
-        float* lo = log_o.data() + row * n_o;
-        for (int64_t c = 0; c < n_o; ++c) {
-          double val = 0.0;  // Constant: o = 1
-          if (st.oscillation == LcsmSource::DataDependent) {
-            double a = p.b_o[static_cast<size_t>(c)];
-            for (int64_t j = 0; j < Dv; ++j) a += p.W_o[static_cast<size_t>(c * Dv + j)] * xt[j];
-            val = log_sigmoid(a);
-          } else if (st.oscillation == LcsmSource::Fixed) {
-            val = p.log_o_fixed[static_cast<size_t>(c)];
-          }
-          lo[c] = static_cast<float>(val);
-        }
+      const int64_t bh = b * H + h;
+      const MatD X = Eigen::Map<const RowMatrix>(x.data() + bh * L * Dv, L, Dv).cast<double>();
+      Eigen::Map<RowMatrix>(q.data() + bh * L * Dk, L, Dk) =
+          stage(st.shrink, X, p.W_s, p.s).cast<float>();
+      Eigen::Map<RowMatrix>(k.data() + bh * L * Dk, L, Dk) =
+          stage(st.expand, X, p.W_e, p.e).cast<float>();
+      MatD lo = MatD::Zero(L, n_o);  // Constant: o = 1
+      if (st.oscillation == LcsmSource::DataDependent) {
+        lo = X * as_matrix(p.W_o, n_o, Dv).transpose();
+        for (int64_t t = 0; t < L; ++t)
+          for (int64_t c = 0; c < n_o; ++c)
+            lo(t, c) = log_sigmoid(lo(t, c) + p.b_o[static_cast<size_t>(c)]);
+      } else if (st.oscillation == LcsmSource::Fixed) {
+        lo = as_matrix(p.log_o_fixed, 1, n_o).replicate(L, 1);
       }
+      Eigen::Map<RowMatrix>(log_o.data() + bh * L * n_o, L, n_o) = lo.cast<float>();
     }
 
   Inputs in;

@@ -57,20 +57,35 @@ RowMatrix attention_matrix(const Head& h) {
       }
     return h.q * Kw.transpose();
   }
+  // Causal, in C×C tiles so that no weight is formed per (i, j, c) off the diagonal: with the
+  // last index r before row tile I, e^{f_jc − z_ic} = e^{f_jc − z_rc} · e^{z_rc − z_ic} for
+  // j ≤ r < i, both factors in (0, 1] (z is increasing), so A[I, 0..r] is one matrix product
+  // (Q_I ⊙ e^{z_r − z_I}) (K_{0..r} ⊙ e^{f − z_r})^T. Diagonal tiles are formed entry by entry.
+  constexpr int64_t C = 64;
+  const int64_t Dk = h.q.cols();
   RowMatrix A = RowMatrix::Zero(L, L);
-  if (nf == 1) {
-    const RowMatrix scores = h.q * h.k.transpose();
-    for (int64_t i = 0; i < L; ++i)
-      for (int64_t j = 0; j <= i; ++j)
-        A(i, j) = static_cast<float>(scores(i, j) * std::exp(h.f(j, 0) - h.z(i, 0)));
-  } else {
-    for (int64_t i = 0; i < L; ++i)
-      for (int64_t j = 0; j <= i; ++j) {
+  for (int64_t i0 = 0; i0 < L; i0 += C) {
+    const int64_t i1 = std::min(L, i0 + C);
+    for (int64_t i = i0; i < i1; ++i)
+      for (int64_t j = i0; j <= i; ++j) {
         double acc = 0;
-        for (int64_t c = 0; c < nf; ++c)
-          acc += double(h.q(i, c)) * h.k(j, c) * std::exp(h.f(j, c) - h.z(i, c));
+        for (int64_t c = 0; c < Dk; ++c) {
+          const int64_t g = nf == 1 ? 0 : c;
+          acc += double(h.q(i, c)) * h.k(j, c) * std::exp(h.f(j, g) - h.z(i, g));
+        }
         A(i, j) = static_cast<float>(acc);
       }
+    if (i0 == 0) continue;
+    const int64_t r = i0 - 1;
+    RowMatrix Qs(i1 - i0, Dk), Ks(i0, Dk);
+    for (int64_t c = 0; c < Dk; ++c) {
+      const int64_t g = nf == 1 ? 0 : c;
+      for (int64_t i = i0; i < i1; ++i)
+        Qs(i - i0, c) = h.q(i, c) * static_cast<float>(std::exp(h.z(r, g) - h.z(i, g)));
+      for (int64_t j = 0; j <= r; ++j)
+        Ks(j, c) = h.k(j, c) * static_cast<float>(std::exp(h.f(j, g) - h.z(r, g)));
+    }
+    A.block(i0, 0, i1 - i0, i0).noalias() = Qs * Ks.transpose();
   }
   return A;
 }
