@@ -12,6 +12,16 @@ Shape check_inputs(const Inputs& in) {
     throw Error("log_decay: LION uses one scalar decay per token, expected shape " +
                 shape_to_string({s.B, s.H, s.L}) + ", got the per-channel " +
                 in.get("log_decay").shape_string());
+  in.check_finite();
+  if (in.has("log_decay")) {
+    // LION's decays lie in (0, 1] (σ(a) or 1 − σ(a)): log λ > 0 would make the mask grow with
+    // distance and break the chunkwise factorization's exponents <= 0.
+    const Tensor& a = in.get("log_decay");
+    for (int64_t n = 0; n < a.numel(); ++n)
+      if (a[n] > 0.0f)
+        throw Error("log_decay: LION needs λ_t <= 1 (log λ_t <= 0), got log λ = " +
+                    std::to_string(a[n]) + " at flat index " + std::to_string(n));
+  }
   return s;
 }
 

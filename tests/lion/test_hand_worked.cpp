@@ -173,6 +173,16 @@ TEST(LionHandWorked, BadInputsAreRejectedByName) {
   EXPECT_THROW(lion::run(spec, hand_inputs(lambda), o), Error);
   EXPECT_THROW(lion::run(spec, hand_inputs(lambda), RunOptions{Form::Scan}), Error);
   EXPECT_THROW(lion::mask_parts(hand_inputs(lambda), 1), Error);
+  const float growing[L] = {0.5f, 1.5f, 0.5f};  // λ > 1 is outside LION's (0, 1]
+  try {
+    lion::run(spec, hand_inputs(growing), RunOptions{Form::Chunkwise});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("log_decay"), std::string::npos) << e.what();
+  }
+  in = hand_inputs(lambda);
+  in.get("v")[4] = NAN;
+  EXPECT_THROW(lion::run(spec, in, RunOptions{Form::Parallel}), Error);
 }
 
 }  // namespace
