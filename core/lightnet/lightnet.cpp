@@ -69,9 +69,11 @@ RowMatrix attention_matrix(const Head& h) {
     for (int64_t i = i0; i < i1; ++i)
       for (int64_t j = i0; j <= i; ++j) {
         double acc = 0;
-        for (int64_t c = 0; c < Dk; ++c) {
-          const int64_t g = nf == 1 ? 0 : c;
-          acc += double(h.q(i, c)) * h.k(j, c) * std::exp(h.f(j, g) - h.z(i, g));
+        if (nf == 1) {
+          acc = h.q.row(i).dot(h.k.row(j)) * std::exp(h.f(j, 0) - h.z(i, 0));
+        } else {
+          for (int64_t c = 0; c < Dk; ++c)
+            acc += double(h.q(i, c)) * h.k(j, c) * std::exp(h.f(j, c) - h.z(i, c));
         }
         A(i, j) = static_cast<float>(acc);
       }
