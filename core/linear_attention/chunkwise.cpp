@@ -57,7 +57,7 @@ void chunkwise_head(const ConstMatrixView& q, const ConstMatrixView& k, const Co
         }
       }
     }
-    Yn.noalias() = Pn * Vn;
+    Yn.noalias() = Pn.triangularView<Eigen::Lower>() * Vn;  // Pn is causal: half the flops
     Yn.noalias() += Qdn * S;
     if (normalize) {
       den.head(c) = Pn.rowwise().sum();

@@ -23,7 +23,7 @@ RowMatrix attention_head(const ConstMatrixView& q, const ConstMatrixView& k, con
 void parallel_head(const ConstMatrixView& q, const ConstMatrixView& k, const ConstMatrixView& v,
                    const HeadDecay& decay, bool normalize, MatrixView y) {
   const RowMatrix P = attention_head(q, k, decay, normalize);
-  y.noalias() = P * v;
+  y.noalias() = P.triangularView<Eigen::Lower>() * v;  // P is causal (zero above the diagonal)
 }
 
 }  // namespace linscope::linear_attention
