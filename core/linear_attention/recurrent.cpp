@@ -18,21 +18,20 @@ void recurrent_head(const ConstMatrixView& q, const ConstMatrixView& k, const Co
 
   for (int64_t t = 0; t < L; ++t) {
     // λ_t = exp(log λ_t) of one step only (never a product over steps): in [0, 1].
-    if (decay.width == 1) {
-      const float l = decay_exp(decay.at(t, 0));
-      if (l != 1.0f) {
-        S *= l;
-        z *= l;
-      }
-    } else {
+    if (decay.width == 1)
+      lambda.setConstant(decay_exp(decay.at(t, 0)));
+    else
       for (int64_t c = 0; c < Dk; ++c) lambda(c) = decay_exp(decay.at(t, c));
-      S.array().colwise() *= lambda.array();
-      z.array() *= lambda.array();
+    // One pass over the state, row a of S at a time (it stays in L1): decay, add k_ta v_t^T,
+    // and accumulate y_t = Σ_a q_ta S_a. Row expressions are lazy, so nothing is allocated.
+    auto yt = y.row(t);
+    yt.setZero();
+    for (int64_t a = 0; a < Dk; ++a) {
+      S.row(a) = lambda(a) * S.row(a) + k(t, a) * v.row(t);
+      yt += q(t, a) * S.row(a);
     }
-    S.noalias() += k.row(t).transpose() * v.row(t);
-    y.row(t).noalias() = q.row(t) * S;
     if (normalize) {
-      z += k.row(t).transpose();
+      z = lambda.cwiseProduct(z) + k.row(t).transpose();
       const float den = q.row(t).dot(z);
       // Zero normalizer: no attention mass, output 0 (forms.h).
       if (den == 0.0f)
