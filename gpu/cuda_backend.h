@@ -2,6 +2,7 @@
 // engine and the CLI include it without nvcc.
 #pragma once
 #include <memory>
+#include <stdexcept>  // BackendError derives from std::runtime_error
 #include <string>
 
 #include "core/engine/backend.h"

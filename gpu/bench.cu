@@ -1,0 +1,212 @@
+#include "gpu/bench.h"
+
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "gpu/cuda_check.h"
+#include "gpu/forward.h"
+
+namespace linscope::gpu {
+namespace {
+
+class Event {
+ public:
+  Event() { check(cudaEventCreate(&e_), "cudaEventCreate"); }
+  ~Event() { cudaEventDestroy(e_); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  cudaEvent_t get() const { return e_; }
+
+ private:
+  cudaEvent_t e_ = nullptr;
+};
+
+// Milliseconds of each of `reps` calls of f, after `warmup` untimed calls.
+template <class F>
+std::vector<float> time_calls(F&& f, int warmup, int reps) {
+  for (int i = 0; i < warmup; ++i) f();
+  check(cudaDeviceSynchronize(), "warm-up");
+  std::vector<float> ms;
+  Event start, stop;
+  for (int i = 0; i < reps; ++i) {
+    check(cudaEventRecord(start.get()), "cudaEventRecord");
+    f();
+    check(cudaEventRecord(stop.get()), "cudaEventRecord");
+    check(cudaEventSynchronize(stop.get()), "timed run");
+    float t = 0;
+    check(cudaEventElapsedTime(&t, start.get(), stop.get()), "cudaEventElapsedTime");
+    ms.push_back(t);
+  }
+  return ms;
+}
+
+float median(std::vector<float> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Counter-based uniform in (0,1): seeded, reproducible, no state.
+__device__ float uniform(uint64_t seed, uint64_t i) {
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull + 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  x *= 0xD6E8FEB86659FD93ull;
+  x ^= x >> 32;
+  x *= 0xD6E8FEB86659FD93ull;
+  x ^= x >> 29;
+  return (static_cast<float>(x >> 40) + 0.5f) * (1.0f / 16777216.0f);
+}
+
+__device__ float normal(uint64_t seed, uint64_t i) {
+  const float u1 = uniform(seed, 2 * i), u2 = uniform(seed, 2 * i + 1);
+  return sqrtf(-2.f * logf(u1)) * cospif(2.f * u2);
+}
+
+// mode 0: N(0, scale^2); mode 1: positive features U(0, scale) (normalized models need
+// q^T k > 0); mode 2: log λ = logsigmoid(N(4, 1)) (TARGETS.md's decay); mode 3: constant scale.
+__global__ void fill_kernel(float* x, int64_t n, uint64_t seed, int mode, float scale) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= n) return;
+  float r = 0.f;
+  if (mode == 0) r = scale * normal(seed, i);
+  if (mode == 1) r = scale * uniform(seed, i);
+  if (mode == 2) r = -log1pf(expf(-(4.f + normal(seed, i))));
+  if (mode == 3) r = scale;
+  x[i] = r;
+}
+
+__global__ void fill_bf16_kernel(__nv_bfloat16* x, int64_t n, uint64_t seed) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) x[i] = __float2bfloat16(2.f * uniform(seed, i) - 1.f);
+}
+
+void fill(DeviceBuffer& b, int64_t n, uint64_t seed, int mode, float scale) {
+  b.ensure(sizeof(float) * n);
+  fill_kernel<<<static_cast<unsigned>((n + 255) / 256), 256>>>(b.as<float>(), n, seed, mode, scale);
+  check_launch("fill_kernel");
+}
+
+void check_cublas(cublasStatus_t s, const char* what) {
+  if (s != CUBLAS_STATUS_SUCCESS)
+    throw BackendError(std::string(what) + ": cuBLAS status " + std::to_string(int(s)));
+}
+
+bool bidirectional(const BenchCase& c) {
+  return c.spec.family == Family::Lion && c.spec.direction == Direction::Bidirectional;
+}
+
+}  // namespace
+
+DeviceCeilings measure_device_ceilings() {
+  DeviceCeilings out;
+  {
+    // 1 GiB each way: far beyond the 50 MiB L2, so the copy runs at HBM speed.
+    const size_t bytes = size_t(1) << 30;
+    DeviceBuffer src(bytes), dst(bytes);
+    check(cudaMemset(src.as<void>(), 1, bytes), "cudaMemset");
+    const auto ms = time_calls(
+        [&] {
+          check(cudaMemcpyAsync(dst.as<void>(), src.as<void>(), bytes, cudaMemcpyDeviceToDevice),
+                "cudaMemcpyAsync");
+        },
+        2, 10);
+    out.copy_gbytes_per_s = 2.0 * bytes / (median(ms) * 1e-3) / 1e9;
+  }
+  {
+    const int n = 8192;
+    const int64_t elems = int64_t(n) * n;
+    DeviceBuffer a(elems * 2), b(elems * 2), c(elems * 2);
+    // Random operands: zeros run measurably faster on these tensor cores (METHOD.md).
+    fill_bf16_kernel<<<static_cast<unsigned>((elems + 255) / 256), 256>>>(a.as<__nv_bfloat16>(),
+                                                                          elems, 1);
+    fill_bf16_kernel<<<static_cast<unsigned>((elems + 255) / 256), 256>>>(b.as<__nv_bfloat16>(),
+                                                                          elems, 2);
+    check_launch("fill_bf16_kernel");
+    cublasHandle_t h = nullptr;
+    check_cublas(cublasCreate(&h), "cublasCreate");
+    struct HandleGuard {
+      cublasHandle_t h;
+      ~HandleGuard() { cublasDestroy(h); }
+    } guard{h};
+    const float alpha = 1.f, beta = 0.f;
+    const auto ms = time_calls(
+        [&] {
+          check_cublas(
+              cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, a.as<void>(), CUDA_R_16BF,
+                           n, b.as<void>(), CUDA_R_16BF, n, &beta, c.as<void>(), CUDA_R_16BF, n,
+                           CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+              "cublasGemmEx");
+        },
+        3, 10);
+    out.gemm_tflops = 2.0 * double(n) * n * n / (median(ms) * 1e-3) / 1e12;
+  }
+  out.how = "cudaMemcpy D2D 1 GiB (read+write); cuBLAS bf16 GEMM 8192^3, fp32 accumulate";
+  return out;
+}
+
+double bench_flops(const BenchCase& c) {
+  const double heads = double(c.B) * c.H, L = double(c.L), Dk = double(c.Dk), Dv = double(c.Dv);
+  const double dirs = bidirectional(c) ? 2 : 1;
+  switch (c.opts.form) {
+    case Form::Recurrent:  // per token: λS + k v^T (2 Dk Dv), q^T S (2 Dk Dv)
+      return dirs * heads * L * 4 * Dk * Dv;
+    case Form::Chunkwise: {  // per token: Q K^T, (P) V in the chunk; Q S; K^T V
+      const double C = double(std::min(c.opts.chunk, c.L));
+      return dirs * heads * L * (2 * C * Dk + 2 * C * Dv + 4 * Dk * Dv);
+    }
+    case Form::Parallel:  // the causal half of Q K^T and A V, or all of it
+      return (bidirectional(c) ? 2.0 : 1.0) * heads * L * L * (Dk + Dv);
+    case Form::Scan:
+      break;
+  }
+  return 0;
+}
+
+double bench_bytes(const BenchCase& c) {
+  const double heads = double(c.B) * c.H, L = double(c.L);
+  return 4.0 * heads * L * (2.0 * c.Dk + 2.0 * c.Dv + 1.0);  // fp32 q, k, v, y, log λ
+}
+
+BenchResult run_bench_case(const BenchCase& c) {
+  const Dims d{c.B * c.H, c.L, c.Dk, c.Dv};
+  const bool positive = c.spec.normalize || bidirectional(c);
+  DeviceBuffer q, k, v, a, y;
+  const float scale =
+      positive ? 2.f / std::sqrt(float(c.Dk)) : 1.f / std::sqrt(std::sqrt(float(c.Dk)));
+  fill(q, d.BH * d.L * d.Dk, 11, positive ? 1 : 0, scale);
+  fill(k, d.BH * d.L * d.Dk, 12, positive ? 1 : 0, scale);
+  fill(v, d.BH * d.L * d.Dv, 13, 0, 1.f);
+  switch (c.spec.decay) {
+    case Decay::LIT:
+      fill(a, d.BH * d.L, 14, 3, 0.f);
+      break;
+    case Decay::D:
+      fill(a, d.BH * d.L, 14, 3, std::log(0.99f));
+      break;
+    case Decay::S:
+      fill(a, d.BH * d.L, 14, 2, 0.f);
+      break;
+  }
+  y.ensure(sizeof(float) * d.BH * d.L * d.Dv);
+  Workspace ws;
+  const DeviceInputs in{q.as<float>(), k.as<float>(), v.as<float>(), a.as<float>(), d};
+  const auto ms = time_calls([&] { forward(c.spec, c.opts, in, y.as<float>(), nullptr, ws, 0); },
+                             c.warmup, c.reps);
+  BenchResult r;
+  r.ms = median(ms);
+  r.ms_min = *std::min_element(ms.begin(), ms.end());
+  r.ms_max = *std::max_element(ms.begin(), ms.end());
+  const double s = r.ms * 1e-3;
+  r.tokens_per_s = double(c.B) * c.L / s;
+  r.bytes = bench_bytes(c);
+  r.flops = bench_flops(c);
+  r.gbytes_per_s = r.bytes / s / 1e9;
+  r.tflops = r.flops / s / 1e12;
+  return r;
+}
+
+}  // namespace linscope::gpu

@@ -1,0 +1,158 @@
+// The CUDA backend: device discovery, host<->device transfers and dispatch to forward().
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <string>
+
+#include "core/base/error.h"
+#include "gpu/bench.h"
+#include "gpu/cuda_backend.h"
+#include "gpu/forward.h"
+
+namespace linscope::gpu {
+namespace {
+
+void upload(DeviceBuffer& buf, const Tensor& t, cudaStream_t s) {
+  buf.ensure(sizeof(float) * t.numel());
+  check(cudaMemcpyAsync(buf.as<float>(), t.data(), sizeof(float) * t.numel(),
+                        cudaMemcpyHostToDevice, s),
+        "cudaMemcpyAsync (upload)");
+}
+
+// A stream owned by the backend.
+class Stream {
+ public:
+  Stream() { check(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreate"); }
+  ~Stream() {
+    if (s_) cudaStreamDestroy(s_);
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  cudaStream_t get() const { return s_; }
+
+ private:
+  cudaStream_t s_ = nullptr;
+};
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(int device, std::string name) : device_(device), name_(std::move(name)) {}
+
+  std::string name() const override { return "cuda"; }
+  std::string device() const override { return name_; }
+
+  bool supports(const ModelSpec& spec, const RunOptions& opts) const override {
+    return has_form(spec, opts.form) && forward_supported(spec, opts, nullptr);
+  }
+
+  Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) override {
+    std::string why;
+    if (!has_form(spec, opts.form))
+      throw Error(describe(spec) + " has no " + to_string(opts.form) + " form");
+    if (!forward_supported(spec, opts, &why)) throw BackendError(why);
+    const Shape sh = in.shape();
+    in.check_finite();
+    expect_shape(in, "k", {sh.B, sh.H, sh.L, sh.Dk});
+    const bool has_decay = in.has("log_decay");
+    if (has_decay && expect_decay_shape(in, "log_decay", sh))
+      throw BackendError("per-channel decay has no CUDA kernel");
+    if (!has_decay && spec.decay != Decay::LIT) in.get("log_decay");  // throws: missing input
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    Stream stream;
+    const cudaStream_t s = stream.get();
+    const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
+    DeviceBuffer q, k, v, a, y, att;
+    upload(q, in.get("q"), s);
+    upload(k, in.get("k"), s);
+    upload(v, in.get("v"), s);
+    if (has_decay) {
+      upload(a, in.get("log_decay"), s);
+    } else {  // LIT: λ = 1
+      a.ensure(sizeof(float) * d.BH * d.L);
+      check(cudaMemsetAsync(a.as<float>(), 0, a.bytes(), s), "cudaMemsetAsync");
+    }
+    if (opts.bf16) {
+      // Same question as the CPU's bf16 mode: q, k, v rounded to bf16, fp32 arithmetic.
+      round_bf16(q.as<float>(), d.BH * d.L * d.Dk, s);
+      round_bf16(k.as<float>(), d.BH * d.L * d.Dk, s);
+      round_bf16(v.as<float>(), d.BH * d.L * d.Dv, s);
+    }
+    Result r;
+    r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
+    y.ensure(sizeof(float) * r.y.numel());
+    if (opts.attention) {
+      r.attention = Tensor({sh.B, sh.H, sh.L, sh.L});
+      att.ensure(sizeof(float) * r.attention.numel());
+    }
+    Workspace ws;
+    forward(spec, opts, DeviceInputs{q.as<float>(), k.as<float>(), v.as<float>(), a.as<float>(), d},
+            y.as<float>(), opts.attention ? att.as<float>() : nullptr, ws, s);
+    check(cudaMemcpyAsync(r.y.data(), y.as<float>(), y.bytes(), cudaMemcpyDeviceToHost, s),
+          "cudaMemcpyAsync (download)");
+    if (opts.attention)
+      check(cudaMemcpyAsync(r.attention.data(), att.as<float>(), att.bytes(),
+                            cudaMemcpyDeviceToHost, s),
+            "cudaMemcpyAsync (download attention)");
+    check(cudaStreamSynchronize(s), "running the CUDA kernels");
+    return r;
+  }
+
+  Ceilings measure_ceilings() override {
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    const DeviceCeilings c = measure_device_ceilings();
+    Ceilings out;
+    out.gbytes_per_s = c.copy_gbytes_per_s;
+    out.gflops_per_s = c.gemm_tflops * 1e3;
+    out.how = c.how;
+    return out;
+  }
+
+  bool memory_info(double* used_gib, double* total_gib) const override {
+    if (cudaSetDevice(device_) != cudaSuccess) return false;
+    size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) {
+      cudaGetLastError();
+      return false;
+    }
+    if (used_gib) *used_gib = static_cast<double>(total_b - free_b) / (1ull << 30);
+    if (total_gib) *total_gib = static_cast<double>(total_b) / (1ull << 30);
+    return true;
+  }
+
+ private:
+  int device_;
+  std::string name_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend(std::string* why) {
+  auto fail = [&](const std::string& reason) -> std::unique_ptr<Backend> {
+    if (why) *why = reason;
+    return nullptr;
+  };
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    return fail(std::string("no usable CUDA device (") + cudaGetErrorString(status) + ")");
+  }
+  if (count == 0) return fail("no CUDA device found");
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
+    cudaGetLastError();
+    return fail("cannot query CUDA device 0");
+  }
+  // Touch the context now, so that a broken driver is reported here rather than mid-run.
+  if (cudaSetDevice(0) != cudaSuccess || cudaFree(nullptr) != cudaSuccess) {
+    const cudaError_t e = cudaGetLastError();
+    return fail(std::string("cannot initialize CUDA device 0 (") + cudaGetErrorString(e) + ")");
+  }
+  try {
+    return std::make_unique<CudaBackend>(0, prop.name);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}
+
+}  // namespace linscope::gpu

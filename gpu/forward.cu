@@ -1,0 +1,120 @@
+#include "gpu/forward.h"
+
+#include <algorithm>
+
+namespace linscope::gpu {
+namespace {
+
+bool is_bidirectional(const ModelSpec& spec) {
+  return spec.family == Family::Lion && spec.direction == Direction::Bidirectional;
+}
+
+// LION always normalizes (MODELS.md §2); causal LION is causal linear attention with the
+// spec's own normalize flag, as core/lion/run.cpp delegates it.
+bool normalizes(const ModelSpec& spec) {
+  return is_bidirectional(spec) || spec.normalize;
+}
+
+// Causal numerators of one direction in the requested form.
+void causal_numerators(const RunOptions& opts, const float* q, const float* k, const float* v,
+                       const float* a, const double* A, float* num, DeviceBuffer& states,
+                       const Dims& d, int64_t Dc, cudaStream_t s) {
+  switch (opts.form) {
+    case Form::Recurrent:
+      la_recurrent(q, k, v, a, num, d, Dc, s);
+      return;
+    case Form::Parallel:
+      la_block_attention(q, k, v, A, nullptr, num, d, Dc, d.L, false, s);
+      return;
+    case Form::Chunkwise: {
+      const int64_t C = std::min(opts.chunk, d.L);
+      const int64_t NC = (d.L + C - 1) / C;
+      states.ensure(sizeof(float) * d.BH * NC * d.Dk * Dc);
+      la_chunk_states(k, v, A, states.as<float>(), d, Dc, C, s);
+      la_chunk_scan(states.as<float>(), A, d, Dc, C, s);
+      la_block_attention(q, k, v, A, states.as<float>(), num, d, Dc, C, false, s);
+      return;
+    }
+    case Form::Scan:
+      break;
+  }
+  throw BackendError("no CUDA kernel for this form");
+}
+
+}  // namespace
+
+bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::string* why) {
+  auto no = [&](const std::string& reason) {
+    if (why) *why = reason;
+    return false;
+  };
+  const bool la = spec.family == Family::LinearAttention ||
+                  (spec.family == Family::Lion && spec.direction == Direction::Causal);
+  if (!la && !is_bidirectional(spec))
+    return no("the CUDA backend implements linear attention and LION only");
+  if (spec.family == Family::LinearAttention && spec.direction != Direction::Causal)
+    return no("linear attention is causal");
+  if (opts.form == Form::Scan) return no("no scan form for this model");
+  if (opts.form == Form::Chunkwise && opts.chunk < 1) return no("chunk size must be at least 1");
+  if (opts.trace.states) return no("the CUDA backend records no state traces");
+  if (opts.attention && opts.form != Form::Parallel)
+    return no("the CUDA backend returns the attention matrix for the parallel form only");
+  return true;
+}
+
+size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
+  const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
+  const int64_t C = std::max<int64_t>(1, std::min(opts.chunk, d.L));
+  const int64_t NC = (d.L + C - 1) / C;
+  size_t b = sizeof(double) * d.BH * d.L + sizeof(float) * d.BH * d.L * Dc;
+  if (opts.form == Form::Chunkwise) b += sizeof(float) * d.BH * NC * d.Dk * Dc;
+  if (is_bidirectional(spec) && opts.form != Form::Parallel) b *= 2;
+  if (is_bidirectional(spec)) b += sizeof(float) * d.BH * d.L * (2 * d.Dk + d.Dv + 1);
+  return b;
+}
+
+void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& in, float* y,
+             float* att, Workspace& ws, cudaStream_t s) {
+  std::string why;
+  if (!forward_supported(spec, opts, &why)) throw BackendError(why);
+  const Dims& d = in.d;
+  const bool bidir = is_bidirectional(spec);
+  const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
+  ws.A.ensure(sizeof(double) * d.BH * d.L);
+  ws.num.ensure(sizeof(float) * d.BH * d.L * Dc);
+  cumulative_log(in.a, ws.A.as<double>(), d, s);
+  float* num = ws.num.as<float>();
+  const double* A = ws.A.as<double>();
+  if (opts.form == Form::Parallel) {
+    la_block_attention(in.q, in.k, in.v, A, nullptr, num, d, Dc, d.L, bidir, s);
+  } else {
+    causal_numerators(opts, in.q, in.k, in.v, in.a, A, num, ws.states, d, Dc, s);
+  }
+  if (bidir && opts.form != Form::Parallel) {
+    // Backward sweep = the causal form on the reversed sequence with decays λ_{t+1}.
+    const size_t qk = sizeof(float) * d.BH * d.L * d.Dk;
+    ws.q_rev.ensure(qk);
+    ws.k_rev.ensure(qk);
+    ws.v_rev.ensure(sizeof(float) * d.BH * d.L * d.Dv);
+    ws.a_rev.ensure(sizeof(float) * d.BH * d.L);
+    ws.A_rev.ensure(sizeof(double) * d.BH * d.L);
+    ws.num_rev.ensure(sizeof(float) * d.BH * d.L * Dc);
+    reverse_rows(in.q, ws.q_rev.as<float>(), d.BH, d.L, d.Dk, s);
+    reverse_rows(in.k, ws.k_rev.as<float>(), d.BH, d.L, d.Dk, s);
+    reverse_rows(in.v, ws.v_rev.as<float>(), d.BH, d.L, d.Dv, s);
+    reverse_shift_decay(in.a, ws.a_rev.as<float>(), d.BH, d.L, s);
+    cumulative_log(ws.a_rev.as<float>(), ws.A_rev.as<double>(), d, s);
+    causal_numerators(opts, ws.q_rev.as<float>(), ws.k_rev.as<float>(), ws.v_rev.as<float>(),
+                      ws.a_rev.as<float>(), ws.A_rev.as<double>(), ws.num_rev.as<float>(),
+                      ws.states, d, Dc, s);
+    lion_combine(num, ws.num_rev.as<float>(), in.q, in.k, in.v, y, d, s);
+  } else {
+    finish_numerators(num, y, d, Dc, s);
+  }
+  if (att) {
+    if (d.L > 65535) throw BackendError("attention matrix: L > 65535 is not supported");
+    attention_matrix(in.q, in.k, A, num, att, d, Dc, bidir, s);
+  }
+}
+
+}  // namespace linscope::gpu

@@ -1,0 +1,36 @@
+// One model's forward pass on device-resident inputs: the pipeline the backend (which uploads
+// host tensors) and the bench (which times it on device-generated inputs) share.
+#pragma once
+#include <cuda_runtime.h>
+
+#include "core/base/spec.h"
+#include "gpu/cuda_check.h"
+#include "gpu/kernels.h"
+
+namespace linscope::gpu {
+
+// q, k [BH, L, Dk], v [BH, L, Dv], a [BH, L] (log λ_t), all fp32 on the device.
+struct DeviceInputs {
+  const float* q = nullptr;
+  const float* k = nullptr;
+  const float* v = nullptr;
+  const float* a = nullptr;
+  Dims d;
+};
+
+// Scratch memory kept across calls, so that timed repetitions allocate nothing.
+struct Workspace {
+  DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev;
+};
+
+// Whether the pipeline implements the model in this form; otherwise *why says what is missing.
+bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::string* why);
+
+// Bytes of device memory forward() needs beyond its inputs and outputs (for OOM messages).
+size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d);
+
+// y [BH, L, Dv]; att [BH, L, L] or nullptr (Form::Parallel only). Throws BackendError.
+void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& in, float* y,
+             float* att, Workspace& ws, cudaStream_t s);
+
+}  // namespace linscope::gpu

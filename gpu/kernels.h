@@ -1,0 +1,69 @@
+// Launchers of the CUDA kernels, on device pointers, one head = one [L, D] slice of [B,H,L,D].
+// Plain C++ declarations so the backend, the bench and the tests share one device pipeline.
+//
+// Conventions shared by every launcher:
+//  - q, k [BH, L, Dk], v [BH, L, Dv], a [BH, L] = log λ_t (scalar decay per head and step).
+//  - A [BH, L] (double) = cumulative log decay A_t = Σ_{m<=t} a_m (MODELS.md §1). Decay factors
+//    are always exp(A_i - A_j) of a difference taken in double, then exponentiated in float:
+//    never a product of λ's, never a division by a cumulative product. In float, A at
+//    L = 16384, λ = 0.5 is ~1.1e4 with an ulp of ~1e-3, which would put a 1e-3 relative
+//    error into every mask entry; in double the difference is exact to ~1e-12.
+//  - "numerators" num [BH, L, Dc]: Dc = Dv, or Dv + 1 when the model normalizes. Column Dv
+//    then carries the value 1 for every token, so the same kernels that compute q^T S_t compute
+//    the normalizer q^T z_t (z_t is S_t's column for a value of 1).
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace linscope::gpu {
+
+struct Dims {
+  int64_t BH = 1, L = 1, Dk = 1, Dv = 1;
+};
+
+// A[t] = Σ_{m<=t} a[m] per head, in double.
+void cumulative_log(const float* a, double* A, const Dims& d, cudaStream_t s);
+
+// Causal recurrence S_t = λ_t S_{t-1} + k_t v_t^T, num_t = q_t^T S_t (MODELS.md §1, recurrent).
+void la_recurrent(const float* q, const float* k, const float* v, const float* a, float* num,
+                  const Dims& d, int64_t Dc, cudaStream_t s);
+
+// Chunkwise, step 1: per chunk n, dS_n = Σ_{j in n} exp(A_end - A_j) k_j v_j^T
+// ([BH, NC, Dk, Dc]).
+void la_chunk_states(const float* k, const float* v, const double* A, float* dS, const Dims& d,
+                     int64_t Dc, int64_t C, cudaStream_t s);
+// Chunkwise, step 2: in place, dS_n becomes the state entering chunk n:
+// S_0 = 0, S_{n+1} = exp(A_end(n) - A_end(n-1)) S_n + dS_n.
+void la_chunk_scan(float* dS, const double* A, const Dims& d, int64_t Dc, int64_t C,
+                   cudaStream_t s);
+// Masked attention inside blocks of C rows plus, when S_in is given, the carried state:
+// num_i = Σ_{j in chunk(i), j<=i} (q_i·k_j) exp(A_i - A_j) v_j + exp(A_i - A_start) q_i^T S_in.
+// With C = L and S_in = nullptr this is the parallel form; bidirectional (C = L only) uses
+// M_ij = exp(-|A_i - A_j|) over all j (LION, MODELS.md §2).
+void la_block_attention(const float* q, const float* k, const float* v, const double* A,
+                        const float* S_in, float* num, const Dims& d, int64_t Dc, int64_t C,
+                        bool bidirectional, cudaStream_t s);
+
+// The implicit attention matrix att [BH, L, L] = (q_i·k_j) M_ij, scaled per row by 1 / num[i, Dv]
+// when normalized (Dc = Dv + 1).
+void attention_matrix(const float* q, const float* k, const double* A, const float* num, float* att,
+                      const Dims& d, int64_t Dc, bool bidirectional, cudaStream_t s);
+
+// y = num[:, :Dv] (/ num[:, Dv] when Dc = Dv + 1).
+void finish_numerators(const float* num, float* y, const Dims& d, int64_t Dc, cudaStream_t s);
+
+// LION helpers (gpu/lion.cu).
+// dst[t] = src[L-1-t] per head, rows of D floats.
+void reverse_rows(const float* src, float* dst, int64_t BH, int64_t L, int64_t D, cudaStream_t s);
+// Decays of the backward sweep in reversed order: dst[s] = a[L-s] (s >= 1), dst[0] = 0, so that
+// the reversed causal recurrence is S^B_t = λ_{t+1} S^B_{t+1} + k_t v_t^T (MODELS.md §2).
+void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cudaStream_t s);
+// y_t = (F_t + B_t - (q_t·k_t) v_t) / (F_t[Dv] + B_t[Dv] - q_t·k_t), B given in reversed order.
+void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
+                  const float* v, float* y, const Dims& d, cudaStream_t s);
+
+// Rounds to bfloat16 (nearest, ties to even) in place, as the CPU's RunOptions::bf16 does.
+void round_bf16(float* x, int64_t n, cudaStream_t s);
+
+}  // namespace linscope::gpu

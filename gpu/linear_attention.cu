@@ -1,0 +1,372 @@
+// Causal linear attention with scalar decay (LIT / D / S), MODELS.md §1: the recurrent,
+// chunkwise and parallel forms in fp32, on the CUDA backend. CPU twin: core/linear_attention/.
+#include <algorithm>
+
+#include "gpu/cuda_check.h"
+#include "gpu/kernels.h"
+
+namespace linscope::gpu {
+namespace {
+
+constexpr int kScanThreads = 256;
+
+// One block per head: each thread sums a contiguous segment in double, the segment totals are
+// prefixed by one thread (256 of them), then every thread writes its segment's prefix sums.
+__global__ void cumulative_log_kernel(const float* __restrict__ a, double* __restrict__ A,
+                                      int64_t L) {
+  __shared__ double totals[kScanThreads];
+  const int64_t head = blockIdx.x;
+  const float* ah = a + head * L;
+  double* Ah = A + head * L;
+  const int64_t seg = (L + kScanThreads - 1) / kScanThreads;
+  const int64_t t0 = threadIdx.x * seg, t1 = min(L, t0 + seg);
+  double sum = 0;
+  for (int64_t t = t0; t < t1; ++t) sum += ah[t];
+  totals[threadIdx.x] = sum;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double run = 0;
+    for (int i = 0; i < kScanThreads; ++i) {
+      const double x = totals[i];
+      totals[i] = run;  // exclusive prefix
+      run += x;
+    }
+  }
+  __syncthreads();
+  double run = totals[threadIdx.x];
+  for (int64_t t = t0; t < t1; ++t) {
+    run += ah[t];
+    Ah[t] = run;
+  }
+}
+
+// Value of column c of token t: v, or 1 in the normalizer column c == Dv.
+__device__ __forceinline__ float value_at(const float* v, int64_t t, int64_t c, int64_t Dv) {
+  return c < Dv ? v[t * Dv + c] : 1.0f;
+}
+
+// Recurrent form. Block = (head, 32 value columns); warp w holds state rows w, w+W, ... of
+// those columns in registers (R rows per thread), so the state never leaves the SM. Tokens come
+// in tiles of T: q, k, v of the tile are staged in shared memory, every warp writes its partial
+// q^T S for each token of the tile, and the partials are summed once per tile (one barrier per
+// T tokens, not per token): the recurrence is latency bound (TARGETS.md).
+constexpr int kRecWarps = 8;
+constexpr int kRecTile = 16;
+
+template <int R>
+__global__ void __launch_bounds__(kRecWarps * 32)
+    la_recurrent_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                        const float* __restrict__ v, const float* __restrict__ a,
+                        float* __restrict__ num, int64_t L, int64_t Dk, int64_t Dv, int64_t Dc) {
+  extern __shared__ float smem[];
+  float* qs = smem;                 // [T][Dk]
+  float* ks = qs + kRecTile * Dk;   // [T][Dk]
+  float* vs = ks + kRecTile * Dk;   // [T][32]
+  float* lam = vs + kRecTile * 32;  // [T]
+  float* part = lam + kRecTile;     // [W][T][32]
+  const int64_t head = blockIdx.y;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int64_t c = blockIdx.x * 32 + lane;
+  const float* qh = q + head * L * Dk;
+  const float* kh = k + head * L * Dk;
+  const float* vh = v + head * L * Dv;
+  const float* ah = a + head * L;
+  float* nh = num + head * L * Dc;
+  float S[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) S[r] = 0.f;
+  for (int64_t t0 = 0; t0 < L; t0 += kRecTile) {
+    const int T = static_cast<int>(min(static_cast<int64_t>(kRecTile), L - t0));
+    for (int64_t e = threadIdx.x; e < T * Dk; e += blockDim.x) {
+      qs[e] = qh[t0 * Dk + e];
+      ks[e] = kh[t0 * Dk + e];
+    }
+    for (int e = threadIdx.x; e < T * 32; e += blockDim.x) {
+      const int64_t cc = blockIdx.x * 32 + (e & 31);
+      vs[e] = cc < Dc ? value_at(vh, t0 + (e >> 5), cc, Dv) : 0.f;
+    }
+    if (threadIdx.x < T) lam[threadIdx.x] = __expf(ah[t0 + threadIdx.x]);
+    __syncthreads();
+    for (int t = 0; t < T; ++t) {
+      const float vt = vs[t * 32 + lane], lt = lam[t];
+      float p = 0.f;
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        const int64_t row = warp + kRecWarps * r;
+        if (row < Dk) {
+          S[r] = fmaf(lt, S[r], ks[t * Dk + row] * vt);
+          p = fmaf(qs[t * Dk + row], S[r], p);
+        }
+      }
+      part[(warp * kRecTile + t) * 32 + lane] = p;
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < T * 32; e += blockDim.x) {
+      const int t = e >> 5, l = e & 31;
+      const int64_t cc = blockIdx.x * 32 + l;
+      float sum = 0.f;
+#pragma unroll
+      for (int w = 0; w < kRecWarps; ++w) sum += part[(w * kRecTile + t) * 32 + l];
+      if (cc < Dc) nh[(t0 + t) * Dc + cc] = sum;
+    }
+    __syncthreads();
+  }
+  (void)c;
+}
+
+template <int R>
+void launch_recurrent(const float* q, const float* k, const float* v, const float* a, float* num,
+                      const Dims& d, int64_t Dc, cudaStream_t s) {
+  const size_t bytes =
+      sizeof(float) * (2 * kRecTile * d.Dk + kRecTile * 32 + kRecTile + kRecWarps * kRecTile * 32);
+  check(cudaFuncSetAttribute(la_recurrent_kernel<R>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(bytes)),
+        "cudaFuncSetAttribute(la_recurrent)");
+  const dim3 grid(static_cast<unsigned>((Dc + 31) / 32), static_cast<unsigned>(d.BH));
+  la_recurrent_kernel<R><<<grid, kRecWarps * 32, bytes, s>>>(q, k, v, a, num, d.L, d.Dk, d.Dv, Dc);
+  check_launch("la_recurrent_kernel");
+}
+
+// Chunk states: block = (chunk, head, 32x32 tile of [Dk, Dc]).
+constexpr int kTile = 32;
+
+__global__ void la_chunk_states_kernel(const float* __restrict__ k, const float* __restrict__ v,
+                                       const double* __restrict__ A, float* __restrict__ dS,
+                                       int64_t L, int64_t Dk, int64_t Dv, int64_t Dc, int64_t C) {
+  __shared__ float kw[kTile][kTile + 1];  // [token][row]: k_j[r] exp(A_end - A_j)
+  __shared__ float vt[kTile][kTile + 1];  // [token][col]
+  const int64_t n = blockIdx.x, head = blockIdx.y;
+  const int64_t col_tiles = (Dc + kTile - 1) / kTile;
+  const int64_t r0 = (blockIdx.z / col_tiles) * kTile, c0 = (blockIdx.z % col_tiles) * kTile;
+  const int64_t j0 = n * C, j1 = min(L, j0 + C);
+  const double* Ah = A + head * L;
+  const double Aend = Ah[j1 - 1];
+  const float* kh = k + head * L * Dk;
+  const float* vh = v + head * L * Dv;
+  const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;  // 32 x 8 threads, 4 rows each
+  float acc[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int64_t jb = j0; jb < j1; jb += kTile) {
+    for (int e = threadIdx.x; e < kTile * kTile; e += blockDim.x) {
+      const int jj = e / kTile, x = e % kTile;
+      const int64_t j = jb + jj;
+      float kv = 0.f, vv = 0.f;
+      if (j < j1) {
+        if (r0 + x < Dk) kv = kh[j * Dk + r0 + x] * __expf(static_cast<float>(Aend - Ah[j]));
+        if (c0 + x < Dc) vv = value_at(vh, j, c0 + x, Dv);
+      }
+      kw[jj][x] = kv;
+      vt[jj][x] = vv;
+    }
+    __syncthreads();
+    const int jn = static_cast<int>(min(static_cast<int64_t>(kTile), j1 - jb));
+    for (int jj = 0; jj < jn; ++jj) {
+      const float vv = vt[jj][tx];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[i] = fmaf(kw[jj][ty + 8 * i], vv, acc[i]);
+    }
+    __syncthreads();
+  }
+  const int64_t NC = (L + C - 1) / C;
+  float* out = dS + ((head * NC + n) * Dk) * Dc;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int64_t r = r0 + ty + 8 * i, c = c0 + tx;
+    if (r < Dk && c < Dc) out[r * Dc + c] = acc[i];
+  }
+}
+
+__global__ void la_chunk_scan_kernel(float* __restrict__ dS, const double* __restrict__ A,
+                                     int64_t L, int64_t Dk, int64_t Dc, int64_t C) {
+  const int64_t head = blockIdx.y;
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= Dk * Dc) return;
+  const int64_t NC = (L + C - 1) / C;
+  const double* Ah = A + head * L;
+  float* base = dS + head * NC * Dk * Dc + e;
+  float S = 0.f;
+  double prev_end = 0.0;  // A before the first token
+  for (int64_t n = 0; n < NC; ++n) {
+    const double end = Ah[min(L, (n + 1) * C) - 1];
+    const float d = base[n * Dk * Dc];
+    base[n * Dk * Dc] = S;
+    S = __expf(static_cast<float>(end - prev_end)) * S + d;
+    prev_end = end;
+  }
+}
+
+// Block attention: block = (16 rows, head). Scores of the rows against 32 keys at a time are
+// staged in shared memory, then multiplied into the accumulators acc[16][Dc].
+constexpr int kRows = 16;
+constexpr int kKeys = 32;
+
+__global__ void __launch_bounds__(256)
+    la_block_attention_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                              const float* __restrict__ v, const double* __restrict__ A,
+                              const float* __restrict__ S_in, float* __restrict__ num, int64_t L,
+                              int64_t Dk, int64_t Dv, int64_t Dc, int64_t C, bool bidir) {
+  extern __shared__ float smem[];
+  float* qs = smem;                   // [kRows][Dk]
+  float* ks = qs + kRows * Dk;        // [kKeys][Dk + 1]
+  float* vs = ks + kKeys * (Dk + 1);  // [kKeys][Dc]
+  float* P = vs + kKeys * Dc;         // [kRows][kKeys]
+  float* acc = P + kRows * kKeys;     // [kRows][Dc]
+  const int64_t head = blockIdx.y, i0 = blockIdx.x * kRows;
+  const int64_t rows = min(static_cast<int64_t>(kRows), L - i0);
+  const float* qh = q + head * L * Dk;
+  const float* kh = k + head * L * Dk;
+  const float* vh = v + head * L * Dv;
+  const double* Ah = A + head * L;
+  for (int64_t e = threadIdx.x; e < kRows * Dk; e += blockDim.x)
+    qs[e] = e < rows * Dk ? qh[i0 * Dk + e] : 0.f;
+  for (int64_t e = threadIdx.x; e < kRows * Dc; e += blockDim.x) acc[e] = 0.f;
+  // Keys needed by the tile: from the chunk start of its first row to its last row (causal), or
+  // all keys (bidirectional).
+  const int64_t jlo = bidir ? 0 : (i0 / C) * C;
+  const int64_t jhi = bidir ? L : i0 + rows;
+  for (int64_t jb = jlo; jb < jhi; jb += kKeys) {
+    __syncthreads();
+    const int64_t jn = min(static_cast<int64_t>(kKeys), jhi - jb);
+    for (int64_t e = threadIdx.x; e < kKeys * Dk; e += blockDim.x) {
+      const int64_t jj = e / Dk, r = e % Dk;
+      ks[jj * (Dk + 1) + r] = jj < jn ? kh[(jb + jj) * Dk + r] : 0.f;
+    }
+    for (int64_t e = threadIdx.x; e < kKeys * Dc; e += blockDim.x) {
+      const int64_t jj = e / Dc, cc = e % Dc;
+      vs[e] = jj < jn ? value_at(vh, jb + jj, cc, Dv) : 0.f;
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < kRows * kKeys; e += blockDim.x) {
+      const int ii = e / kKeys, jj = e % kKeys;
+      const int64_t i = i0 + ii, j = jb + jj;
+      float p = 0.f;
+      bool live = ii < rows && jj < jn;
+      if (!bidir) live = live && j <= i && j >= (i / C) * C;
+      if (live) {
+        for (int64_t r = 0; r < Dk; ++r) p = fmaf(qs[ii * Dk + r], ks[jj * (Dk + 1) + r], p);
+        const double diff = j <= i ? Ah[i] - Ah[j] : Ah[j] - Ah[i];
+        p *= __expf(static_cast<float>(diff));
+      }
+      P[e] = p;
+    }
+    __syncthreads();
+    for (int64_t e = threadIdx.x; e < kRows * Dc; e += blockDim.x) {
+      const int64_t ii = e / Dc, cc = e % Dc;
+      float sum = acc[e];
+      for (int jj = 0; jj < jn; ++jj) sum = fmaf(P[ii * kKeys + jj], vs[jj * Dc + cc], sum);
+      acc[e] = sum;
+    }
+  }
+  __syncthreads();
+  const int64_t NC = (L + C - 1) / C;
+  for (int64_t e = threadIdx.x; e < rows * Dc; e += blockDim.x) {
+    const int64_t ii = e / Dc, cc = e % Dc, i = i0 + ii;
+    float y = acc[e];
+    if (S_in) {
+      const int64_t n = i / C;
+      const float* S = S_in + (head * NC + n) * Dk * Dc;
+      const double start = n == 0 ? 0.0 : Ah[n * C - 1];
+      float inter = 0.f;
+      for (int64_t r = 0; r < Dk; ++r) inter = fmaf(qs[ii * Dk + r], S[r * Dc + cc], inter);
+      y = fmaf(__expf(static_cast<float>(Ah[i] - start)), inter, y);
+    }
+    num[(head * L + i) * Dc + cc] = y;
+  }
+}
+
+__global__ void attention_matrix_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                                        const double* __restrict__ A, const float* __restrict__ num,
+                                        float* __restrict__ att, int64_t L, int64_t Dk, int64_t Dv,
+                                        int64_t Dc, bool bidir) {
+  const int64_t head = blockIdx.z;
+  const int64_t i = blockIdx.y, j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (j >= L) return;
+  float p = 0.f;
+  if (bidir || j <= i) {
+    const float* qi = q + (head * L + i) * Dk;
+    const float* kj = k + (head * L + j) * Dk;
+    for (int64_t r = 0; r < Dk; ++r) p = fmaf(qi[r], kj[r], p);
+    const double* Ah = A + head * L;
+    p *= __expf(static_cast<float>(j <= i ? Ah[i] - Ah[j] : Ah[j] - Ah[i]));
+    if (Dc > Dv) p /= num[(head * L + i) * Dc + Dv];
+  }
+  att[(head * L + i) * L + j] = p;
+}
+
+__global__ void finish_kernel(const float* __restrict__ num, float* __restrict__ y, int64_t rows,
+                              int64_t Dv, int64_t Dc) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= rows * Dv) return;
+  const int64_t t = e / Dv, c = e % Dv;
+  const float x = num[t * Dc + c];
+  y[e] = Dc > Dv ? x / num[t * Dc + Dv] : x;
+}
+
+unsigned blocks_for(int64_t n, int threads) {
+  return static_cast<unsigned>((n + threads - 1) / threads);
+}
+
+}  // namespace
+
+void cumulative_log(const float* a, double* A, const Dims& d, cudaStream_t s) {
+  cumulative_log_kernel<<<static_cast<unsigned>(d.BH), kScanThreads, 0, s>>>(a, A, d.L);
+  check_launch("cumulative_log_kernel");
+}
+
+void la_recurrent(const float* q, const float* k, const float* v, const float* a, float* num,
+                  const Dims& d, int64_t Dc, cudaStream_t s) {
+  const int64_t R = (d.Dk + kRecWarps - 1) / kRecWarps;
+  if (R <= 1) return launch_recurrent<1>(q, k, v, a, num, d, Dc, s);
+  if (R <= 2) return launch_recurrent<2>(q, k, v, a, num, d, Dc, s);
+  if (R <= 4) return launch_recurrent<4>(q, k, v, a, num, d, Dc, s);
+  if (R <= 8) return launch_recurrent<8>(q, k, v, a, num, d, Dc, s);
+  if (R <= 16) return launch_recurrent<16>(q, k, v, a, num, d, Dc, s);
+  if (R <= 32) return launch_recurrent<32>(q, k, v, a, num, d, Dc, s);
+  throw BackendError("recurrent kernel supports d_k <= 256, got " + std::to_string(d.Dk));
+}
+
+void la_chunk_states(const float* k, const float* v, const double* A, float* dS, const Dims& d,
+                     int64_t Dc, int64_t C, cudaStream_t s) {
+  const int64_t NC = (d.L + C - 1) / C;
+  const int64_t tiles = ((d.Dk + kTile - 1) / kTile) * ((Dc + kTile - 1) / kTile);
+  const dim3 grid(static_cast<unsigned>(NC), static_cast<unsigned>(d.BH),
+                  static_cast<unsigned>(tiles));
+  la_chunk_states_kernel<<<grid, 256, 0, s>>>(k, v, A, dS, d.L, d.Dk, d.Dv, Dc, C);
+  check_launch("la_chunk_states_kernel");
+}
+
+void la_chunk_scan(float* dS, const double* A, const Dims& d, int64_t Dc, int64_t C,
+                   cudaStream_t s) {
+  const dim3 grid(blocks_for(d.Dk * Dc, 256), static_cast<unsigned>(d.BH));
+  la_chunk_scan_kernel<<<grid, 256, 0, s>>>(dS, A, d.L, d.Dk, Dc, C);
+  check_launch("la_chunk_scan_kernel");
+}
+
+void la_block_attention(const float* q, const float* k, const float* v, const double* A,
+                        const float* S_in, float* num, const Dims& d, int64_t Dc, int64_t C,
+                        bool bidirectional, cudaStream_t s) {
+  const size_t bytes =
+      sizeof(float) * (kRows * d.Dk + kKeys * (d.Dk + 1) + kKeys * Dc + kRows * kKeys + kRows * Dc);
+  check(cudaFuncSetAttribute(la_block_attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(bytes)),
+        "cudaFuncSetAttribute(la_block_attention)");
+  const dim3 grid(blocks_for(d.L, kRows), static_cast<unsigned>(d.BH));
+  la_block_attention_kernel<<<grid, 256, bytes, s>>>(q, k, v, A, S_in, num, d.L, d.Dk, d.Dv, Dc,
+                                                     std::min(C, d.L), bidirectional);
+  check_launch("la_block_attention_kernel");
+}
+
+void attention_matrix(const float* q, const float* k, const double* A, const float* num, float* att,
+                      const Dims& d, int64_t Dc, bool bidirectional, cudaStream_t s) {
+  const dim3 grid(blocks_for(d.L, 128), static_cast<unsigned>(d.L), static_cast<unsigned>(d.BH));
+  attention_matrix_kernel<<<grid, 128, 0, s>>>(q, k, A, num, att, d.L, d.Dk, d.Dv, Dc,
+                                               bidirectional);
+  check_launch("attention_matrix_kernel");
+}
+
+void finish_numerators(const float* num, float* y, const Dims& d, int64_t Dc, cudaStream_t s) {
+  const int64_t rows = d.BH * d.L;
+  finish_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(num, y, rows, d.Dv, Dc);
+  check_launch("finish_kernel");
+}
+
+}  // namespace linscope::gpu

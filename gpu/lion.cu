@@ -1,0 +1,87 @@
+// LION bidirectional (MODELS.md §2) on the CUDA backend. The full-attention (parallel) form is
+// la_block_attention with the bidirectional mask; the recurrent and chunkwise forms run the
+// causal machinery twice: forward, and on the reversed sequence with the decays shifted by one
+// (the backward sweep uses λ_{t+1}), then remove the diagonal counted twice (the ½ terms of the
+// LION RNN, summed over both sweeps). CPU twin: core/lion/.
+#include "gpu/cuda_check.h"
+#include "gpu/kernels.h"
+
+namespace linscope::gpu {
+namespace {
+
+unsigned blocks_for(int64_t n, int threads) {
+  return static_cast<unsigned>((n + threads - 1) / threads);
+}
+
+__global__ void reverse_rows_kernel(const float* __restrict__ src, float* __restrict__ dst,
+                                    int64_t BH, int64_t L, int64_t D) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= BH * L * D) return;
+  const int64_t c = e % D, t = (e / D) % L, h = e / (D * L);
+  dst[e] = src[(h * L + (L - 1 - t)) * D + c];
+}
+
+__global__ void reverse_shift_decay_kernel(const float* __restrict__ a, float* __restrict__ dst,
+                                           int64_t BH, int64_t L) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= BH * L) return;
+  const int64_t s = e % L, h = e / L;
+  // Reversed step s is token t = L-1-s, whose backward update decays by λ_{t+1} = λ_{L-s}.
+  dst[e] = s == 0 ? 0.f : a[h * L + (L - s)];
+}
+
+__global__ void lion_combine_kernel(const float* __restrict__ F, const float* __restrict__ Brev,
+                                    const float* __restrict__ q, const float* __restrict__ k,
+                                    const float* __restrict__ v, float* __restrict__ y, int64_t L,
+                                    int64_t Dk, int64_t Dv, int64_t rows) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= rows * Dv) return;
+  const int64_t row = e / Dv, c = e % Dv, h = row / L, t = row % L;
+  const int64_t Dc = Dv + 1;
+  const float* qt = q + row * Dk;
+  const float* kt = k + row * Dk;
+  float qk = 0.f;
+  for (int64_t r = 0; r < Dk; ++r) qk = fmaf(qt[r], kt[r], qk);
+  const int64_t brow = h * L + (L - 1 - t);
+  const float numer = F[row * Dc + c] + Brev[brow * Dc + c] - qk * v[row * Dv + c];
+  const float denom = F[row * Dc + Dv] + Brev[brow * Dc + Dv] - qk;
+  y[e] = numer / denom;
+}
+
+__device__ __forceinline__ float to_bf16_float(float x) {
+  uint32_t bits = __float_as_uint(x);
+  if ((bits & 0x7f800000u) != 0x7f800000u) bits += 0x7fffu + ((bits >> 16) & 1u);
+  return __uint_as_float(bits & 0xffff0000u);
+}
+
+__global__ void round_bf16_kernel(float* x, int64_t n) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e < n) x[e] = to_bf16_float(x[e]);
+}
+
+}  // namespace
+
+void reverse_rows(const float* src, float* dst, int64_t BH, int64_t L, int64_t D, cudaStream_t s) {
+  reverse_rows_kernel<<<blocks_for(BH * L * D, 256), 256, 0, s>>>(src, dst, BH, L, D);
+  check_launch("reverse_rows_kernel");
+}
+
+void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cudaStream_t s) {
+  reverse_shift_decay_kernel<<<blocks_for(BH * L, 256), 256, 0, s>>>(a, dst, BH, L);
+  check_launch("reverse_shift_decay_kernel");
+}
+
+void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
+                  const float* v, float* y, const Dims& d, cudaStream_t s) {
+  const int64_t rows = d.BH * d.L;
+  lion_combine_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(numF, numB_rev, q, k, v, y, d.L,
+                                                                   d.Dk, d.Dv, rows);
+  check_launch("lion_combine_kernel");
+}
+
+void round_bf16(float* x, int64_t n, cudaStream_t s) {
+  round_bf16_kernel<<<blocks_for(n, 256), 256, 0, s>>>(x, n);
+  check_launch("round_bf16_kernel");
+}
+
+}  // namespace linscope::gpu

@@ -1,0 +1,104 @@
+// Shared helpers of the GPU tests: the backend or a clean skip, and independent double-precision
+// references computed straight from the definitions of MODELS.md (not from any form's code).
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "core/base/error.h"
+#include "core/base/inputs.h"
+#include "core/base/spec.h"
+#include "core/engine/backend.h"
+#include "core/engine/compare.h"
+#include "core/engine/generate.h"
+#include "core/engine/run.h"
+#include "gpu/cuda_backend.h"
+
+namespace linscope::gpu_test {
+
+// Every GPU test starts here: on a machine without a usable device the test is skipped.
+class GpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    backend_ = gpu::make_cuda_backend(&why);
+    if (!backend_) GTEST_SKIP() << "no CUDA backend: " << why;
+  }
+  Backend& gpu() { return *backend_; }
+  std::unique_ptr<Backend> backend_;
+};
+
+// Decay factor M_ij from the cumulative sums of log λ (double), for the causal (j <= i) or the
+// bidirectional mask: Π_{m=min+1..max} λ_m (MODELS.md §1, §2).
+inline double mask(const double* A, int64_t i, int64_t j) {
+  return std::exp(i >= j ? A[i] - A[j] : A[j] - A[i]);
+}
+
+// y_i = Σ_j M_ij (q_i·k_j) v_j  [/ Σ_j M_ij (q_i·k_j)], j <= i (causal) or all j, in double.
+// band > 0 limits j to |i - j| < band (for long sequences with a fast decay). abs_out, when
+// given, receives Σ_j M_ij Σ_r |q_ir k_jr| |v_j| (unnormalized only): the size of the terms, from
+// which the tests derive their bf16 bounds.
+inline Tensor reference(const Inputs& in, bool bidirectional, bool normalize, int64_t band = 0,
+                        Tensor* abs_out = nullptr) {
+  const Shape s = in.shape();
+  const Tensor &q = in.get("q"), &k = in.get("k"), &v = in.get("v");
+  Tensor y({s.B, s.H, s.L, s.Dv});
+  if (abs_out) *abs_out = Tensor({s.B, s.H, s.L, s.Dv});
+  std::vector<double> A(s.L), acc(s.Dv), mag(s.Dv);
+  for (int64_t h = 0; h < s.B * s.H; ++h) {
+    double run = 0;
+    for (int64_t t = 0; t < s.L; ++t) {
+      run += in.has("log_decay") ? in.get("log_decay")[h * s.L + t] : 0.0;
+      A[t] = run;
+    }
+    for (int64_t i = 0; i < s.L; ++i) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      std::fill(mag.begin(), mag.end(), 0.0);
+      double den = 0;
+      const int64_t jlo = band > 0 ? std::max<int64_t>(0, i - band + 1) : 0;
+      const int64_t jhi = bidirectional ? (band > 0 ? std::min(s.L, i + band) : s.L) : i + 1;
+      for (int64_t j = jlo; j < jhi; ++j) {
+        double qk = 0, qk_abs = 0;
+        for (int64_t r = 0; r < s.Dk; ++r) {
+          const double p = double(q[(h * s.L + i) * s.Dk + r]) * k[(h * s.L + j) * s.Dk + r];
+          qk += p;
+          qk_abs += std::abs(p);
+        }
+        const double m = mask(A.data(), i, j);
+        const double w = qk * m;
+        den += w;
+        for (int64_t c = 0; c < s.Dv; ++c) {
+          acc[c] += w * v[(h * s.L + j) * s.Dv + c];
+          mag[c] += qk_abs * m * std::abs(v[(h * s.L + j) * s.Dv + c]);
+        }
+      }
+      for (int64_t c = 0; c < s.Dv; ++c) {
+        y[(h * s.L + i) * s.Dv + c] = static_cast<float>(normalize ? acc[c] / den : acc[c]);
+        if (abs_out) (*abs_out)[(h * s.L + i) * s.Dv + c] = static_cast<float>(mag[c]);
+      }
+    }
+  }
+  return y;
+}
+
+// The CPU core's answer, or an empty tensor while that family is still "not implemented"
+// (the CPU forms are written in parallel with these kernels); the double reference above is
+// always checked, so a test never passes on the CPU comparison alone.
+inline Tensor cpu_or_empty(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
+  try {
+    return run_cpu(spec, in, opts).y;
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("not implemented") != std::string::npos) return Tensor();
+    throw;
+  }
+}
+
+inline double max_abs(const Tensor& t) {
+  double m = 0;
+  for (float x : t.values()) m = std::max(m, double(std::abs(x)));
+  return m;
+}
+
+}  // namespace linscope::gpu_test

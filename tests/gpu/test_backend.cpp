@@ -1,0 +1,87 @@
+// The CUDA backend's contract: what it claims to support, errors that fall back to the CPU,
+// bad input reported as linscope::Error, memory accounting.
+#include "gpu/cuda_check.h"
+#include "gpu_test_util.h"
+
+namespace linscope::gpu_test {
+namespace {
+
+// Without a device this must not abort or throw: nullptr and a reason (this runs in CI).
+TEST(CudaBackendDiscovery, ReturnsBackendOrReason) {
+  std::string why;
+  auto b = gpu::make_cuda_backend(&why);
+  if (b) {
+    EXPECT_EQ(b->name(), "cuda");
+    EXPECT_FALSE(b->device().empty());
+  } else {
+    EXPECT_FALSE(why.empty());
+  }
+}
+
+TEST_F(GpuTest, SupportsOnlyWhatItImplements) {
+  ModelSpec la;
+  RunOptions opts;
+  for (Form f : {Form::Recurrent, Form::Chunkwise, Form::Parallel}) {
+    opts.form = f;
+    EXPECT_TRUE(gpu().supports(la, opts)) << to_string(f);
+  }
+  opts.form = Form::Scan;
+  EXPECT_FALSE(gpu().supports(la, opts));
+  for (Family fam : {Family::GateLoop, Family::DeltaNet, Family::Lcsm, Family::LightNet}) {
+    ModelSpec m;
+    m.family = fam;
+    opts.form = Form::Recurrent;
+    EXPECT_FALSE(gpu().supports(m, opts)) << describe(m);
+  }
+  opts.form = Form::Parallel;
+  opts.trace.states = true;
+  EXPECT_FALSE(gpu().supports(la, opts)) << "state traces fall back to the CPU";
+  opts.trace.states = false;
+  opts.attention = true;
+  EXPECT_TRUE(gpu().supports(la, opts));
+  opts.form = Form::Chunkwise;
+  EXPECT_FALSE(gpu().supports(la, opts)) << "attention comes from the parallel form only";
+}
+
+TEST_F(GpuTest, OutOfMemoryIsABackendErrorWithSizes) {
+  try {
+    gpu::DeviceBuffer huge(size_t(1) << 50);  // 1 PiB
+    FAIL() << "allocation of 1 PiB succeeded";
+  } catch (const BackendError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("GPU out of memory: needed 1073741824 MiB"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("MiB free"), std::string::npos) << msg;
+  }
+  // The context survives: a later run still works.
+  ModelSpec la;
+  const Inputs in = generate_inputs(la, Shape{1, 1, 8, 4, 4}, GenerateOptions{});
+  EXPECT_NO_THROW(gpu().run(la, in, RunOptions{}));
+}
+
+TEST_F(GpuTest, PerChannelDecayFallsBackToCpu) {
+  ModelSpec la;
+  Inputs in = generate_inputs(la, Shape{1, 1, 8, 4, 4}, GenerateOptions{});
+  in.set("log_decay", Tensor({1, 1, 8, 4}, -0.1f));
+  EXPECT_THROW(gpu().run(la, in, RunOptions{}), BackendError);
+}
+
+TEST_F(GpuTest, BadInputIsAnError) {
+  ModelSpec la;
+  Inputs in = generate_inputs(la, Shape{1, 1, 8, 4, 4}, GenerateOptions{});
+  in.set("k", Tensor({1, 1, 7, 4}));
+  EXPECT_THROW(gpu().run(la, in, RunOptions{}), Error);
+  Inputs no_decay = generate_inputs(la, Shape{1, 1, 8, 4, 4}, GenerateOptions{});
+  no_decay.tensors.erase("log_decay");
+  EXPECT_THROW(gpu().run(la, no_decay, RunOptions{}), Error);  // decay D needs log λ
+}
+
+TEST_F(GpuTest, MemoryInfo) {
+  double used = -1, total = -1;
+  ASSERT_TRUE(gpu().memory_info(&used, &total));
+  EXPECT_GT(total, 1.0);
+  EXPECT_GE(used, 0.0);
+  EXPECT_LE(used, total);
+}
+
+}  // namespace
+}  // namespace linscope::gpu_test
