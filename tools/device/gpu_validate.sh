@@ -1,0 +1,59 @@
+#!/bin/bash
+# One device call: build the CUDA backend and its tests, run the GPU tests, compute-sanitizer
+# memcheck + racecheck on small shapes, then the benchmark. Logs go to $OUT (the device tool's
+# return folder). Needs the carried .devdeps/ (Eigen, nlohmann-json, googletest sources), laid
+# out as an install prefix: .devdeps/{include,share}/..., .devdeps/googletest.
+#   usage: tools/device/gpu_validate.sh [bench args...]   (BENCH=0 skips the benchmark)
+set -u
+OUT=${OUT:-/tmp/linscope-out}
+mkdir -p "$OUT"
+D=$PWD/.devdeps
+BUILD=build-dev
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+  nvcc --version | tail -2
+  echo 'int main(){return 0;}' | g++ -fopenmp -x c++ - -o /tmp/omp_check && echo "OpenMP: ok"
+} >"$OUT/env.log" 2>&1
+cat "$OUT/env.log"
+
+cmake -S . -B $BUILD -G Ninja -DLINSCOPE_GUI=OFF -DLINSCOPE_CUDA=ON -DLINSCOPE_BENCH=OFF \
+  -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$D" -DEigen3_DIR="$D/share/eigen3/cmake" \
+  -Dnlohmann_json_DIR="$D/share/cmake/nlohmann_json" -DLINSCOPE_GTEST_SOURCE_DIR="$D/googletest" \
+  >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+cmake --build $BUILD -j16 --target gpu_test_backend gpu_test_lion gpu_test_linear_attention \
+  >>"$OUT/build.log" 2>&1 || { grep -E "error|FAILED" -A3 "$OUT/build.log" | head -40; exit 1; }
+# The bench: linscope-cli when the whole CLI builds, else the stand-alone main over cmd_bench.cpp.
+if cmake --build $BUILD -j16 --target linscope-cli >>"$OUT/build.log" 2>&1; then
+  BENCH_CMD=("$BUILD/app/linscope-cli" bench)
+else
+  echo "linscope-cli did not build; using tools/device/bench_main.cpp"
+  g++ -std=c++20 -O2 -I. -I/usr/local/cuda/include -DLINSCOPE_HAVE_CUDA tools/device/bench_main.cpp \
+    app/cli/cmd_bench.cpp app/cli/args.cpp $BUILD/gpu/liblinscope_gpu.a $BUILD/core/liblinscope_base.a \
+    -L/usr/local/cuda/lib64 -lcudart -lcublas -fopenmp -o $BUILD/gpu-bench >>"$OUT/build.log" 2>&1
+  BENCH_CMD=("$BUILD/gpu-bench")
+fi
+echo "build: ok"
+
+status=0
+for t in backend linear_attention lion; do
+  ./$BUILD/tests/gpu_test_$t --gtest_brief=1 >"$OUT/test_$t.log" 2>&1 || status=1
+  tail -3 "$OUT/test_$t.log"
+done
+# Sanitizers on small shapes (racecheck serializes every shared-memory access: keep it small).
+SMALL='GpuTest.HandWorkedThreeTokens:Chunks/LaForms.MatchesDefinitionAndCpu/3:AllForms/LaForms.MatchesDefinitionAndCpu/*'
+for tool in memcheck racecheck; do
+  timeout 150 compute-sanitizer --tool $tool --error-exitcode 9 \
+    ./$BUILD/tests/gpu_test_linear_attention --gtest_filter="$SMALL" >"$OUT/sanitizer_la_$tool.log" 2>&1
+  echo "compute-sanitizer $tool (linear attention): rc=$?"
+  timeout 90 compute-sanitizer --tool $tool --error-exitcode 9 \
+    ./$BUILD/tests/gpu_test_lion --gtest_filter='*HandWorked*:Chunks/LionForms.*/4' >"$OUT/sanitizer_lion_$tool.log" 2>&1
+  echo "compute-sanitizer $tool (lion): rc=$?"
+done
+tail -2 "$OUT"/sanitizer_*.log
+
+if [ "${BENCH:-1}" != 0 ]; then
+  set -o pipefail
+  timeout ${BENCH_TIMEOUT:-300} "${BENCH_CMD[@]}" "$@" 2>&1 | tee "$OUT/bench.log"
+fi
+exit $status
