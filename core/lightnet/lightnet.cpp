@@ -19,7 +19,9 @@
 // MD-TPE and MD-LRPE (position.h) are their N = 1 cases, in the paper's order: MD-TPE on the
 // token features first (u ← u + T u for u = q, k, v: x_t + (1 − λ) Σ_{s≤t} λ^{t−s} x_s, one
 // causal scan each), then MD-LRPE on q and k (rotation by position t). With MD-TPE the
-// implicit attention of the given v is A (I + T).
+// implicit attention of the given v is A (I + T). With per-channel f the weights act on the
+// rotated channels (as in the authors' code, which rotates k after weighting it), so q^T k
+// depends on the offset alone exactly only for scalar f.
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
