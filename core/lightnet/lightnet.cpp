@@ -20,8 +20,9 @@
 // token features first (u ← u + T u for u = q, k, v: x_t + (1 − λ) Σ_{s≤t} λ^{t−s} x_s, one
 // causal scan each), then MD-LRPE on q and k (rotation by position t). With MD-TPE the
 // implicit attention of the given v is A (I + T). With per-channel f the weights act on the
-// rotated channels (as in the authors' code, which rotates k after weighting it), so q^T k
-// depends on the offset alone exactly only for scalar f.
+// rotated channels, A_ij = Σ_c q̃_ic k̃_jc e^{f_jc − z_ic}; the authors' code weights k before
+// rotating it instead. The two agree for scalar f, the only case in which q^T k depends on
+// the offset alone.
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
