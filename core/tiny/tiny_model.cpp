@@ -95,7 +95,7 @@ MixerInputs project(const TinyConfig& c, const LayerWeights& w, const Tensor& x)
 Result mix(const TinyConfig& c, const Inputs& in, const ForwardOptions& opts, std::string& how) {
   if (opts.mixing != Mixing::Reference) {
     RunOptions ro;
-    ro.form = opts.form.value_or(forms_of(c.spec).front());
+    ro.form = opts.form;
     ro.chunk = opts.chunk;
     ro.attention = opts.attention;
     try {

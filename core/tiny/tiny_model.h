@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,9 +36,11 @@ enum class Mixing {
 };
 
 struct ForwardOptions {
-  bool attention = false;    // also return each layer's attention matrices [H,L,L]
-  std::optional<Form> form;  // default: the model's reference form, forms_of(spec)[0]
-  int64_t chunk = 64;        // for Form::Chunkwise
+  bool attention = false;  // also return each layer's attention matrices [H,L,L]
+  // Default Parallel: the attention form the models were trained in (tools/train/model.py),
+  // which every tiny family has; any form of forms_of(spec) gives the same logits.
+  Form form = Form::Parallel;
+  int64_t chunk = 64;  // for Form::Chunkwise
   Mixing mixing = Mixing::Auto;
 };
 

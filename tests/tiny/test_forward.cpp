@@ -42,10 +42,13 @@ std::vector<int64_t> tokens_of(const io::SafetensorsFile& f) {
 struct Case {
   std::string model;
   Mixing mixing;
+  Form form;  // for Mixing::Core
 };
 
 std::string case_name(const testing::TestParamInfo<Case>& info) {
-  return info.param.model + (info.param.mixing == Mixing::Core ? "_core" : "_reference");
+  return info.param.model + (info.param.mixing == Mixing::Core
+                                 ? "_core_" + to_string(info.param.form)
+                                 : std::string("_reference"));
 }
 
 class TorchVector : public testing::TestWithParam<Case> {};
@@ -62,9 +65,13 @@ TEST_P(TorchVector, LogitsAndGatesMatchTorch) {
   const std::string dir = find_assets_dir() + "/" + c.model;
   const TinyModel model = TinyModel::load(dir);
   const io::SafetensorsFile vec = io::SafetensorsFile::open(dir + "/test_vector.safetensors");
+  if (c.mixing == Mixing::Core && !has_form(model.config().spec, c.form))
+    GTEST_SKIP() << describe(model.config().spec) << " has no " << to_string(c.form) << " form";
   ForwardOptions opts;
   opts.attention = true;
   opts.mixing = c.mixing;
+  opts.form = c.form;
+  opts.chunk = 16;  // several chunks over the 73-character test text
   Forward f;
   try {
     f = model.forward_tokens(tokens_of(vec), opts);
@@ -116,8 +123,11 @@ TEST_P(TorchVector, LogitsAndGatesMatchTorch) {
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
-  for (const auto& m : kModels)
-    for (Mixing mix : {Mixing::Reference, Mixing::Core}) cases.push_back({m, mix});
+  for (const auto& m : kModels) {
+    cases.push_back({m, Mixing::Reference, Form::Parallel});
+    for (Form form : {Form::Recurrent, Form::Parallel, Form::Chunkwise, Form::Scan})
+      cases.push_back({m, Mixing::Core, form});
+  }
   return cases;
 }
 

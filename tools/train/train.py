@@ -34,6 +34,9 @@ MODELS = {
     "gateloop": {"model_type": "linscope-gateloop", "direction": "causal", "decay": None},
     "deltanet": {"model_type": "linscope-deltanet", "direction": "causal", "decay": None},
 }
+# Training steps per model (--steps overrides): the O(L^2 d) GateLoop and the triangular solve
+# of DeltaNet cost more per step; the causal models memorise the short text within ~200 steps.
+STEPS = {"lion_s_bidirectional": 400, "lion_d_causal": 400, "gateloop": 200, "deltanet": 200}
 TEST_TEXT = "We hold these truths to be self-evident, that all men are created equal."
 # Positions of TEST_TEXT replaced by the mask character for the bidirectional test vector.
 TEST_MASKED = [3, 8, 14, 20, 27, 33, 40, 47, 55, 62, 68]
@@ -113,8 +116,9 @@ def train(kind, args, text, vocab):
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     gen = torch.Generator().manual_seed(args.seed)
     start = time.time()
-    for step in range(args.steps):
-        lr = args.lr * min(1.0, (step + 1) / 30) * (0.55 + 0.45 * math.cos(math.pi * step / args.steps))
+    steps = args.steps or STEPS[kind]
+    for step in range(steps):
+        lr = args.lr * min(1.0, (step + 1) / 30) * (0.55 + 0.45 * math.cos(math.pi * step / steps))
         for g in opt.param_groups:
             g["lr"] = lr
         x, target, sel = batch(train_ids, args.batch, args.length, gen, masked, mask_id)
@@ -123,13 +127,13 @@ def train(kind, args, text, vocab):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        if step % 100 == 0 or step == args.steps - 1:
+        if step % 50 == 0 or step == steps - 1:
             print(f"{kind} step {step} loss {float(loss):.3f} acc {float(acc):.3f}", flush=True)
     model.eval()
     train_loss, train_acc = evaluate(model, train_ids, args.length, masked, mask_id)
     val_loss, val_acc = evaluate(model, val_ids, args.length, masked, mask_id)
     n_params = sum(p.numel() for p in model.parameters())
-    cfg["training"] = {"steps": args.steps, "batch": args.batch, "length": args.length,
+    cfg["training"] = {"steps": steps, "batch": args.batch, "length": args.length,
                        "lr": args.lr, "seed": args.seed, "parameters": n_params,
                        "seconds": round(time.time() - start, 1),
                        "train_loss": round(train_loss, 4), "train_accuracy": round(train_acc, 4),
@@ -167,16 +171,63 @@ def save(kind, model, cfg):
     write_safetensors(os.path.join(out, "test_vector.safetensors"), vec, {"text": text})
 
 
+README_HEAD = """# Bundled tiny models
+
+Small character-level models trained by `tools/train/train.py` on `corpus/public_domain.txt`
+(openings of public-domain texts: the Gettysburg Address, the Declaration of Independence, A Tale
+of Two Cities, Pride and Prejudice, Moby-Dick; typed from memory, so wording may differ slightly
+from the canonical editions). Each directory holds `config.json`, `model.safetensors` (float32)
+and `test_vector.safetensors` (a token sequence, the logits the torch model gives for it, and
+each layer's gates), which `tests/tiny` checks the C++ forward pass (`core/tiny`) against.
+
+Every model: 2 layers, d_model 64, 4 heads of d_head 16, MLP 256 (GELU), RMSNorm pre-norm, tied
+embedding/head. Sequence mixing is the model's attention (parallel) form of MODELS.md; the C++
+side runs it through `run_cpu`. Causal models predict the next character; the bidirectional
+LION-S model predicts masked characters (15% replaced by `~`) from both sides. The last 10% of the
+text is held out (it is short, so the models mostly memorise: compare train and held-out).
+
+Reproduce (CPU, one thread; a few minutes on an idle core, the table below took longer on a shared machine):
+
+    apt-get install -y python3-torch
+    /usr/bin/python3 tools/train/train.py            # trains and writes every model + this table
+    /usr/bin/python3 tools/train/train.py --check    # parallel forms vs the recurrences
+
+| model | family | gates | task | params | steps | train loss | train acc | held-out loss | held-out acc | seconds |
+|---|---|---|---|---|---|---|---|---|---|---|
+"""
+GATES = {"lion_s_bidirectional": "λ_t = σ(wᵀx_t + b) per head", "lion_d_causal": "λ_h = σ(a_h)",
+         "gateloop": "|a_t| = σ(proj), arg a_t = proj", "deltanet": "β_t = σ(wᵀx_t + b), k L2-normalised"}
+
+
+def write_readme():
+    rows = []
+    for kind in MODELS:
+        path = os.path.join(ROOT, "assets", kind, "config.json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            c = json.load(f)
+        t = c["training"]
+        family = c["model_type"].replace("linscope-", "") + (f"-{c['decay']}" if c.get("decay") else "")
+        rows.append(f"| `{kind}` | {family} {c['direction']} | {GATES[kind]} | {c['task']} | "
+                    f"{t['parameters']} | {t['steps']} | {t['train_loss']:.3f} | {t['train_accuracy']:.3f} | "
+                    f"{t['heldout_loss']:.3f} | {t['heldout_accuracy']:.3f} | {t['seconds']} |")
+    with open(os.path.join(ROOT, "assets", "README.md"), "w") as f:
+        f.write(README_HEAD + "\n".join(rows) + "\n\nLoss: cross-entropy in nats per predicted "
+                "character; acc: top-1 accuracy.\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", choices=sorted(MODELS), action="append")
-    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--steps", type=int, help="training steps (default: STEPS per model)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--length", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--check", action="store_true", help="check parallel forms and exit")
+    ap.add_argument("--readme", action="store_true", help="only rewrite assets/README.md")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     text, vocab = load_corpus()
@@ -184,9 +235,11 @@ def main():
         import check
         check.main(vocab)
         return
-    for kind in args.only or MODELS:
-        model, cfg = train(kind, args, text, vocab)
-        save(kind, model, cfg)
+    if not args.readme:
+        for kind in args.only or MODELS:
+            model, cfg = train(kind, args, text, vocab)
+            save(kind, model, cfg)
+    write_readme()
 
 
 if __name__ == "__main__":
