@@ -109,26 +109,26 @@ Inputs build_inputs(const LcsmSettings& st, const Shape& sh, uint64_t seed) {
     return MatD::Ones(L, Dk);
   };
 
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h) {
-      const HeadParams& p = heads[static_cast<size_t>(h)];
-      const int64_t bh = b * H + h;
-      const MatD X = Eigen::Map<const RowMatrix>(x.data() + bh * L * Dv, L, Dv).cast<double>();
-      Eigen::Map<RowMatrix>(q.data() + bh * L * Dk, L, Dk) =
-          stage(st.shrink, X, p.W_s, p.s).cast<float>();
-      Eigen::Map<RowMatrix>(k.data() + bh * L * Dk, L, Dk) =
-          stage(st.expand, X, p.W_e, p.e).cast<float>();
-      MatD lo = MatD::Zero(L, n_o);  // Constant: o = 1
-      if (st.oscillation == LcsmSource::DataDependent) {
-        lo = X * as_matrix(p.W_o, n_o, Dv).transpose();
-        for (int64_t t = 0; t < L; ++t)
-          for (int64_t c = 0; c < n_o; ++c)
-            lo(t, c) = log_sigmoid(lo(t, c) + p.b_o[static_cast<size_t>(c)]);
-      } else if (st.oscillation == LcsmSource::Fixed) {
-        lo = as_matrix(p.log_o_fixed, 1, n_o).replicate(L, 1);
-      }
-      Eigen::Map<RowMatrix>(log_o.data() + bh * L * n_o, L, n_o) = lo.cast<float>();
+  // x and the parameters are drawn above in a fixed order, so spreading heads over cores
+  // leaves the inputs a function of the seed alone.
+  for_each_head(B * H, [&](int64_t bh) {
+    const HeadParams& p = heads[static_cast<size_t>(bh % H)];
+    const MatD X = Eigen::Map<const RowMatrix>(x.data() + bh * L * Dv, L, Dv).cast<double>();
+    Eigen::Map<RowMatrix>(q.data() + bh * L * Dk, L, Dk) =
+        stage(st.shrink, X, p.W_s, p.s).cast<float>();
+    Eigen::Map<RowMatrix>(k.data() + bh * L * Dk, L, Dk) =
+        stage(st.expand, X, p.W_e, p.e).cast<float>();
+    MatD lo = MatD::Zero(L, n_o);  // Constant: o = 1
+    if (st.oscillation == LcsmSource::DataDependent) {
+      lo = X * as_matrix(p.W_o, n_o, Dv).transpose();
+      for (int64_t t = 0; t < L; ++t)
+        for (int64_t c = 0; c < n_o; ++c)
+          lo(t, c) = log_sigmoid(lo(t, c) + p.b_o[static_cast<size_t>(c)]);
+    } else if (st.oscillation == LcsmSource::Fixed) {
+      lo = as_matrix(p.log_o_fixed, 1, n_o).replicate(L, 1);
     }
+    Eigen::Map<RowMatrix>(log_o.data() + bh * L * n_o, L, n_o) = lo.cast<float>();
+  });
 
   Inputs in;
   in.set("q", std::move(q));
