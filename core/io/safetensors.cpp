@@ -22,6 +22,7 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 constexpr uint64_t kMaxHeader = 100'000'000;  // HF's limit: a larger header is an attack or junk
+constexpr int kMaxDepth = 16;
 
 struct DTypeName {
   DType dtype;
@@ -104,7 +105,11 @@ void SafetensorsFile::Impl::parse() {
   // so duplicates at the top level (tensor names) are caught here.
   std::unordered_set<std::string> seen;
   std::string duplicate;
+  // It also bounds nesting: a valid header is 3 levels deep, and a 100 MB run of '[' must not
+  // exhaust the stack when the parsed value is built and destroyed.
   const auto on_event = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& j) {
+    if (depth > kMaxDepth)
+      fail("header JSON is nested deeper than " + std::to_string(kMaxDepth) + " levels");
     if (ev == nlohmann::json::parse_event_t::key && depth == 1) {
       const std::string k = j.get<std::string>();
       if (!seen.insert(k).second && duplicate.empty()) duplicate = k;
