@@ -26,6 +26,7 @@ void chunkwise_head(const ConstMatrixView& q, const ConstMatrixView& k, const Co
   Eigen::VectorXf z = Eigen::VectorXf::Zero(Dk);
   RowMatrix P(C, C), Qd(C, Dk), Kd(C, Dk);
   Eigen::VectorXf den(C), end_decay(Dk);
+  Eigen::ArrayXf eq(Dk), ek(Dk);
   std::vector<double> b;
 
   for (int64_t n = 0; n < n_chunks; ++n) {
@@ -52,16 +53,20 @@ void chunkwise_head(const ConstMatrixView& q, const ConstMatrixView& k, const Co
         Kdn.row(i) = Kn.row(i) * decay_exp(last[0] - bi[0]);
       } else {
         for (int64_t ch = 0; ch < Dk; ++ch) {
-          Qdn(i, ch) = Qn(i, ch) * decay_exp(bi[ch]);
-          Kdn(i, ch) = Kn(i, ch) * decay_exp(last[ch] - bi[ch]);
+          eq(ch) = static_cast<float>(bi[ch]);
+          ek(ch) = static_cast<float>(last[ch] - bi[ch]);
         }
+        detail::exp_or_zero(eq);
+        detail::exp_or_zero(ek);
+        Qdn.row(i) = Qn.row(i).array() * eq.transpose();
+        Kdn.row(i) = Kn.row(i).array() * ek.transpose();
       }
     }
     Yn.noalias() = Pn.triangularView<Eigen::Lower>() * Vn;  // Pn is causal: half the flops
-    Yn.noalias() += Qdn * S;
+    if (n > 0) Yn.noalias() += Qdn * S;                     // S = 0 before the first chunk
     if (normalize) {
       den.head(c) = Pn.rowwise().sum();
-      den.head(c).noalias() += Qdn * z;
+      if (n > 0) den.head(c).noalias() += Qdn * z;
       detail::divide_rows(Yn, den.head(c));
     }
     if (n + 1 == n_chunks) break;

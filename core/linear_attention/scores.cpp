@@ -23,14 +23,7 @@ void cumulative_from(const HeadDecay& decay, int64_t t0, int64_t n, std::vector<
 namespace {
 
 // Rows of this many tokens share one reference point in the per-channel factorization below.
-constexpr int64_t kSub = 16;
-
-// x <- exp(x) for x <= 0, vectorized in float; below float's normal range (e^-87) the weight is
-// set to exactly 0 rather than a denormal (as decay_exp does, and denormals are slow).
-template <typename Arr>
-void exp_or_zero(Arr&& x) {
-  x = (x < -87.0f).select(0.0f, x.exp());
-}
+constexpr int64_t kSub = 8;
 
 }  // namespace
 
