@@ -9,10 +9,10 @@ bool is_bidirectional(const ModelSpec& spec) {
   return spec.family == Family::Lion && spec.direction == Direction::Bidirectional;
 }
 
-// LION always normalizes (MODELS.md §2); causal LION is causal linear attention with the
-// spec's own normalize flag, as core/lion/run.cpp delegates it.
+// LION's row scaling C^-1 is spec.normalize (on by default in the LION presets), exactly as
+// core/lion/run.cpp reads it; causal LION is causal linear attention with the same flag.
 bool normalizes(const ModelSpec& spec) {
-  return is_bidirectional(spec) || spec.normalize;
+  return spec.normalize;
 }
 
 // Causal numerators of one direction in the requested form.
@@ -107,7 +107,7 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     causal_numerators(opts, ws.q_rev.as<float>(), ws.k_rev.as<float>(), ws.v_rev.as<float>(),
                       ws.a_rev.as<float>(), ws.A_rev.as<double>(), ws.num_rev.as<float>(),
                       ws.states, d, Dc, s);
-    lion_combine(num, ws.num_rev.as<float>(), in.q, in.k, in.v, y, d, s);
+    lion_combine(num, ws.num_rev.as<float>(), in.q, in.k, in.v, y, d, Dc, s);
   } else {
     finish_numerators(num, y, d, Dc, s);
   }

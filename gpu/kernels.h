@@ -59,9 +59,10 @@ void reverse_rows(const float* src, float* dst, int64_t BH, int64_t L, int64_t D
 // Decays of the backward sweep in reversed order: dst[s] = a[L-s] (s >= 1), dst[0] = 0, so that
 // the reversed causal recurrence is S^B_t = λ_{t+1} S^B_{t+1} + k_t v_t^T (MODELS.md §2).
 void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cudaStream_t s);
-// y_t = (F_t + B_t - (q_t·k_t) v_t) / (F_t[Dv] + B_t[Dv] - q_t·k_t), B given in reversed order.
+// y_t = F_t + B_t - (q_t·k_t) v_t, divided by F_t[Dv] + B_t[Dv] - q_t·k_t when normalized
+// (Dc = Dv + 1); B given in reversed order.
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
-                  const float* v, float* y, const Dims& d, cudaStream_t s);
+                  const float* v, float* y, const Dims& d, int64_t Dc, cudaStream_t s);
 
 // Rounds to bfloat16 (nearest, ties to even) in place, as the CPU's RunOptions::bf16 does.
 void round_bf16(float* x, int64_t n, cudaStream_t s);

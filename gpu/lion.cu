@@ -33,17 +33,20 @@ __global__ void reverse_shift_decay_kernel(const float* __restrict__ a, float* _
 __global__ void lion_combine_kernel(const float* __restrict__ F, const float* __restrict__ Brev,
                                     const float* __restrict__ q, const float* __restrict__ k,
                                     const float* __restrict__ v, float* __restrict__ y, int64_t L,
-                                    int64_t Dk, int64_t Dv, int64_t rows) {
+                                    int64_t Dk, int64_t Dv, int64_t Dc, int64_t rows) {
   const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (e >= rows * Dv) return;
   const int64_t row = e / Dv, c = e % Dv, h = row / L, t = row % L;
-  const int64_t Dc = Dv + 1;
   const float* qt = q + row * Dk;
   const float* kt = k + row * Dk;
   float qk = 0.f;
   for (int64_t r = 0; r < Dk; ++r) qk = fmaf(qt[r], kt[r], qk);
   const int64_t brow = h * L + (L - 1 - t);
   const float numer = F[row * Dc + c] + Brev[brow * Dc + c] - qk * v[row * Dv + c];
+  if (Dc == Dv) {
+    y[e] = numer;
+    return;
+  }
   const float denom = F[row * Dc + Dv] + Brev[brow * Dc + Dv] - qk;
   y[e] = numer / denom;
 }
@@ -72,10 +75,10 @@ void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cuda
 }
 
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
-                  const float* v, float* y, const Dims& d, cudaStream_t s) {
+                  const float* v, float* y, const Dims& d, int64_t Dc, cudaStream_t s) {
   const int64_t rows = d.BH * d.L;
   lion_combine_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(numF, numB_rev, q, k, v, y, d.L,
-                                                                   d.Dk, d.Dv, rows);
+                                                                   d.Dk, d.Dv, Dc, rows);
   check_launch("lion_combine_kernel");
 }
 

@@ -62,6 +62,7 @@ ModelSpec bench_model(const std::string& word) {
   } else if (parts[0] == "lion") {
     m.family = Family::Lion;
     m.direction = Direction::Bidirectional;
+    m.normalize = true;  // LION's row scaling C^-1 (MODELS.md §2)
   } else {
     throw UsageError{"--models: '" + parts[0] + "' (the CUDA backend has la and lion)"};
   }

@@ -14,11 +14,13 @@ namespace {
 
 constexpr double kFp32Tol = 1e-4;
 
-ModelSpec lion(Decay decay) {
+// LION's row scaling is spec.normalize, on here as in the paper's model.
+ModelSpec lion(Decay decay, bool normalize = true) {
   ModelSpec m;
   m.family = Family::Lion;
   m.decay = decay;
   m.direction = Direction::Bidirectional;
+  m.normalize = normalize;
   return m;
 }
 
@@ -51,6 +53,20 @@ INSTANTIATE_TEST_SUITE_P(Chunks, LionForms,
                                             ::testing::Values(Form::Chunkwise),
                                             ::testing::Values(int64_t{1}, int64_t{7}, int64_t{16},
                                                               int64_t{67})));
+
+// Without the row scaling the forms return (Q K^T ⊙ M) V: the combination of the two sweeps
+// must then subtract the diagonal from the numerators alone.
+TEST_F(GpuTest, LionUnnormalized) {
+  const ModelSpec spec = lion(Decay::S, false);
+  const Inputs in = generate_inputs(spec, Shape{1, 2, 50, 8, 8}, GenerateOptions{4});
+  const Tensor ref = reference(in, true, false);
+  for (Form form : {Form::Parallel, Form::Recurrent, Form::Chunkwise}) {
+    RunOptions opts;
+    opts.form = form;
+    opts.chunk = 16;
+    EXPECT_LE(compare(gpu().run(spec, in, opts).y, ref).max_rel, kFp32Tol) << to_string(form);
+  }
+}
 
 // L = 3, d = 1, q = k = 1, v = (1, 2, 3), λ = 0.5, by hand from the full attention:
 // M = [[1, .5, .25], [.5, 1, .5], [.25, .5, 1]], y_i = Σ_j M_ij v_j / Σ_j M_ij:
