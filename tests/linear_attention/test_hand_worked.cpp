@@ -129,5 +129,26 @@ TEST(LinearAttentionHandWorked, ZeroNormalizerGivesZeroRows) {
   }
 }
 
+// Only the first key is zero: row 1 has q_1^T z_1 = 0 and is defined as 0; the later rows
+// have mass and are the ordinary weighted averages (checked by hand from the equations).
+TEST(LinearAttentionHandWorked, ZeroNormalizerOnlyWhereThereIsNoMass) {
+  Inputs in = make({0, 0, 0}, false);  // LIT
+  std::vector<float> k(in.get("k").values());
+  k[0] = k[1] = 0.0f;
+  in.set("k", Tensor({1, 1, 3, 2}, k));
+  ModelSpec spec;
+  spec.normalize = true;
+  // Row 2 (t = 1): only k_2 has mass, so y_2 = v_2 whatever q_2 is (q_2·k_2 = 1 > 0).
+  for (Form f : forms_of(spec)) {
+    RunOptions o{f};
+    o.chunk = 2;
+    const Tensor y = linear_attention::run(spec, in, o).y;
+    EXPECT_EQ(y[0], 0.0f) << to_string(f);
+    EXPECT_EQ(y[1], 0.0f) << to_string(f);
+    EXPECT_NEAR(y[2], kV[1][0], 1e-6) << to_string(f);
+    EXPECT_NEAR(y[3], kV[1][1], 1e-6) << to_string(f);
+  }
+}
+
 }  // namespace
 }  // namespace linscope

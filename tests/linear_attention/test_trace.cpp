@@ -128,5 +128,29 @@ TEST(LinearAttentionTrace, AttentionTimesVIsYAndCausal) {
     }
 }
 
+// A small byte budget raises the stride (trace_steps) but the last step is always recorded,
+// and the slots still hold S_t at the steps listed.
+TEST(LinearAttentionTrace, ByteBudgetThinsTheSteps) {
+  la_test::Case c;
+  c.L = 40;
+  const Inputs in = la_test::make_inputs(c);
+  const int64_t per_step = c.B * c.H * c.Dk * c.Dv * 4;
+  for (Form f : {Form::Recurrent, Form::Parallel, Form::Chunkwise}) {
+    RunOptions o{f};
+    o.chunk = 16;
+    o.trace.states = true;
+    o.trace.max_bytes = 6 * per_step;
+    const Result r = linear_attention::run(la_test::spec_of(false), in, o);
+    ASSERT_LE(r.trace.steps.size(), 6u) << to_string(f);
+    ASSERT_EQ(r.trace.steps.back(), c.L - 1);
+    ASSERT_EQ(r.trace.states.dim(2), static_cast<int64_t>(r.trace.steps.size()));
+    for (size_t i = 0; i < r.trace.steps.size(); ++i)
+      EXPECT_LE(testing::relative_error(slot(r.trace.states, 4, static_cast<int64_t>(i)),
+                                        direct_state(in, 4, r.trace.steps[i])),
+                kStateTol)
+          << to_string(f) << " step " << r.trace.steps[i];
+  }
+}
+
 }  // namespace
 }  // namespace linscope
