@@ -145,6 +145,30 @@ TEST_F(CliTest, BenchSweepWritesJsonAndCsvTheProfilerLoads) {
   EXPECT_NE(bad.output.find("unknown decay 'q'"), std::string::npos) << bad.output;
 }
 
+TEST_F(CliTest, InspectSummarizesABundledModelAndItsGatesOnText) {
+  const std::string model = std::string(LINSCOPE_SOURCE_DIR) + "/assets/lion_s_bidirectional";
+  const auto r = cli("inspect " + model + " --text \"to be or not\" --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j.at("architecture"), "linscope-lion");
+  const auto& layers = j.at("text_gates").at("layers");
+  ASSERT_FALSE(layers.empty());
+  const auto& lambda = layers[0].at("gates").at("lambda");
+  // LION-S: one λ_t per head and token, each in (0, 1).
+  EXPECT_EQ(lambda.at("shape")[1], 12);
+  for (double x : lambda.at("values")) {
+    EXPECT_GT(x, 0.0);
+    EXPECT_LT(x, 1.0);
+  }
+  const auto text = cli("inspect " + model);
+  EXPECT_EQ(text.code, 0);
+  EXPECT_NE(text.output.find("LION-S"), std::string::npos) << text.output;
+  const auto missing = cli("inspect " + path("nowhere"));
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.output.find("nowhere"), std::string::npos) << missing.output;
+  EXPECT_EQ(cli("inspect").code, 2);
+}
+
 TEST_F(CliTest, EveryRunOptionIsInHelp) {
   const auto r = cli("run --help");
   EXPECT_EQ(r.code, 0);
