@@ -50,7 +50,7 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
                                opts.trace.states ? &r.trace.chunk_states : nullptr, record, bh);
         break;
       case Form::Parallel:
-        y.noalias() = A * vh;
+        y.noalias() = A.triangularView<Eigen::Lower>() * vh;  // A is causal
         if (opts.trace.states) detail::recurrent_head(qh, kh, vh, bt, nullptr, record, bh);
         break;
       case Form::Scan:

@@ -47,7 +47,7 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
         detail::scan_head(qh, kh, vh, lmh, phh, y, record, bh);
         break;
       case Form::Parallel:
-        y.noalias() = A * vh;
+        y.noalias() = A.triangularView<Eigen::Lower>() * vh;  // A is causal
         // States are not part of the surrogate form: the recurrence records them.
         if (opts.trace.states) detail::recurrent_head(qh, kh, vh, lmh, phh, nullptr, record, bh);
         break;
