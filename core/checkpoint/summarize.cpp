@@ -292,7 +292,10 @@ void Summarizer::fla() {
 
 void Summarizer::lion() {
   const int64_t L = s_.layers;
-  for (int64_t i = 0; i < L; ++i) need(i, "attn.qkv.weight"), need(i, "attn.proj.weight");
+  for (int64_t i = 0; i < L; ++i) {
+    need(i, "attn.qkv.weight");
+    need(i, "attn.proj.weight");
+  }
   if (L == 0) return;
   const int64_t d = shape(need(0, "attn.qkv.weight")).back();
   s_.hidden = d;
