@@ -16,6 +16,8 @@
 
 namespace linscope::io {
 
+// F64 -> F32 relies on IEEE-754 conversion: out-of-range doubles become ±inf, as torch does.
+static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559);
 static_assert(std::endian::native == std::endian::little,
               "safetensors data is little-endian; a big-endian host needs byte swaps here");
 
