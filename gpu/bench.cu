@@ -84,6 +84,16 @@ __global__ void fill_bf16_kernel(__nv_bfloat16* x, int64_t n, uint64_t seed) {
   if (i < n) x[i] = __float2bfloat16(2.f * uniform(seed, i) - 1.f);
 }
 
+// Rows of D floats scaled to unit L2 norm (DeltaNet's keys, MODELS.md §4).
+__global__ void l2_normalize_rows_kernel(float* x, int64_t rows, int64_t D) {
+  const int64_t row = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (row >= rows) return;
+  float ss = 0.f;
+  for (int64_t i = 0; i < D; ++i) ss += x[row * D + i] * x[row * D + i];
+  const float inv = rsqrtf(fmaxf(ss, 1e-30f));
+  for (int64_t i = 0; i < D; ++i) x[row * D + i] *= inv;
+}
+
 void fill(DeviceBuffer& b, int64_t n, uint64_t seed, int mode, float scale) {
   b.ensure(sizeof(float) * n);
   fill_kernel<<<static_cast<unsigned>((n + 255) / 256), 256>>>(b.as<float>(), n, seed, mode, scale);
@@ -151,6 +161,8 @@ DeviceCeilings measure_device_ceilings() {
 double bench_flops(const BenchCase& c) {
   const double heads = double(c.B) * c.H, L = double(c.L), Dk = double(c.Dk), Dv = double(c.Dv);
   const double dirs = bidirectional(c) ? 2 : 1;
+  if (c.spec.family == Family::DeltaNet)  // per token: k^T S, the rank-1 update, q^T S
+    return heads * L * 6 * Dk * Dv;
   switch (c.opts.form) {
     case Form::Recurrent:  // per token: λS + k v^T (2 Dk Dv), q^T S (2 Dk Dv)
       return dirs * heads * L * 4 * Dk * Dv;
@@ -168,7 +180,7 @@ double bench_flops(const BenchCase& c) {
 
 double bench_bytes(const BenchCase& c) {
   const double heads = double(c.B) * c.H, L = double(c.L);
-  return 4.0 * heads * L * (2.0 * c.Dk + 2.0 * c.Dv + 1.0);  // fp32 q, k, v, y, log λ
+  return 4.0 * heads * L * (2.0 * c.Dk + 2.0 * c.Dv + 1.0);  // fp32 q, k, v, y, log λ (or β)
 }
 
 BenchResult run_bench_case(const BenchCase& c) {
@@ -180,20 +192,27 @@ BenchResult run_bench_case(const BenchCase& c) {
   fill(q, d.BH * d.L * d.Dk, 11, positive ? 1 : 0, scale);
   fill(k, d.BH * d.L * d.Dk, 12, positive ? 1 : 0, scale);
   fill(v, d.BH * d.L * d.Dv, 13, 0, 1.f);
-  switch (c.spec.decay) {
-    case Decay::LIT:
-      fill(a, d.BH * d.L, 14, 3, 0.f);
-      break;
-    case Decay::D:
-      fill(a, d.BH * d.L, 14, 3, std::log(0.99f));
-      break;
-    case Decay::S:
-      fill(a, d.BH * d.L, 14, 2, 0.f);
-      break;
+  const bool delta = c.spec.family == Family::DeltaNet;
+  if (delta) {
+    l2_normalize_rows_kernel<<<static_cast<unsigned>((d.BH * d.L + 255) / 256), 256>>>(
+        k.as<float>(), d.BH * d.L, d.Dk);
+    check_launch("l2_normalize_rows_kernel");
+    fill(a, d.BH * d.L, 14, 1, 1.f);  // β ~ U(0, 1) (TARGETS.md)
+  } else if (c.spec.decay == Decay::LIT) {
+    fill(a, d.BH * d.L, 14, 3, 0.f);
+  } else if (c.spec.decay == Decay::D) {
+    fill(a, d.BH * d.L, 14, 3, std::log(0.99f));
+  } else {
+    fill(a, d.BH * d.L, 14, 2, 0.f);
   }
   y.ensure(sizeof(float) * d.BH * d.L * d.Dv);
   Workspace ws;
-  const DeviceInputs in{q.as<float>(), k.as<float>(), v.as<float>(), a.as<float>(), d};
+  const DeviceInputs in{q.as<float>(),
+                        k.as<float>(),
+                        v.as<float>(),
+                        delta ? nullptr : a.as<float>(),
+                        delta ? a.as<float>() : nullptr,
+                        d};
   const auto ms = time_calls([&] { forward(c.spec, c.opts, in, y.as<float>(), nullptr, ws, 0); },
                              c.warmup, c.reps);
   BenchResult r;

@@ -53,10 +53,12 @@ class CudaBackend final : public Backend {
     const Shape sh = in.shape();
     in.check_finite();
     expect_shape(in, "k", {sh.B, sh.H, sh.L, sh.Dk});
-    const bool has_decay = in.has("log_decay");
+    const bool delta = spec.family == Family::DeltaNet;
+    const bool has_decay = !delta && in.has("log_decay");
+    if (delta) expect_shape(in, "beta", {sh.B, sh.H, sh.L});
     if (has_decay && expect_decay_shape(in, "log_decay", sh))
       throw BackendError("per-channel decay has no CUDA kernel");
-    if (!has_decay && spec.decay != Decay::LIT) in.get("log_decay");  // throws: missing input
+    if (!delta && !has_decay && spec.decay != Decay::LIT) in.get("log_decay");  // missing: Error
     check(cudaSetDevice(device_), "cudaSetDevice");
     Stream stream;
     const cudaStream_t s = stream.get();
@@ -65,7 +67,9 @@ class CudaBackend final : public Backend {
     upload(q, in.get("q"), s);
     upload(k, in.get("k"), s);
     upload(v, in.get("v"), s);
-    if (has_decay) {
+    if (delta) {
+      upload(a, in.get("beta"), s);
+    } else if (has_decay) {
       upload(a, in.get("log_decay"), s);
     } else {  // LIT: λ = 1
       a.ensure(sizeof(float) * d.BH * d.L);
@@ -85,8 +89,10 @@ class CudaBackend final : public Backend {
       att.ensure(sizeof(float) * r.attention.numel());
     }
     Workspace ws;
-    forward(spec, opts, DeviceInputs{q.as<float>(), k.as<float>(), v.as<float>(), a.as<float>(), d},
-            y.as<float>(), opts.attention ? att.as<float>() : nullptr, ws, s);
+    DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), a.as<float>(), nullptr, d};
+    if (delta)
+      din = DeviceInputs{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, a.as<float>(), d};
+    forward(spec, opts, din, y.as<float>(), opts.attention ? att.as<float>() : nullptr, ws, s);
     check(cudaMemcpyAsync(r.y.data(), y.as<float>(), y.bytes(), cudaMemcpyDeviceToHost, s),
           "cudaMemcpyAsync (download)");
     if (opts.attention)

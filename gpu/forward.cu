@@ -48,10 +48,17 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
     if (why) *why = reason;
     return false;
   };
+  if (spec.family == Family::DeltaNet) {
+    if (opts.form != Form::Recurrent)
+      return no("the CUDA backend has DeltaNet's recurrent form only");
+    if (opts.trace.states) return no("the CUDA backend records no state traces");
+    if (opts.attention) return no("the CUDA backend returns no DeltaNet attention matrix");
+    return true;
+  }
   const bool la = spec.family == Family::LinearAttention ||
                   (spec.family == Family::Lion && spec.direction == Direction::Causal);
   if (!la && !is_bidirectional(spec))
-    return no("the CUDA backend implements linear attention and LION only");
+    return no("the CUDA backend implements linear attention, LION and DeltaNet only");
   if (spec.family == Family::LinearAttention && spec.direction != Direction::Causal)
     return no("linear attention is causal");
   if (opts.form == Form::Scan) return no("no scan form for this model");
@@ -78,6 +85,10 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   std::string why;
   if (!forward_supported(spec, opts, &why)) throw BackendError(why);
   const Dims& d = in.d;
+  if (spec.family == Family::DeltaNet) {
+    deltanet_recurrent(in.q, in.k, in.v, in.beta, y, d, s);
+    return;
+  }
   const bool bidir = is_bidirectional(spec);
   const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
   ws.A.ensure(sizeof(double) * d.BH * d.L);

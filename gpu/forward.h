@@ -14,7 +14,8 @@ struct DeviceInputs {
   const float* q = nullptr;
   const float* k = nullptr;
   const float* v = nullptr;
-  const float* a = nullptr;
+  const float* a = nullptr;     // log λ_t [BH, L] (linear attention, LION)
+  const float* beta = nullptr;  // β_t [BH, L] (DeltaNet)
   Dims d;
 };
 

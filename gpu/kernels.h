@@ -64,6 +64,10 @@ void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cuda
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
                   const float* v, float* y, const Dims& d, int64_t Dc, cudaStream_t s);
 
+// DeltaNet recurrence (gpu/deltanet.cu): beta [BH, L], y [BH, L, Dv] written directly.
+void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
+                        const Dims& d, cudaStream_t s);
+
 // Rounds to bfloat16 (nearest, ties to even) in place, as the CPU's RunOptions::bf16 does.
 void round_bf16(float* x, int64_t n, cudaStream_t s);
 

@@ -63,8 +63,10 @@ ModelSpec bench_model(const std::string& word) {
     m.family = Family::Lion;
     m.direction = Direction::Bidirectional;
     m.normalize = true;  // LION's row scaling C^-1 (MODELS.md §2)
+  } else if (parts[0] == "deltanet") {
+    m.family = Family::DeltaNet;
   } else {
-    throw UsageError{"--models: '" + parts[0] + "' (the CUDA backend has la and lion)"};
+    throw UsageError{"--models: '" + parts[0] + "' (the CUDA backend has la, lion, deltanet)"};
   }
   try {
     if (parts.size() > 1) m.decay = parse_decay(parts[1]);
@@ -81,7 +83,8 @@ int cmd_bench(int argc, char** argv) {
   Args a("bench",
          "Times the CUDA forms (CUDA events: warm-up, then the median of repetitions) at the "
          "standard shapes and prints them against the ceilings measured in the same run.");
-  a.option("models", "M1,M2", "la:<lit|d|s>[:norm] or lion:<lit|d|s>", "la:s,lion:s")
+  a.option("models", "M1,M2", "la:<lit|d|s>[:norm], lion:<lit|d|s>, deltanet",
+           "la:s,lion:s,deltanet")
       .option("forms", "F1,F2", "recurrent, chunkwise, parallel", "chunkwise,recurrent,parallel")
       .option("lengths", "L1,L2", "sequence lengths", "1024,4096,16384,65536")
       .option("dims", "D1,D2", "head dimensions (Dk = Dv)", "128,64")
@@ -129,6 +132,7 @@ int cmd_bench(int argc, char** argv) {
       for (int64_t D : dims)
         for (int64_t L : lengths) {
           if (f == Form::Parallel && L > max_parallel) continue;
+          if (m.family == Family::DeltaNet && f != Form::Recurrent) continue;  // no GPU kernel
           gpu::BenchCase c;
           c.spec = m;
           c.opts.form = f;

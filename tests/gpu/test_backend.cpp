@@ -27,7 +27,7 @@ TEST_F(GpuTest, SupportsOnlyWhatItImplements) {
   }
   opts.form = Form::Scan;
   EXPECT_FALSE(gpu().supports(la, opts));
-  for (Family fam : {Family::GateLoop, Family::DeltaNet, Family::Lcsm, Family::LightNet}) {
+  for (Family fam : {Family::GateLoop, Family::Lcsm, Family::LightNet}) {
     ModelSpec m;
     m.family = fam;
     opts.form = Form::Recurrent;

@@ -21,7 +21,7 @@ cmake -S . -B $BUILD -G Ninja -DLINSCOPE_GUI=OFF -DLINSCOPE_CUDA=ON -DLINSCOPE_B
   -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$D" -DEigen3_DIR="$D/share/eigen3/cmake" \
   -Dnlohmann_json_DIR="$D/share/cmake/nlohmann_json" -DLINSCOPE_GTEST_SOURCE_DIR="$D/googletest" \
   >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
-cmake --build $BUILD -j16 --target gpu_test_backend gpu_test_lion gpu_test_linear_attention \
+cmake --build $BUILD -j16 --target gpu_test_backend gpu_test_lion gpu_test_linear_attention gpu_test_deltanet \
   >>"$OUT/build.log" 2>&1 || { grep -E "error|FAILED" -A3 "$OUT/build.log" | head -40; exit 1; }
 # The bench: linscope-cli when the whole CLI builds, else the stand-alone main over cmd_bench.cpp.
 if cmake --build $BUILD -j16 --target linscope-cli >>"$OUT/build.log" 2>&1; then
@@ -36,7 +36,7 @@ fi
 echo "build: ok"
 
 status=0
-for t in backend linear_attention lion; do
+for t in backend linear_attention lion deltanet; do
   ./$BUILD/tests/gpu_test_$t --gtest_brief=1 >"$OUT/test_$t.log" 2>&1 || status=1
   tail -3 "$OUT/test_$t.log"
 done
@@ -49,8 +49,11 @@ for tool in memcheck racecheck; do
   timeout 90 compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_lion --gtest_filter='*HandWorked*:Chunks/LionForms.*/4' >"$OUT/sanitizer_lion_$tool.log" 2>&1
   echo "compute-sanitizer $tool (lion): rc=$?"
+  timeout 60 compute-sanitizer --tool $tool --error-exitcode 9 \
+    ./$BUILD/tests/gpu_test_deltanet --gtest_filter='*HandWorked*:*MatchesDeltaRule*' >"$OUT/sanitizer_deltanet_$tool.log" 2>&1
+  echo "compute-sanitizer $tool (deltanet): rc=$?"
 done
-tail -2 "$OUT"/sanitizer_*.log
+grep -h "ERROR SUMMARY" "$OUT"/sanitizer_*.log
 
 if [ "${BENCH:-1}" != 0 ]; then
   set -o pipefail
