@@ -186,7 +186,9 @@ side runs it through `run_cpu`. Causal models predict the next character; the bi
 LION-S model predicts masked characters (15% replaced by `~`) from both sides. The last 10% of the
 text is held out (it is short, so the models mostly memorise: compare train and held-out).
 
-Reproduce (CPU, one thread; a few minutes on an idle core, the table below took longer on a shared machine):
+Reproduce (CPU, one thread; a few minutes on an idle core; the seconds below were measured on a
+machine shared with other builds, and the two LION models were trained with `--threads 2`, so a
+rerun matches the table up to float rounding of the summation order):
 
     apt-get install -y python3-torch
     /usr/bin/python3 tools/train/train.py            # trains and writes every model + this table
@@ -196,7 +198,7 @@ Reproduce (CPU, one thread; a few minutes on an idle core, the table below took 
 |---|---|---|---|---|---|---|---|---|---|---|
 """
 GATES = {"lion_s_bidirectional": "λ_t = σ(wᵀx_t + b) per head", "lion_d_causal": "λ_h = σ(a_h)",
-         "gateloop": "|a_t| = σ(proj), arg a_t = proj", "deltanet": "β_t = σ(wᵀx_t + b), k L2-normalised"}
+         "gateloop": "\\|a_t\\| = σ(proj), arg a_t = proj", "deltanet": "β_t = σ(wᵀx_t + b), k L2-normalised"}
 
 
 def write_readme():
