@@ -20,6 +20,21 @@ namespace {
 const std::vector<std::string> kModels = {"deltanet", "gateloop", "lion_d_causal",
                                           "lion_s_bidirectional"};
 
+// What each bundled model is (checked against its config.json below), so that the cases below
+// cover exactly the forms each model has.
+ModelSpec expected_spec(const std::string& name) {
+  ModelSpec s;
+  if (name == "deltanet") s.family = Family::DeltaNet;
+  if (name == "gateloop") s.family = Family::GateLoop;
+  if (name.rfind("lion", 0) == 0) {
+    s.family = Family::Lion;
+    s.normalize = true;
+    s.decay = name == "lion_d_causal" ? Decay::D : Decay::S;
+    if (name == "lion_s_bidirectional") s.direction = Direction::Bidirectional;
+  }
+  return s;
+}
+
 // max |a - b| / max(1, max |b|): one scale per tensor, since logits near zero carry no
 // meaning of their own.
 double relative_error(const Tensor& a, const Tensor& b) {
@@ -45,6 +60,10 @@ struct Case {
   Form form;  // for Mixing::Core
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.model << " " << to_string(c.form);
+}
+
 std::string case_name(const testing::TestParamInfo<Case>& info) {
   return info.param.model + (info.param.mixing == Mixing::Core
                                  ? "_core_" + to_string(info.param.form)
@@ -65,8 +84,11 @@ TEST_P(TorchVector, LogitsAndGatesMatchTorch) {
   const std::string dir = find_assets_dir() + "/" + c.model;
   const TinyModel model = TinyModel::load(dir);
   const io::SafetensorsFile vec = io::SafetensorsFile::open(dir + "/test_vector.safetensors");
-  if (c.mixing == Mixing::Core && !has_form(model.config().spec, c.form))
-    GTEST_SKIP() << describe(model.config().spec) << " has no " << to_string(c.form) << " form";
+  const ModelSpec& spec = model.config().spec;
+  const ModelSpec expected = expected_spec(c.model);
+  ASSERT_EQ(spec.family, expected.family);
+  ASSERT_EQ(spec.direction, expected.direction);
+  if (spec.family == Family::Lion) ASSERT_EQ(spec.decay, expected.decay);
   ForwardOptions opts;
   opts.attention = true;
   opts.mixing = c.mixing;
@@ -125,8 +147,7 @@ std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (const auto& m : kModels) {
     cases.push_back({m, Mixing::Reference, Form::Parallel});
-    for (Form form : {Form::Recurrent, Form::Parallel, Form::Chunkwise, Form::Scan})
-      cases.push_back({m, Mixing::Core, form});
+    for (Form form : forms_of(expected_spec(m))) cases.push_back({m, Mixing::Core, form});
   }
   return cases;
 }
@@ -150,7 +171,10 @@ TEST(TinyModelText, TextAndTokensAgree) {
   ref.mixing = Mixing::Reference;
   EXPECT_EQ(model.forward(text, ref).logits.values(),
             model.forward_tokens(tokens_of(vec), ref).logits.values());
-  EXPECT_TRUE(model.forward(text, false).layers[0].attention.empty());
+  // The default path is the core's Parallel form, not the stand-in.
+  const Forward by_default = model.forward(text, false);
+  EXPECT_EQ(by_default.mixing, "core " + to_string(Form::Parallel));
+  EXPECT_TRUE(by_default.layers[0].attention.empty());
 }
 
 TEST(TinyModelText, UnknownCharacterIsNamed) {
