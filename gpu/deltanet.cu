@@ -2,8 +2,8 @@
 //   S_t = S_{t-1} - β_t k_t (k_t^T S_{t-1} - v_t^T),   y_t = q_t^T S_t.
 // CPU twin: core/deltanet/recurrent.cpp.
 //
-// Layout: block = (head, 32 value columns), 4 warps of kCols columns each. Inside a warp the 32
-// lanes split the d_k rows (lane, lane+32, ...), and each lane keeps its rows of the warp's
+// Layout: block = (head, 4·kCols value columns), 4 warps of kCols columns each. Inside a warp the
+// 32 lanes split the d_k rows (lane, lane+32, ...), and each lane keeps its rows of the warp's
 // columns in registers. Each token needs k_t^T S_{t-1} for every column before the update and
 // q_t^T S_t after it: both are sums over rows, i.e. warp reductions (butterfly shuffles), done
 // for the kCols columns together so their shuffle chains overlap. No block barrier at all: the
@@ -14,10 +14,11 @@
 namespace linscope::gpu {
 namespace {
 
-constexpr int kCols = 8;   // value columns per warp
-constexpr int kWarps = 4;  // warps per block: 32 columns per block
+constexpr int kWarps = 4;  // warps per block
 
-template <int RK>
+// kCols value columns per warp: 8 gives more independent shuffle chains per warp, 4 twice the
+// warps (used when d_v is small and 8 would leave the SMs with too few warps).
+template <int RK, int kCols>
 __global__ void __launch_bounds__(kWarps * 32)
     deltanet_recurrent_kernel(const float* __restrict__ q, const float* __restrict__ k,
                               const float* __restrict__ v, const float* __restrict__ beta,
@@ -98,14 +99,22 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
 }
 
-template <int RK>
-void launch(const float* q, const float* k, const float* v, const float* beta, float* y,
-            const Dims& d, cudaStream_t s) {
+template <int RK, int kCols>
+void launch_cols(const float* q, const float* k, const float* v, const float* beta, float* y,
+                 const Dims& d, cudaStream_t s) {
   const int64_t per_block = kWarps * kCols;
   const dim3 grid(static_cast<unsigned>((d.Dv + per_block - 1) / per_block),
                   static_cast<unsigned>(d.BH));
-  deltanet_recurrent_kernel<RK><<<grid, kWarps * 32, 0, s>>>(q, k, v, beta, y, d.L, d.Dk, d.Dv);
+  deltanet_recurrent_kernel<RK, kCols>
+      <<<grid, kWarps * 32, 0, s>>>(q, k, v, beta, y, d.L, d.Dk, d.Dv);
   check_launch("deltanet_recurrent_kernel");
+}
+
+template <int RK>
+void launch(const float* q, const float* k, const float* v, const float* beta, float* y,
+            const Dims& d, cudaStream_t s) {
+  if (d.Dv >= 128) return launch_cols<RK, 8>(q, k, v, beta, y, d, s);
+  launch_cols<RK, 4>(q, k, v, beta, y, d, s);
 }
 
 }  // namespace
