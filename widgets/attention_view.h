@@ -1,0 +1,48 @@
+// View 1, the implicit attention: Y = A V made visible. Heatmaps of A for the shown head, the
+// decay mask M, the causal and bidirectional A on the same inputs side by side, and for
+// bidirectional LION the split M = M^F + M^B − I (MODELS.md §2). Hovering a cell shows i, j,
+// q_i·k_j, M_ij and A_ij.
+#pragma once
+#include <QWidget>
+#include <memory>
+
+#include "widgets/compute_controller.h"
+
+class QCheckBox;
+class QGridLayout;
+class QLabel;
+
+namespace linscope::widgets {
+
+class Heatmap;
+
+class AttentionView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit AttentionView(QWidget* parent = nullptr);
+
+  void setComputed(std::shared_ptr<const Computed> c);
+  void setHead(int h);
+  void setLogScale(bool on);
+  void showMessage(const QString& text);
+
+  Heatmap* attentionMap() const { return attention_; }
+  Heatmap* maskMap() const { return mask_; }
+  Heatmap* causalMap() const { return causal_; }
+  Heatmap* bidirectionalMap() const { return bidirectional_; }
+  bool exportCsv(const QString& path) const;
+
+ private:
+  void redraw();
+  void relayout();
+  QString hover(int i, int j) const;
+
+  std::shared_ptr<const Computed> c_;
+  int head_ = 0;
+  QCheckBox* log_;
+  QLabel *message_, *header_;
+  QGridLayout* grid_;
+  Heatmap *attention_, *mask_, *causal_, *bidirectional_, *forward_, *backward_, *sum_;
+};
+
+}  // namespace linscope::widgets

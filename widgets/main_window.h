@@ -1,0 +1,69 @@
+// The explorer's main window: the model panel in a dock, the views as tabs, a status bar with
+// backend, device and the last compute time. Every settings change posts a request to the
+// ComputeController (debounced); its results fan out to the views.
+#pragma once
+#include <QMainWindow>
+#include <memory>
+
+#include "widgets/compute_controller.h"
+
+class QLabel;
+class QTabWidget;
+class QTimer;
+
+namespace linscope::widgets {
+
+class AttentionView;
+class FormsView;
+class ModelPanel;
+class ProfilerView;
+class RecurrenceView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  // persist: read and write QSettings (off for tests and --screenshot, which start from the
+  // defaults and must not change the user's settings).
+  explicit MainWindow(bool persist = true, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  ModelPanel* panel() const { return panel_; }
+  ComputeController* controller() const { return controller_; }
+  AttentionView* attentionView() const { return attention_; }
+  RecurrenceView* recurrenceView() const { return recurrence_; }
+  FormsView* formsView() const { return forms_; }
+  QTabWidget* tabs() const { return tabs_; }
+
+  // Posts the panel's request now (no debounce).
+  void recompute();
+  // Waits (running the event loop) until no request is pending; false on timeout.
+  bool waitIdle(int timeout_ms);
+  // Current view to PNG (or SVG by the .svg suffix) / its data to CSV.
+  bool exportImage(const QString& path, QString* error = nullptr);
+  bool exportCsv(const QString& path, QString* error = nullptr);
+  // Renders every view into dir/<view>.png; false with *error when something failed.
+  bool renderScreenshots(const QString& dir, QString* error);
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
+
+ private:
+  void buildMenus();
+  void onComputed(std::shared_ptr<const Computed> c);
+  void onFailed(const QString& message);
+  void about();
+  QString viewKey(int index) const;
+
+  bool persist_;
+  ComputeController* controller_;
+  ModelPanel* panel_;
+  QTabWidget* tabs_;
+  AttentionView* attention_;
+  RecurrenceView* recurrence_;
+  FormsView* forms_;
+  ProfilerView* profiler_ = nullptr;
+  QTimer* debounce_;
+  QLabel *backend_label_, *device_label_, *time_label_;
+};
+
+}  // namespace linscope::widgets
