@@ -7,6 +7,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
+#include "core/base/error.h"
 #include "core/profile/sweep.h"
 
 namespace linscope::cli {
@@ -40,7 +41,8 @@ int cmd_scaling(int argc, char** argv) {
       .option("heads", "H", "heads (B = 1)", "4")
       .option("chunk", "C", "chunk size of the chunkwise form", "64")
       .option("repetitions", "N", "timed repetitions per point", "5")
-      .option("backend", "NAME", "cpu | cuda | auto", "cpu");
+      .option("backend", "NAME", "cpu | cuda | auto", "cpu")
+      .option("forms", "F1,F2,..", "only these forms (default: every form of the model)");
   if (!a.parse(argc, argv)) return 0;
   profile::SweepConfig c;
   c.models = {model_from(a)};
@@ -50,6 +52,16 @@ int cmd_scaling(int argc, char** argv) {
   c.chunks = {a.get_int("chunk", 1, 1 << 20)};
   c.repetitions = static_cast<int>(a.get_int("repetitions", 1, 1000));
   c.backends = {a.get("backend")};
+  if (a.given("forms")) {
+    std::istringstream in(a.get("forms"));
+    std::string f;
+    try {
+      while (std::getline(in, f, ','))
+        if (!f.empty()) c.forms.push_back(parse_form(f));
+    } catch (const Error& e) {
+      throw UsageError{"--forms: " + std::string(e.what())};
+    }
+  }
   std::printf("%s, D=%lld, H=%lld\n", describe(c.models[0]).c_str(), (long long)c.dims[0],
               (long long)c.batch_heads[0]);
   std::printf("%-10s %8s %12s %12s %12s\n", "form", "L", "median ms", "min ms", "max ms");
