@@ -116,7 +116,10 @@ FormsView::FormsView(ComputeController* controller, std::function<ComputeRequest
   connect(controller_, &ComputeController::sweepFinished, this, [this](bool cancelled) {
     start_->setEnabled(true);
     cancel_->setEnabled(false);
-    sweep_note_->setText(cancelled ? "Sweep cancelled." : "Sweep finished.");
+    if (cancelled)
+      sweep_note_->setText("Sweep cancelled.");
+    else
+      redrawSweep();
     emit sweepDone(cancelled);
   });
 }
@@ -281,10 +284,17 @@ void FormsView::redrawSweep() {
     auto* label = new QCPItemText(sweep_plot_);
     label->position->setType(QCPItemPosition::ptPlotCoords);
     label->position->setCoords(crossover_, ymax > 0 ? ymax : 1);
-    label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    // Text on the side of the line with more room.
+    const bool right_half = xmax > 0 && crossover_ > std::sqrt(xmin * xmax);
+    label->setPositionAlignment((right_half ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignTop);
     label->setText(QString(" chunkwise faster than\n recurrent from L = %1").arg(crossover_));
     label->setFont(QFont(font().family(), 9));
   }
+  if (!points_.isEmpty() && !sweeping())
+    sweep_note_->setText(
+        crossover_ > 0
+            ? QString("Chunkwise is faster than recurrent from L = %1 on.").arg(crossover_)
+            : QString("Chunkwise does not overtake recurrent in this range of L."));
   if (xmax > 0) {
     sweep_plot_->xAxis->setRange(xmin / 1.3, xmax * 1.3);
     sweep_plot_->yAxis->setRange(ymin / 1.5, ymax * 1.5);

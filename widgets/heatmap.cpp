@@ -57,7 +57,7 @@ Heatmap::Heatmap(QWidget* parent) : QCustomPlot(parent) {
     QSharedPointer<QCPAxisTickerFixed> t(new QCPAxisTickerFixed);
     t->setTickStep(1);
     t->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
-    t->setTickCount(6);
+    t->setTickCount(5);
     a->setTicker(t);
   }
   xAxis->setLabel("column j");
@@ -132,6 +132,9 @@ void Heatmap::refill() {
       if (log_) v = std::max(std::fabs(v), floor);
       d->setCell(j, i, v);
     }
+  // Diverging colours only where the data really has both signs; all-positive matrices (row-
+  // scaled attention, masks) use the whole sequential range.
+  const bool signed_palette = diverging_ && !log_ && lo < 0;
   scale_->setDataScaleType(log_ ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   if (log_) {
     scale_->axis()->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
@@ -139,14 +142,14 @@ void Heatmap::refill() {
   } else {
     scale_->axis()->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     if (!std::isfinite(lo)) lo = hi = 0;
-    if (diverging_) {
+    if (signed_palette) {
       const double m = std::max(vmax, 1e-12);
       map_->setDataRange(QCPRange(-m, m));
     } else {
       map_->setDataRange(QCPRange(lo, hi > lo ? hi : lo + 1e-12));
     }
   }
-  map_->setGradient(log_ || !diverging_ ? viridis() : diverging());
+  map_->setGradient(signed_palette ? diverging() : viridis());
   xAxis->setRange(-0.5, cols_ - 0.5);
   yAxis->setRange(-0.5, rows_ - 0.5);
   replot();

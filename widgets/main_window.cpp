@@ -2,7 +2,9 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
@@ -268,7 +270,7 @@ bool MainWindow::renderScreenshots(const QString& dir, QString* error) {
     return false;
   }
   // Forms view: a short sweep so the time-vs-L plot has curves.
-  forms_->setLengths("32,64,128,256,512,1024");
+  forms_->setLengths("32,64,128,256,512,1024,2048,4096");
   tabs_->setCurrentIndex(2);
   forms_->startSweep();
   QElapsedTimer clock;
@@ -286,7 +288,23 @@ bool MainWindow::renderScreenshots(const QString& dir, QString* error) {
       return false;
     }
   }
+  // One more: bidirectional LION-S, where the mask splits into M^F + M^B − I.
+  panel_->familyBox()->setCurrentIndex(int(Family::Lion));
+  panel_->decayBox()->setCurrentIndex(int(Decay::S));
+  panel_->directionBox()->setCurrentIndex(int(Direction::Bidirectional));
+  panel_->normalizeBox()->setChecked(true);
+  recompute();
+  if (!waitIdle(120000)) {
+    if (error) *error = "the LION computation did not finish in 120 s";
+    return false;
+  }
   tabs_->setCurrentIndex(0);
+  QApplication::processEvents();
+  const QString path = QDir(dir).filePath("attention_lion_bidirectional.png");
+  if (!grab().save(path)) {
+    if (error) *error = "cannot write " + path;
+    return false;
+  }
   return true;
 }
 

@@ -25,6 +25,10 @@ QCustomPlot* line_plot(const QString& title, const QString& ylabel) {
   p->plotLayout()->addElement(
       0, 0, new QCPTextElement(p, title, QFont(p->font().family(), 10, QFont::Bold)));
   p->xAxis->setLabel("output channel (0 … d_v − 1)");
+  QSharedPointer<QCPAxisTickerFixed> ticks(new QCPAxisTickerFixed);  // channels are integers
+  ticks->setTickStep(1);
+  ticks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  p->xAxis->setTicker(ticks);
   p->yAxis->setLabel(ylabel);
   p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   p->legend->setVisible(true);
@@ -89,6 +93,7 @@ RecurrenceView::RecurrenceView(QWidget* parent) : QWidget(parent) {
   state_back_->setValueLabel("S^B_t[a, b]");
   state_back_->setVisible(false);
   attention_ = new Heatmap;
+  attention_->setDiverging(true);
   attention_->setValueLabel("A_ij");
   y_plot_ = line_plot("y_t: recurrence vs row t of A times V", "y_t");
   diff_plot_ = line_plot("difference y_t(recurrent) − (A V)_t", "difference");
