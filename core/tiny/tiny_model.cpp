@@ -1,5 +1,6 @@
 #include "core/tiny/tiny_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/base/error.h"
@@ -149,6 +150,70 @@ std::vector<int64_t> TinyModel::tokenize(const std::string& text) const {
   return ids;
 }
 
+namespace {
+
+// Length in bytes of the UTF-8 sequence starting at text[i]; 1 for a stray or truncated byte,
+// so malformed input still advances one byte at a time.
+size_t utf8_length(const std::string& text, size_t i) {
+  const auto b = static_cast<unsigned char>(text[i]);
+  const size_t n = b < 0x80           ? 1
+                   : (b >> 5) == 0x6  ? 2
+                   : (b >> 4) == 0xE  ? 3
+                   : (b >> 3) == 0x1E ? 4
+                                      : 1;
+  if (i + n > text.size()) return 1;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 1;
+  return n;
+}
+
+// How a character appears in the "replaced" list: blanks quoted, control characters escaped.
+std::string shown(const std::string& ch) {
+  if (ch == " ") return "' '";
+  if (ch == "\n") return "\\n";
+  if (ch == "\t") return "\\t";
+  if (ch.size() == 1 && static_cast<unsigned char>(ch[0]) < 0x20)
+    return "\\x" + std::string(1, "0123456789abcdef"[ch[0] >> 4]) + "0123456789abcdef"[ch[0] & 15];
+  return ch;
+}
+
+}  // namespace
+
+std::vector<int64_t> TinyModel::tokenize_lenient(const std::string& text,
+                                                 std::string* replaced) const {
+  const auto& vocab = config_.vocab;
+  auto find = [&](const std::string& ch) -> int64_t {
+    for (size_t v = 0; v < vocab.size(); ++v)
+      if (vocab[v] == ch) return static_cast<int64_t>(v);
+    return -1;
+  };
+  const int64_t space = find(" ");
+  const int64_t fallback = space >= 0 ? space : 0;
+  std::vector<int64_t> ids;
+  std::vector<std::string> seen;  // characters already listed in *replaced
+  if (replaced) replaced->clear();
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = utf8_length(text, i);
+    const std::string ch = text.substr(i, n);
+    i += n;
+    int64_t id = find(ch);
+    if (id >= 0) {
+      ids.push_back(id);
+      continue;
+    }
+    if (n == 1 && ch[0] >= 'A' && ch[0] <= 'Z') id = find(std::string(1, char(ch[0] - 'A' + 'a')));
+    if (id < 0) id = fallback;
+    ids.push_back(id);
+    if (replaced && std::find(seen.begin(), seen.end(), ch) == seen.end()) {
+      seen.push_back(ch);
+      if (!replaced->empty()) *replaced += ", ";
+      *replaced +=
+          shown(ch) + "\xe2\x86\x92" + shown(vocab.empty() ? std::string() : vocab[size_t(id)]);
+    }
+  }
+  return ids;
+}
+
 std::string TinyModel::detokenize(const std::vector<int64_t>& tokens) const {
   std::string s;
   for (int64_t id : tokens) {
@@ -168,6 +233,11 @@ Forward TinyModel::forward(const std::string& text, bool attention) const {
 
 Forward TinyModel::forward(const std::string& text, const ForwardOptions& opts) const {
   return forward_tokens(tokenize(text), opts);
+}
+
+Forward TinyModel::forward_lenient(const std::string& text, const ForwardOptions& opts,
+                                   std::string* replaced) const {
+  return forward_tokens(tokenize_lenient(text, replaced), opts);
 }
 
 Forward TinyModel::forward_tokens(const std::vector<int64_t>& tokens,

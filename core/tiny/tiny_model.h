@@ -74,9 +74,18 @@ class TinyModel {
   // One token per character; throws Error naming a character that is not in the vocabulary.
   std::vector<int64_t> tokenize(const std::string& text) const;
   std::string detokenize(const std::vector<int64_t>& tokens) const;
+  // For free text typed by a user: the vocabulary holds only the training corpus's characters
+  // (no 'A', no digits), so a character (a UTF-8 code point) that is not in it becomes its
+  // lowercase form when that is in the vocabulary, else ' ' (else the first vocabulary entry
+  // when there is no space). Never throws. When replaced is given it receives each distinct
+  // replacement once, in order of first appearance, e.g. "A→a, 7→' '" ("" when none).
+  std::vector<int64_t> tokenize_lenient(const std::string& text, std::string* replaced) const;
 
   Forward forward(const std::string& text, bool attention = false) const;
   Forward forward(const std::string& text, const ForwardOptions& opts) const;
+  // forward() on tokenize_lenient(text, replaced).
+  Forward forward_lenient(const std::string& text, const ForwardOptions& opts,
+                          std::string* replaced = nullptr) const;
   Forward forward_tokens(const std::vector<int64_t>& tokens, const ForwardOptions& opts) const;
 
  private:
