@@ -118,7 +118,8 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     causal_numerators(opts, ws.q_rev.as<float>(), ws.k_rev.as<float>(), ws.v_rev.as<float>(),
                       ws.a_rev.as<float>(), ws.A_rev.as<double>(), ws.num_rev.as<float>(),
                       ws.states, d, Dc, s);
-    lion_combine(num, ws.num_rev.as<float>(), in.q, in.k, in.v, y, d, Dc, s);
+    ws.qk.ensure(sizeof(float) * d.BH * d.L);
+    lion_combine(num, ws.num_rev.as<float>(), in.q, in.k, in.v, ws.qk.as<float>(), y, d, Dc, s);
   } else {
     finish_numerators(num, y, d, Dc, s);
   }

@@ -21,7 +21,7 @@ struct DeviceInputs {
 
 // Scratch memory kept across calls, so that timed repetitions allocate nothing.
 struct Workspace {
-  DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev;
+  DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev, qk;
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.

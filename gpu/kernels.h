@@ -60,9 +60,10 @@ void reverse_rows(const float* src, float* dst, int64_t BH, int64_t L, int64_t D
 // the reversed causal recurrence is S^B_t = λ_{t+1} S^B_{t+1} + k_t v_t^T (MODELS.md §2).
 void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cudaStream_t s);
 // y_t = F_t + B_t - (q_t·k_t) v_t, divided by F_t[Dv] + B_t[Dv] - q_t·k_t when normalized
-// (Dc = Dv + 1); B given in reversed order.
+// (Dc = Dv + 1); B given in reversed order. qk_scratch: BH·L floats (q_t·k_t per token).
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
-                  const float* v, float* y, const Dims& d, int64_t Dc, cudaStream_t s);
+                  const float* v, float* qk_scratch, float* y, const Dims& d, int64_t Dc,
+                  cudaStream_t s);
 
 // DeltaNet recurrence (gpu/deltanet.cu): beta [BH, L], y [BH, L, Dv] written directly.
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,

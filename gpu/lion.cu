@@ -30,17 +30,27 @@ __global__ void reverse_shift_decay_kernel(const float* __restrict__ a, float* _
   dst[e] = s == 0 ? 0.f : a[h * L + (L - s)];
 }
 
+// qk[row] = q_row · k_row: one warp per row (coalesced loads, shuffle sum), computed once per
+// token instead of once per output column.
+__global__ void row_dot_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                               float* __restrict__ qk, int64_t rows, int64_t Dk) {
+  const int64_t row = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) >> 5;
+  const int lane = threadIdx.x & 31;
+  if (row >= rows) return;  // whole warps leave together: rows are per warp
+  float s = 0.f;
+  for (int64_t r = lane; r < Dk; r += 32) s = fmaf(q[row * Dk + r], k[row * Dk + r], s);
+  for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
+  if (lane == 0) qk[row] = s;
+}
+
 __global__ void lion_combine_kernel(const float* __restrict__ F, const float* __restrict__ Brev,
-                                    const float* __restrict__ q, const float* __restrict__ k,
-                                    const float* __restrict__ v, float* __restrict__ y, int64_t L,
-                                    int64_t Dk, int64_t Dv, int64_t Dc, int64_t rows) {
+                                    const float* __restrict__ qkr, const float* __restrict__ v,
+                                    float* __restrict__ y, int64_t L, int64_t Dv, int64_t Dc,
+                                    int64_t rows) {
   const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (e >= rows * Dv) return;
   const int64_t row = e / Dv, c = e % Dv, h = row / L, t = row % L;
-  const float* qt = q + row * Dk;
-  const float* kt = k + row * Dk;
-  float qk = 0.f;
-  for (int64_t r = 0; r < Dk; ++r) qk = fmaf(qt[r], kt[r], qk);
+  const float qk = qkr[row];
   const int64_t brow = h * L + (L - 1 - t);
   const float numer = F[row * Dc + c] + Brev[brow * Dc + c] - qk * v[row * Dv + c];
   if (Dc == Dv) {
@@ -75,10 +85,13 @@ void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cuda
 }
 
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
-                  const float* v, float* y, const Dims& d, int64_t Dc, cudaStream_t s) {
+                  const float* v, float* qk_scratch, float* y, const Dims& d, int64_t Dc,
+                  cudaStream_t s) {
   const int64_t rows = d.BH * d.L;
-  lion_combine_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(numF, numB_rev, q, k, v, y, d.L,
-                                                                   d.Dk, d.Dv, Dc, rows);
+  row_dot_kernel<<<blocks_for(rows * 32, 256), 256, 0, s>>>(q, k, qk_scratch, rows, d.Dk);
+  check_launch("row_dot_kernel");
+  lion_combine_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(numF, numB_rev, qk_scratch, v, y,
+                                                                   d.L, d.Dv, Dc, rows);
   check_launch("lion_combine_kernel");
 }
 
