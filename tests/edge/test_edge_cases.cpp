@@ -392,5 +392,30 @@ TEST(EdgeCases, NonFiniteInputIsAnErrorNamingTheTensor) {
     EXPECT_NE(std::find(seen.begin(), seen.end(), name), seen.end()) << name;
 }
 
+// ---- no heads at all ------------------------------------------------------------------------
+
+// A batch of 0 (or 0 heads) holds no data however long L is declared: a 200-byte input file can
+// say q is [0,1,2^30,4]. Every model and form returns the empty output [0,H,L,Dv] at once; none
+// does O(L) work or allocation outside its per-head loop (a 2^30-step loop or an L-long buffer
+// of doubles would take seconds / 8 GB here).
+TEST(EdgeCases, EmptyBatchWithHugeLengthReturnsEmptyAtOnce) {
+  const int64_t L = int64_t(1) << 30;
+  for (const ModelSpec& spec : all_models()) {
+    const Inputs shapes = generate_inputs(spec, Shape{1, 1, 2, 4, 3}, GenerateOptions{1});
+    Inputs in;
+    for (const auto& [name, t] : shapes.tensors) {
+      std::vector<int64_t> shape = t.shape();
+      shape[0] = 0;
+      shape[2] = L;
+      in.set(name, Tensor(shape));
+    }
+    for (Form f : forms_of(spec)) {
+      const Tensor y = run_cpu(spec, in, form_opts(f)).y;
+      EXPECT_EQ(y.shape(), (std::vector<int64_t>{0, 1, L, 3}))
+          << describe(spec) << " " << to_string(f);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace linscope

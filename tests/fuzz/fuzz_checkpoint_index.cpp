@@ -110,7 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)linscope::checkpoint::to_json(summary).dump();
     (void)linscope::checkpoint::to_text(summary);
     for (const auto& name : ckpt.tensor_names()) (void)ckpt.info(name);
-  } catch (const linscope::Error&) {
+  } catch (const linscope::Error& e) {
+    linscope::fuzz::expected_error(e.what());
     // The defined outcome for a malformed checkpoint.
   } catch (const std::exception& e) {
     linscope::fuzz::unexpected(e.what());

@@ -71,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r.y.numel() != numel_of(r.y.shape())) std::abort();
     volatile float sink = 0;
     for (int64_t i = 0; i < r.y.numel(); ++i) sink = sink + r.y[i];
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    fuzz::expected_error(e.what());
     // The defined outcome for bad input.
   } catch (const std::exception& e) {
     fuzz::unexpected(e.what());

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)file.raw(t.name);
     }
     (void)file.metadata();
-  } catch (const linscope::Error&) {
+  } catch (const linscope::Error& e) {
+    linscope::fuzz::expected_error(e.what());
     // The defined outcome for a malformed file.
   } catch (const std::exception& e) {
     linscope::fuzz::unexpected(e.what());

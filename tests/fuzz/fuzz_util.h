@@ -45,6 +45,12 @@ inline std::string write_file(const std::string& name, const uint8_t* data, size
   return path;
 }
 
+// LINSCOPE_FUZZ_VERBOSE=1 prints each expected Error's message (to read what a corpus tests).
+inline void expected_error(const char* what) {
+  static const bool verbose = std::getenv("LINSCOPE_FUZZ_VERBOSE") != nullptr;
+  if (verbose) std::fprintf(stderr, "  linscope::Error: %s\n", what);
+}
+
 // Anything but linscope::Error escaping the code under test is a bug: let it terminate the
 // process (libFuzzer reports an uncaught exception as a crash), but say what it was first.
 [[noreturn]] inline void unexpected(const char* what) {
