@@ -3,6 +3,7 @@
 // error) never aborts: run_with_fallback() reports it and computes on the CPU instead.
 #pragma once
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "core/base/inputs.h"
