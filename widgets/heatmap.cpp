@@ -62,7 +62,13 @@ Heatmap::Heatmap(QWidget* parent) : QCustomPlot(parent) {
   }
   xAxis->setLabel("column j");
   yAxis->setLabel("row i");
+  // The row band and chunk lines live on their own buffered layer, so moving them (every
+  // animation step) repaints only that layer, not the L x L colour map underneath.
+  addLayer("overlay", layer("main"), QCustomPlot::limAbove);
+  overlay_ = layer("overlay");
+  overlay_->setMode(QCPLayer::lmBuffered);
   band_ = new QCPItemRect(this);
+  band_->setLayer(overlay_);
   band_->setPen(QPen(QColor(255, 60, 60), 1.5));
   band_->setBrush(QColor(255, 60, 60, 40));
   band_->setVisible(false);
@@ -164,7 +170,7 @@ void Heatmap::highlightRows(int first, int last) {
     band_->bottomRight->setCoords(cols_ - 0.5, last + 0.5);
     band_->setVisible(true);
   }
-  replot();
+  overlay_->replot();
 }
 
 void Heatmap::setBoundaries(const std::vector<int>& at) {
@@ -174,6 +180,7 @@ void Heatmap::setBoundaries(const std::vector<int>& at) {
   for (int b : at) {
     for (bool vertical : {true, false}) {
       auto* l = new QCPItemStraightLine(this);
+      l->setLayer(overlay_);
       l->setPen(pen);
       const double c = b - 0.5;
       if (vertical) {

@@ -53,6 +53,7 @@ class Heatmap : public QCustomPlot {
   QCPColorScale* scale_;
   QCPTextElement* title_;
   QCPItemRect* band_;
+  QCPLayer* overlay_;
   std::vector<QCPItemStraightLine*> lines_;
   std::vector<float> values_;
   int rows_ = 0, cols_ = 0;

@@ -298,13 +298,17 @@ bool MainWindow::renderScreenshots(const QString& dir, QString* error) {
     if (error) *error = "the LION computation did not finish in 120 s";
     return false;
   }
-  tabs_->setCurrentIndex(0);
-  QApplication::processEvents();
-  const QString path = QDir(dir).filePath("attention_lion_bidirectional.png");
-  if (!grab().save(path)) {
-    if (error) *error = "cannot write " + path;
-    return false;
+  for (int i : {0, 1}) {
+    tabs_->setCurrentIndex(i);
+    if (i == 1) recurrence_->setPosition(recurrence_->positions() / 2);
+    QApplication::processEvents();
+    const QString path = QDir(dir).filePath(viewKey(i) + "_lion_bidirectional.png");
+    if (!grab().save(path)) {
+      if (error) *error = "cannot write " + path;
+      return false;
+    }
   }
+  tabs_->setCurrentIndex(0);
   return true;
 }
 
