@@ -230,8 +230,10 @@ void RecurrenceView::redraw() {
     state_->setMatrix(trace_slot(rt.states, head_, p), int(Dk), int(Dv));
     where_->setText(
         QString("t = %1 of L = %2 (step %3 / %4)").arg(first).arg(L).arg(p + 1).arg(positions()));
-    state_back_->setVisible(bidir && !rt.states_backward.empty());
-    if (state_back_->isVisible()) {
+    // Not isVisible(): that is false whenever this tab is not the current one.
+    const bool backward = bidir && !rt.states_backward.empty();
+    state_back_->setVisible(backward);
+    if (backward) {
       state_back_->setTitle(QString("S^B_t backward state, t = %1").arg(first));
       state_back_->setMatrix(trace_slot(rt.states_backward, head_, p), int(Dk), int(Dv));
     }

@@ -39,6 +39,7 @@ class RecurrenceView : public QWidget {
   bool playing() const;
 
   Heatmap* stateMap() const { return state_; }
+  Heatmap* backwardStateMap() const { return state_back_; }
   Heatmap* attentionMap() const { return attention_; }
   bool exportCsv(const QString& path) const;
 

@@ -117,6 +117,12 @@ TEST(Explorer, CausalIsZeroAboveTheDiagonalAndBidirectionalIsNot) {
     else
       EXPECT_GT(above, 0.0);
   }
+  // The recurrence view shows the backward state S^B_t next to S^F_t (filled even while its
+  // tab is not the current one).
+  RecurrenceView* r = w->recurrenceView();
+  r->setPosition(r->positions() / 2);
+  EXPECT_EQ(r->backwardStateMap()->rows(), 16);  // d_k
+  EXPECT_NE(r->backwardStateMap()->values(), r->stateMap()->values());
   // Both directions are also shown side by side on the same inputs.
   EXPECT_EQ(w->attentionView()->causalMap()->rows(), 24);
   EXPECT_EQ(w->attentionView()->bidirectionalMap()->rows(), 24);
