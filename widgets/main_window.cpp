@@ -158,6 +158,11 @@ void MainWindow::about() {
       "Modeling with LightNet</i>, arXiv:2405.21022</li></ul>");
 }
 
+void MainWindow::setBackend(const QString& name) {
+  panel_->setBackend(name);
+  recompute();
+}
+
 void MainWindow::recompute() {
   debounce_->stop();
   const ComputeRequest r = panel_->request();

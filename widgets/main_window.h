@@ -34,6 +34,8 @@ class MainWindow : public QMainWindow {
   FormsView* formsView() const { return forms_; }
   QTabWidget* tabs() const { return tabs_; }
 
+  // "cpu" or "cuda": the panel's backend selector.
+  void setBackend(const QString& name);
   // Posts the panel's request now (no debounce).
   void recompute();
   // Waits (running the event loop) until no request is pending; false on timeout.

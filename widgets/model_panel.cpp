@@ -258,6 +258,11 @@ void ModelPanel::setDeviceText(const QString& text) {
   device_->setText(text);
 }
 
+void ModelPanel::setBackend(const QString& name) {
+  const int i = backend_->findData(name.toLower());
+  if (i >= 0) backend_->setCurrentIndex(i);
+}
+
 void ModelPanel::save(QSettings& s) const {
   s.beginGroup("model");
   for (auto [key, c] : {std::pair{"family", family_},

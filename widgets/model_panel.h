@@ -23,6 +23,7 @@ class ModelPanel : public QWidget {
   ComputeRequest request() const;
   int shownHead() const;
   void setDeviceText(const QString& text);
+  void setBackend(const QString& name);  // "cpu" or "cuda"
 
   void save(QSettings& s) const;
   void load(const QSettings& s);

@@ -22,10 +22,14 @@ int main(int argc, char** argv) {
                           "(uses the default model settings; try QT_QPA_PLATFORM=offscreen).",
                           "DIR");
   parser.addOption(shot);
+  QCommandLineOption backend("backend", "Run the models on cpu or cuda (falls back to the CPU).",
+                             "NAME");
+  parser.addOption(backend);
   parser.process(app);
 
   if (parser.isSet(shot)) {
     linscope::widgets::MainWindow w(/*persist=*/false);
+    if (parser.isSet(backend)) w.setBackend(parser.value(backend));
     w.resize(1600, 1000);
     w.show();
     QString error;
@@ -36,6 +40,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   linscope::widgets::MainWindow w;
+  if (parser.isSet(backend)) w.setBackend(parser.value(backend));
   w.show();
   return app.exec();
 }
