@@ -24,6 +24,7 @@
 
 #include "widgets/attention_view.h"
 #include "widgets/forms_view.h"
+#include "widgets/md/md_view.h"
 #include "widgets/model_panel.h"
 #include "widgets/profiler/profiler_view.h"
 #include "widgets/recurrence_view.h"
@@ -54,16 +55,27 @@ MainWindow::MainWindow(bool persist, QWidget* parent) : QMainWindow(parent), per
   tabs_->setTabToolTip(1, "The state recurrence S_t step by step next to row t of A");
   tabs_->setTabToolTip(2,
                        "Every form on the same inputs: outputs, errors, timings, a sweep over L");
+  md_ = new MdView;
+  tabs_->addTab(md_, "Multi-dimensional (LightNet)");
+  tabs_->setTabToolTip(3, "LightNet's one additive scan over a 2-D grid vs multiplicative scans");
+  connect(md_, &MdView::statusMessage, this,
+          [this](const QString& t) { statusBar()->showMessage(t, 5000); });
   // The profiler's HUD is a QOpenGLWidget, which crashes the offscreen platform once the
   // window is shown (rhiFlush): leave the tab out where there is no OpenGL surface.
   const QString platform = QGuiApplication::platformName();
   if (platform != "offscreen" && platform != "minimal") {
     profiler_ = new ProfilerView;
     tabs_->addTab(profiler_, "Profiler");
-    tabs_->setTabToolTip(3, "Kernel timings over L, d, chunk size and backends");
+    tabs_->setTabToolTip(4, "Kernel timings over L, d, chunk size and backends");
     connect(profiler_, &ProfilerView::statusMessage, this,
             [this](const QString& t) { statusBar()->showMessage(t, 5000); });
   }
+  // Names for files (exports, screenshots): <name>.png.
+  attention_->setObjectName("attention");
+  recurrence_->setObjectName("recurrence");
+  forms_->setObjectName("forms");
+  md_->setObjectName("multidimensional");
+  if (profiler_) profiler_->setObjectName("profiler");
   setCentralWidget(tabs_);
 
   backend_label_ = new QLabel;
@@ -211,8 +223,8 @@ bool MainWindow::waitIdle(int timeout_ms) {
 }
 
 QString MainWindow::viewKey(int index) const {
-  static const char* keys[] = {"attention", "recurrence", "forms", "profiler"};
-  return index >= 0 && index < 4 ? keys[index] : "view";
+  QWidget* w = tabs_->widget(index);
+  return w ? w->objectName() : QString("view");
 }
 
 bool MainWindow::exportImage(const QString& path, QString* error) {
@@ -240,24 +252,22 @@ bool MainWindow::exportImage(const QString& path, QString* error) {
 }
 
 bool MainWindow::exportCsv(const QString& path, QString* error) {
+  QWidget* current = tabs_->currentWidget();
   bool ok = false;
-  switch (tabs_->currentIndex()) {
-    case 0:
-      ok = attention_->exportCsv(path);
-      break;
-    case 1:
-      ok = recurrence_->exportCsv(path);
-      break;
-    case 2:
-      ok = forms_->exportCsv(path);
-      break;
-    default: {
-      if (!profiler_) return false;
-      QString e;
-      ok = profiler_->exportCsv(path, &e);
-      if (!ok && error) *error = e;
-      return ok;
-    }
+  if (current == attention_) {
+    ok = attention_->exportCsv(path);
+  } else if (current == recurrence_) {
+    ok = recurrence_->exportCsv(path);
+  } else if (current == forms_) {
+    ok = forms_->exportCsv(path);
+  } else if (current == profiler_) {
+    QString e;
+    ok = profiler_->exportCsv(path, &e);
+    if (!ok && error) *error = e;
+    return ok;
+  } else {
+    if (error) *error = "this view has no data export";
+    return false;
   }
   if (!ok && error) *error = "cannot write " + path;
   return ok;
@@ -281,6 +291,9 @@ bool MainWindow::renderScreenshots(const QString& dir, QString* error) {
   QElapsedTimer clock;
   clock.start();
   while (forms_->sweeping() && clock.elapsed() < 120000)
+    QApplication::processEvents(QEventLoop::AllEvents, 50);
+  clock.restart();
+  while (md_->busy() && clock.elapsed() < 120000)
     QApplication::processEvents(QEventLoop::AllEvents, 50);
   // Recurrence view: somewhere in the middle, so a state and a highlighted row show.
   recurrence_->setPosition(recurrence_->positions() / 2);

@@ -15,6 +15,7 @@ namespace linscope::widgets {
 
 class AttentionView;
 class FormsView;
+class MdView;
 class ModelPanel;
 class ProfilerView;
 class RecurrenceView;
@@ -63,6 +64,7 @@ class MainWindow : public QMainWindow {
   AttentionView* attention_;
   RecurrenceView* recurrence_;
   FormsView* forms_;
+  MdView* md_;
   ProfilerView* profiler_ = nullptr;
   QTimer* debounce_;
   QLabel *backend_label_, *device_label_, *time_label_;
