@@ -52,12 +52,23 @@ builddir=build; [ "$preset" = ci ] && builddir=build-ci
 if [ "$mode" = test ]; then
   # Widget tests run under Xvfb so that the OpenGL HUD draws for real (they fall back to the
   # offscreen platform without it); GPU tests skip themselves when there is no GPU.
-  if command -v xvfb-run >/dev/null; then
-    xvfb-run -a -s "-screen 0 1920x1200x24" ctest --test-dir "$builddir" --output-on-failure -j "$jobs" --timeout 900
-  else
-    QT_QPA_PLATFORM=offscreen ctest --test-dir "$builddir" --output-on-failure -j "$jobs" --timeout 900
+  run_ctest() {
+    if command -v xvfb-run >/dev/null; then
+      xvfb-run -a -s "-screen 0 1920x1200x24" ctest "$@" --output-on-failure -j "$jobs" --timeout 900
+    else
+      QT_QPA_PLATFORM=offscreen ctest "$@" --output-on-failure -j "$jobs" --timeout 900
+    fi
+  }
+  run_ctest --test-dir "$builddir"
+  # CI (and LINSCOPE_SANITIZE_TESTS=1) also runs the whole suite under AddressSanitizer and
+  # UndefinedBehaviorSanitizer (preset asan: host C++ only, no CUDA).
+  if [ "${CI:-}" = "true" ] || [ "${LINSCOPE_SANITIZE_TESTS:-0}" = "1" ]; then
+    echo "== building and testing under ASan + UBSan (preset asan)"
+    cmake --preset asan >/dev/null
+    cmake --build --preset asan -j "$jobs"
+    run_ctest --preset asan
   fi
-  exit $?
+  exit 0
 fi
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$builddir/app/linscope" ]; then
   exec "$builddir/app/linscope"
