@@ -19,7 +19,13 @@ AttentionView::AttentionView(QWidget* parent) : QWidget(parent) {
   message_ = new QLabel;
   message_->setWordWrap(true);
   message_->setStyleSheet("color: #a33;");
+  row_scaling_ = new QCheckBox("Row scaling C⁻¹");
+  row_scaling_->setToolTip(
+      "Show A = C⁻¹(QKᵀ ⊙ M) with C_i = q_iᵀ Σ_j M_ij k_j (each row of a "
+      "positive A sums to 1) or the unscaled QKᵀ ⊙ M. Same switch as the "
+      "model panel's; linear attention and LION only.");
   auto* top = new QHBoxLayout;
+  top->addWidget(row_scaling_);
   top->addWidget(log_);
   top->addWidget(message_, 1);
 
@@ -50,6 +56,7 @@ AttentionView::AttentionView(QWidget* parent) : QWidget(parent) {
   layout->addWidget(header_);
   layout->addLayout(grid_, 1);
   connect(log_, &QCheckBox::toggled, this, &AttentionView::setLogScale);
+  connect(row_scaling_, &QCheckBox::toggled, this, &AttentionView::rowScalingToggled);
   for (Heatmap* h : {forward_, backward_, sum_}) h->setVisible(false);
   relayout();
 }
@@ -83,6 +90,11 @@ void AttentionView::setLogScale(bool on) {
     h->setLogScale(on);
 }
 
+void AttentionView::setRowScaling(bool on) {
+  const QSignalBlocker block(row_scaling_);
+  row_scaling_->setChecked(on);
+}
+
 void AttentionView::showMessage(const QString& text) {
   message_->setText(text);
 }
@@ -102,6 +114,9 @@ void AttentionView::redraw() {
                                                           : c.attention_error);
   }
   const bool lion_like = !c.masks.empty();
+  row_scaling_->setEnabled(c.request.spec.family == Family::LinearAttention ||
+                           c.request.spec.family == Family::Lion);
+  setRowScaling(c.request.spec.normalize);
   const bool bidir =
       c.request.spec.family == Family::Lion && c.request.spec.direction == Direction::Bidirectional;
   mask_->setVisible(lion_like);

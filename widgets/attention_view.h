@@ -24,6 +24,8 @@ class AttentionView : public QWidget {
   void setComputed(std::shared_ptr<const Computed> c);
   void setHead(int h);
   void setLogScale(bool on);
+  // Mirrors the model's row scaling (normalize) so it can be flipped from this view.
+  void setRowScaling(bool on);
   void showMessage(const QString& text);
 
   Heatmap* attentionMap() const { return attention_; }
@@ -32,6 +34,9 @@ class AttentionView : public QWidget {
   Heatmap* bidirectionalMap() const { return bidirectional_; }
   bool exportCsv(const QString& path) const;
 
+ signals:
+  void rowScalingToggled(bool on);
+
  private:
   void redraw();
   void relayout();
@@ -39,7 +44,7 @@ class AttentionView : public QWidget {
 
   std::shared_ptr<const Computed> c_;
   int head_ = 0;
-  QCheckBox* log_;
+  QCheckBox *log_, *row_scaling_;
   QLabel *message_, *header_;
   QGridLayout* grid_;
   Heatmap *attention_, *mask_, *causal_, *bidirectional_, *forward_, *backward_, *sum_;

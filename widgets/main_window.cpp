@@ -93,6 +93,8 @@ MainWindow::MainWindow(bool persist, QWidget* parent) : QMainWindow(parent), per
     recurrence_->setHead(h);
     forms_->setHead(h);
   });
+  connect(attention_, &AttentionView::rowScalingToggled, panel_->normalizeBox(),
+          &QCheckBox::setChecked);
   connect(controller_, &ComputeController::computed, this, &MainWindow::onComputed);
   connect(controller_, &ComputeController::failed, this,
           [this](quint64, const QString& m) { onFailed(m); });

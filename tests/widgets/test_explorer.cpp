@@ -11,6 +11,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -221,6 +222,46 @@ TEST(Explorer, SteppingAtL256D64IsCheap) {
   // A 30 steps/s animation has 33 ms per frame; a step must fit with room to spare even on a
   // loaded machine (measured ~4 ms on 2 shared cores).
   EXPECT_LT(per_step, 20.0);
+}
+
+TEST(Explorer, ModelSettingsPersistAcrossSessions) {
+  app();
+  QTemporaryDir dir;
+  ASSERT_TRUE(dir.isValid());
+  QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir.path());
+  {
+    MainWindow w(/*persist=*/true);
+    w.panel()->lengthBox()->setValue(77);
+    w.panel()->familyBox()->setCurrentIndex(int(Family::Lion));
+    w.close();
+    w.waitIdle(60000);
+  }
+  MainWindow again(/*persist=*/true);
+  EXPECT_EQ(again.panel()->lengthBox()->value(), 77);
+  EXPECT_EQ(again.panel()->familyBox()->currentIndex(), int(Family::Lion));
+  again.waitIdle(60000);
+}
+
+TEST(Explorer, RowScalingFromTheAttentionViewRecomputes) {
+  auto w = small_window(16);
+  auto* box = w->attentionView()->findChild<QCheckBox*>();
+  QCheckBox* row = nullptr;
+  for (QCheckBox* c : w->attentionView()->findChildren<QCheckBox*>())
+    if (c->text().startsWith("Row scaling")) row = c;
+  ASSERT_TRUE(box && row);
+  row->setChecked(true);
+  EXPECT_TRUE(w->panel()->normalizeBox()->isChecked());
+  w->recompute();
+  ASSERT_TRUE(w->waitIdle(60000));
+  ASSERT_TRUE(w->controller()->latest()->request.spec.normalize);
+  // Row-scaled causal attention: every row of A sums to 1 (A = C⁻¹(QKᵀ ⊙ M), C_i = row sum).
+  // fp32 sums of 16 terms: 1e-4 is ~100x the rounding.
+  Heatmap* a = w->attentionView()->attentionMap();
+  for (int i = 0; i < 16; ++i) {
+    double sum = 0;
+    for (int j = 0; j < 16; ++j) sum += a->value(i, j);
+    EXPECT_NEAR(sum, 1.0, 1e-4) << "row " << i;
+  }
 }
 
 TEST(ComputeController, ANewerRequestSupersedesAStaleOne) {
