@@ -21,11 +21,6 @@
 namespace linscope {
 namespace {
 
-struct Model {
-  std::string name;
-  ModelSpec spec;
-};
-
 ModelSpec make(Family f, Decay d = Decay::D, Direction dir = Direction::Causal,
                bool normalize = false) {
   ModelSpec s;
