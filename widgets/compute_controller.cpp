@@ -14,6 +14,14 @@ namespace {
 // Above this length the L x L matrices (attention, masks) are not requested: 2048^2 floats per
 // head is 16 MiB, already more than a heatmap can show pixel for pixel.
 constexpr int64_t kMaxMatrixL = 2048;
+// The parallel form itself holds an L x L matrix per head: 8192^2 floats is 256 MiB a head.
+constexpr int64_t kMaxParallelL = 8192;
+
+QString too_long_for_parallel(int64_t L) {
+  return QString("skipped at L = %1: the parallel form holds an L×L matrix per head (limit %2)")
+      .arg(L)
+      .arg(kMaxParallelL);
+}
 
 double now_ms() {
   using namespace std::chrono;
@@ -97,6 +105,11 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
         RunOptions o;
         o.form = f;
         o.chunk = r.chunk;
+        if (f == Form::Parallel && r.shape.L > kMaxParallelL) {
+          fr.error = too_long_for_parallel(r.shape.L);
+          c->forms.push_back(std::move(fr));
+          continue;
+        }
         try {
           const double s = now_ms();
           fr.result = run(r.spec, c->inputs, o);
@@ -238,6 +251,8 @@ void ComputeController::startSweep(const ComputeRequest& r, const std::vector<in
         p.L = L;
         p.form = f;
         p.error = gen_error;
+        if (p.error.isEmpty() && f == Form::Parallel && L > kMaxParallelL)
+          p.error = too_long_for_parallel(L);
         if (p.error.isEmpty()) {
           RunOptions o;
           o.form = f;
