@@ -6,15 +6,18 @@
 # Debian 12, as root or with sudo. CUDA is used when nvcc is found (PATH or /usr/local/cuda).
 set -euo pipefail
 mode=${1:-start}
-case "$mode" in start|test) ;; *) echo "usage: $0 [start|test]" >&2; exit 2 ;; esac
+case "$mode" in start|test|packages) ;; *) echo "usage: $0 [start|test]" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 
 # ---- 1. Debian packages ---------------------------------------------------------------------
 packages=(build-essential cmake git pkg-config
           libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
-          qt6-base-dev qt6-svg-dev libqt6opengl6-dev libqt6svg6-dev libgl-dev
+          qt6-base-dev qt6-svg-dev libqt6opengl6-dev libgl-dev
           libqcustomplot-dev libqcustomplot2.1-qt6 libimgui-dev
           xvfb xauth)
+# `quickstart.sh packages` prints the list (tests/tools/check_packages.sh checks every name is
+# a real, installed Debian package, so a misspelt one fails the local suite before CI).
+if [ "$mode" = packages ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
