@@ -55,9 +55,12 @@ const io::SafetensorsFile& Checkpoint::Impl::file(const std::string& name) const
   auto it = open_shards.find(name);
   if (it != open_shards.end()) return *it->second;
   const std::string full = (fs::path(dir) / name).string();
-  if (!index_path.empty() && !fs::exists(full))
+  // The error_code overload: a name the file system refuses (longer than NAME_MAX, say) is a
+  // bad index, reported as linscope::Error like any missing shard, not a filesystem_error.
+  std::error_code ec;
+  if (!index_path.empty() && !fs::exists(full, ec))
     throw Error(index_path + ": shard '" + name + "' listed in the weight_map is missing (" + full +
-                ")");
+                (ec ? ": " + ec.message() : std::string()) + ")");
   auto f = std::make_unique<io::SafetensorsFile>(io::SafetensorsFile::open(full));
   // Every tensor the index assigns to this shard must be in it.
   for (const auto& [tensor, s] : shard)
@@ -80,9 +83,9 @@ Checkpoint Checkpoint::open(const std::string& path) {
   if (fs::is_directory(path, ec)) {
     impl->dir = path;
     const fs::path d(path);
-    if (fs::exists(d / kIndex))
+    if (fs::exists(d / kIndex, ec))
       impl->index_path = (d / kIndex).string();
-    else if (fs::exists(d / kSingle))
+    else if (fs::exists(d / kSingle, ec))
       weights = (d / kSingle).string();
     else
       throw Error(path + ": directory holds neither " + std::string(kSingle) + " nor " + kIndex);
@@ -99,7 +102,7 @@ Checkpoint Checkpoint::open(const std::string& path) {
   }
 
   const fs::path cfg = fs::path(impl->dir) / "config.json";
-  if (fs::exists(cfg)) {
+  if (fs::exists(cfg, ec)) {
     impl->config_path = cfg.string();
     impl->config = read_json_file(impl->config_path);
     if (!impl->config.is_object()) throw Error(impl->config_path + ": not a JSON object");

@@ -90,6 +90,21 @@ TEST(CheckpointOpen, MissingShardNamesShardAndIndex) {
   EXPECT_HAS(error_of([&] { c.summary(); }), "model-00002-of-00002.safetensors");
 }
 
+// Found by fuzz_checkpoint_index: a shard name longer than NAME_MAX made fs::exists throw
+// std::filesystem::filesystem_error out of summary(); it must be a linscope::Error that names it.
+TEST(CheckpointOpen, ShardNameTheFileSystemRefusesIsAnError) {
+  TempDir d("ck_longname");
+  const std::string name = std::string(300, 's') + ".safetensors";
+  io::write_safetensors(d.file("model-00001-of-00001.safetensors"),
+                        {{"a", Tensor({2}, std::vector<float>{1, 2})}});
+  write_json(d.file("model.safetensors.index.json"), {{"weight_map", {{"a", name}}}});
+  const Checkpoint c = Checkpoint::open(d.path().string());
+  const std::string m = error_of([&] { c.summary(); });
+  EXPECT_HAS(m, name);
+  EXPECT_HAS(m, "missing");
+  EXPECT_HAS(error_of([&] { c.read_f32("a"); }), "model.safetensors.index.json");
+}
+
 TEST(CheckpointOpen, TensorMissingFromItsShardNamesBoth) {
   TempDir d("ck_notensor");
   write_sharded(d);
