@@ -73,15 +73,39 @@ void AttentionView::relayout() {
     grid_->addWidget(shown[i], int(i) / cols, int(i) % cols);
 }
 
-void AttentionView::setComputed(std::shared_ptr<const Computed> c) {
+void AttentionView::setComputed(std::shared_ptr<const Computed> c, int head) {
   c_ = std::move(c);
+  if (head >= 0) head_ = head;
+  external_.clear();
   head_ = std::min<int>(head_, int(c_->request.shape.H) - 1);
   redraw();
 }
 
 void AttentionView::setHead(int h) {
   head_ = h;
-  if (c_) redraw();
+  if (c_ && external_.empty()) redraw();
+}
+
+void AttentionView::showCheckpointAttention(const QVector<double>& matrix, int L,
+                                            const QString& title) {
+  if (L <= 0 || matrix.size() != qsizetype(L) * L) {
+    message_->setText(
+        QString("Checkpoint attention: expected %1 x %1 values, got %2").arg(L).arg(matrix.size()));
+    return;
+  }
+  external_.assign(matrix.begin(), matrix.end());
+  external_L_ = L;
+  for (Heatmap* h : {mask_, causal_, bidirectional_, forward_, backward_, sum_})
+    h->setVisible(false);
+  attention_->setTitle("A, " + title);
+  attention_->setMatrix(external_, L, L);
+  header_->setText(QString("Trained model from the checkpoint inspector, L = %1 tokens: "
+                           "y_i = Σ_j A_ij v_j. Any change in the model panel returns to the "
+                           "explorer.")
+                       .arg(L));
+  row_scaling_->setEnabled(false);
+  message_->clear();
+  relayout();
 }
 
 void AttentionView::setLogScale(bool on) {
@@ -154,6 +178,11 @@ void AttentionView::redraw() {
 }
 
 QString AttentionView::hover(int i, int j) const {
+  if (!external_.empty())
+    return QString("query token i = %1, key token j = %2\nA_ij = %3")
+        .arg(i)
+        .arg(j)
+        .arg(double(external_[size_t(i) * size_t(external_L_) + size_t(j)]), 0, 'g', 5);
   if (!c_) return {};
   const Computed& c = *c_;
   const int64_t L = c.request.shape.L;

@@ -3,8 +3,10 @@
 // bidirectional LION the split M = M^F + M^B − I (MODELS.md §2). Hovering a cell shows i, j,
 // q_i·k_j, M_ij and A_ij.
 #pragma once
+#include <QVector>
 #include <QWidget>
 #include <memory>
+#include <vector>
 
 #include "widgets/compute_controller.h"
 
@@ -21,12 +23,17 @@ class AttentionView : public QWidget {
  public:
   explicit AttentionView(QWidget* parent = nullptr);
 
-  void setComputed(std::shared_ptr<const Computed> c);
+  // head >= 0 also selects the shown head (one redraw instead of two).
+  void setComputed(std::shared_ptr<const Computed> c, int head = -1);
   void setHead(int h);
   void setLogScale(bool on);
   // Mirrors the model's row scaling (normalize) so it can be flipped from this view.
   void setRowScaling(bool on);
   void showMessage(const QString& text);
+  // A trained model's real attention matrix (row-major L x L) from the checkpoint inspector,
+  // shown in place of the explorer's until the next explorer result arrives.
+  void showCheckpointAttention(const QVector<double>& matrix, int L, const QString& title);
+  bool showingCheckpoint() const { return !external_.empty(); }
 
   Heatmap* attentionMap() const { return attention_; }
   Heatmap* maskMap() const { return mask_; }
@@ -43,6 +50,8 @@ class AttentionView : public QWidget {
   QString hover(int i, int j) const;
 
   std::shared_ptr<const Computed> c_;
+  std::vector<float> external_;  // the inspector's matrix while it is shown
+  int external_L_ = 0;
   int head_ = 0;
   QCheckBox *log_, *row_scaling_;
   QLabel *message_, *header_;

@@ -94,8 +94,15 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
       return res;
     };
     const double t0 = now_ms();
+    double mark = t0;
+    const auto part = [&](const char* name) {
+      const double t = now_ms();
+      c->parts.emplace_back(name, t - mark);
+      mark = t;
+    };
     try {
       c->inputs = generate_inputs(r.spec, r.shape, r.generate);
+      part("inputs");
       const bool matrices = r.shape.L <= kMaxMatrixL;
       // Every form, timed on its own (no recording, so the times are the forms' own).
       for (Form f : forms_of(r.spec)) {
@@ -120,6 +127,7 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
         }
         c->forms.push_back(std::move(fr));
       }
+      part("forms");
       for (size_t i = 0; i < c->forms.size() && c->reference < 0; ++i)
         if (c->forms[i].ok) c->reference = int(i);
       for (auto& fr : c->forms) {
@@ -130,6 +138,7 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
           fr.error = what_of(e);
         }
       }
+      part("compare");
       // The implicit attention matrix from the parallel form (every family has one).
       if (!stale() && matrices && has_form(r.spec, Form::Parallel)) {
         RunOptions o;
@@ -145,6 +154,7 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
                                  .arg(r.shape.L)
                                  .arg(kMaxMatrixL);
       }
+      part("attention");
       // Recorded states for the animation: the recurrence, and the chunkwise carried states.
       if (!stale()) {
         RunOptions o;
@@ -163,6 +173,7 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
           c->trace_error = what_of(e);
         }
       }
+      part("traces");
       // LA and LION: the mask, both directions on the same inputs, and Q K^T.
       if (!stale() && matrices && has_lion_mask(r.spec)) {
         for (int64_t bh = 0; bh < r.shape.heads(); ++bh) {
@@ -200,6 +211,7 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
           c->qk = run(lit, qkv, o).attention;
         } catch (const std::exception&) {
         }
+        part("masks");
       }
     } catch (const std::exception& e) {
       error = what_of(e);

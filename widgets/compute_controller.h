@@ -65,6 +65,8 @@ struct Computed {
   std::vector<HeadMasks> masks;  // per head, when the model has a scalar decay mask
   QString backend, device, note;
   double total_ms = 0;
+  // Where total_ms went, in order: ("inputs", ms), ("forms", ms), ("attention", ms), ...
+  std::vector<std::pair<QString, double>> parts;
 };
 
 // A point of the forms view's sweep over L.

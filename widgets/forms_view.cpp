@@ -124,8 +124,9 @@ FormsView::FormsView(ComputeController* controller, std::function<ComputeRequest
   });
 }
 
-void FormsView::setComputed(std::shared_ptr<const Computed> c) {
+void FormsView::setComputed(std::shared_ptr<const Computed> c, int head) {
   c_ = std::move(c);
+  if (head >= 0) head_ = head;
   head_ = std::min<int>(head_, int(c_->request.shape.H) - 1);
   redraw();
 }

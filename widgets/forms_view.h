@@ -27,8 +27,11 @@ class FormsView : public QWidget {
   FormsView(ComputeController* controller, std::function<ComputeRequest()> current,
             QWidget* parent = nullptr);
 
-  void setComputed(std::shared_ptr<const Computed> c);
+  // head >= 0 also selects the shown head (one redraw instead of two).
+  void setComputed(std::shared_ptr<const Computed> c, int head = -1);
   void setHead(int h);
+  // The result on show (null before the first).
+  std::shared_ptr<const Computed> computed() const { return c_; }
 
   // Sweep lengths, e.g. "64,128,256".
   void setLengths(const QString& csv);

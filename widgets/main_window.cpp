@@ -24,6 +24,7 @@
 
 #include "widgets/attention_view.h"
 #include "widgets/forms_view.h"
+#include "widgets/inspector/inspector_view.h"
 #include "widgets/md/md_view.h"
 #include "widgets/model_panel.h"
 #include "widgets/profiler/profiler_view.h"
@@ -60,13 +61,27 @@ MainWindow::MainWindow(bool persist, QWidget* parent) : QMainWindow(parent), per
   tabs_->setTabToolTip(3, "LightNet's one additive scan over a 2-D grid vs multiplicative scans");
   connect(md_, &MdView::statusMessage, this,
           [this](const QString& t) { statusBar()->showMessage(t, 5000); });
+  // The checkpoint inspector opens on a bundled tiny trained model (the app's embedded default)
+  // and sends a trained model's attention for typed text to the attention view.
+  inspector_ = new InspectorView;
+  tabs_->addTab(inspector_, "Checkpoint inspector");
+  tabs_->setTabToolTip(tabs_->count() - 1,
+                       "A trained checkpoint's tensors, decays per layer and head, gates on text");
+  connect(inspector_, &InspectorView::attentionForText, this,
+          [this](QVector<double> m, int L, QString title) {
+            attention_->showCheckpointAttention(m, L, title);
+            tabs_->setCurrentWidget(attention_);
+          });
+  connect(inspector_, &InspectorView::opened, this, [this](const QString& path) {
+    statusBar()->showMessage("Opened checkpoint " + path, 5000);
+  });
   // The profiler's HUD is a QOpenGLWidget, which crashes the offscreen platform once the
   // window is shown (rhiFlush): leave the tab out where there is no OpenGL surface.
   const QString platform = QGuiApplication::platformName();
   if (platform != "offscreen" && platform != "minimal") {
     profiler_ = new ProfilerView;
     tabs_->addTab(profiler_, "Profiler");
-    tabs_->setTabToolTip(4, "Kernel timings over L, d, chunk size and backends");
+    tabs_->setTabToolTip(tabs_->count() - 1, "Kernel timings over L, d, chunk size and backends");
     connect(profiler_, &ProfilerView::statusMessage, this,
             [this](const QString& t) { statusBar()->showMessage(t, 5000); });
   }
@@ -75,8 +90,10 @@ MainWindow::MainWindow(bool persist, QWidget* parent) : QMainWindow(parent), per
   recurrence_->setObjectName("recurrence");
   forms_->setObjectName("forms");
   md_->setObjectName("multidimensional");
+  inspector_->setObjectName("inspector");
   if (profiler_) profiler_->setObjectName("profiler");
   setCentralWidget(tabs_);
+  connect(tabs_, &QTabWidget::currentChanged, this, [this](int i) { pushTo(tabs_->widget(i)); });
 
   backend_label_ = new QLabel;
   device_label_ = new QLabel;
@@ -88,10 +105,10 @@ MainWindow::MainWindow(bool persist, QWidget* parent) : QMainWindow(parent), per
   debounce_->setInterval(150);  // coalesce a spin box being scrolled into one request
   connect(debounce_, &QTimer::timeout, this, &MainWindow::recompute);
   connect(panel_, &ModelPanel::changed, debounce_, qOverload<>(&QTimer::start));
-  connect(panel_, &ModelPanel::headChanged, this, [this](int h) {
-    attention_->setHead(h);
-    recurrence_->setHead(h);
-    forms_->setHead(h);
+  connect(panel_, &ModelPanel::headChanged, this, [this](int) {
+    if (!latest_) return;
+    stale_ = {attention_, recurrence_, forms_};  // each redraws for the new head when shown
+    pushTo(tabs_->currentWidget());
   });
   connect(attention_, &AttentionView::rowScalingToggled, panel_->normalizeBox(),
           &QCheckBox::setChecked);
@@ -110,12 +127,26 @@ MainWindow::MainWindow(bool persist, QWidget* parent) : QMainWindow(parent), per
     tabs_->setCurrentIndex(s.value("window/tab", 0).toInt());
   }
   recompute();
+  inspector_->openDefault();  // its error, if any, is shown in the inspector itself
 }
 
 MainWindow::~MainWindow() = default;
 
+bool MainWindow::openCheckpoint(const QString& path, QString* error) {
+  tabs_->setCurrentWidget(inspector_);
+  return inspector_->open(path, error);
+}
+
 void MainWindow::buildMenus() {
   auto* file = menuBar()->addMenu("&File");
+  auto* open_ckpt = file->addAction("&Open checkpoint…");
+  open_ckpt->setShortcut(QKeySequence::Open);
+  connect(open_ckpt, &QAction::triggered, this, [this] {
+    const QString p = QFileDialog::getOpenFileName(
+        this, "Open checkpoint", QString(),
+        "Checkpoints (*.safetensors *.safetensors.index.json);;All files (*)");
+    if (!p.isEmpty()) openCheckpoint(p);
+  });
   auto* export_image = file->addAction("Export view as &image (PNG/SVG)…");
   export_image->setShortcut(QKeySequence::Save);
   connect(export_image, &QAction::triggered, this, [this] {
@@ -188,14 +219,14 @@ void MainWindow::recompute() {
   controller_->request(r);
 }
 
+// Only the view on screen redraws when a result arrives: at L = 1024 each view's redraw costs
+// tens of milliseconds (L x L colour maps), and a hidden view's picture is not seen. The
+// others get the result when their tab is shown (or from flushViews: waitIdle, screenshots).
 void MainWindow::onComputed(std::shared_ptr<const Computed> c) {
-  attention_->setComputed(c);
-  recurrence_->setComputed(c);
-  forms_->setComputed(c);
-  const int h = panel_->shownHead();
-  attention_->setHead(h);
-  recurrence_->setHead(h);
-  forms_->setHead(h);
+  latest_ = c;
+  stale_ = {attention_, recurrence_, forms_};
+  pushTo(tabs_->currentWidget());
+  emit resultShown(c->generation);
   backend_label_->setText("backend: " + c->backend);
   device_label_->setText(c->device);
   time_label_->setText(QString("last compute: %1 ms").arg(c->total_ms, 0, 'f', 1));
@@ -207,6 +238,18 @@ void MainWindow::onComputed(std::shared_ptr<const Computed> c) {
     statusBar()->showMessage(QString::fromStdString(describe(c->request.spec)) + ": done", 4000);
   else
     statusBar()->showMessage(errors.join("  |  "));
+}
+
+void MainWindow::pushTo(QWidget* view) {
+  if (!latest_ || !stale_.removeOne(view)) return;
+  const int h = panel_->shownHead();
+  if (view == attention_) attention_->setComputed(latest_, h);
+  if (view == recurrence_) recurrence_->setComputed(latest_, h);
+  if (view == forms_) forms_->setComputed(latest_, h);
+}
+
+void MainWindow::flushViews() {
+  for (QWidget* v : QList<QWidget*>(stale_)) pushTo(v);
 }
 
 void MainWindow::onFailed(const QString& message) {
@@ -221,6 +264,7 @@ bool MainWindow::waitIdle(int timeout_ms) {
   while ((controller_->busy() || debounce_->isActive()) && clock.elapsed() < timeout_ms)
     QApplication::processEvents(QEventLoop::AllEvents, 50);
   QApplication::processEvents();
+  flushViews();
   return !controller_->busy();
 }
 
@@ -262,7 +306,7 @@ bool MainWindow::exportCsv(const QString& path, QString* error) {
     ok = recurrence_->exportCsv(path);
   } else if (current == forms_) {
     ok = forms_->exportCsv(path);
-  } else if (current == profiler_) {
+  } else if (current == profiler_ && profiler_) {
     QString e;
     ok = profiler_->exportCsv(path, &e);
     if (!ok && error) *error = e;
@@ -295,7 +339,7 @@ bool MainWindow::renderScreenshots(const QString& dir, QString* error) {
   while (forms_->sweeping() && clock.elapsed() < 120000)
     QApplication::processEvents(QEventLoop::AllEvents, 50);
   clock.restart();
-  while (md_->busy() && clock.elapsed() < 120000)
+  while ((md_->busy() || inspector_->busy()) && clock.elapsed() < 120000)
     QApplication::processEvents(QEventLoop::AllEvents, 50);
   // Recurrence view: somewhere in the middle, so a state and a highlighted row show.
   recurrence_->setPosition(recurrence_->positions() / 2);
@@ -323,6 +367,29 @@ bool MainWindow::renderScreenshots(const QString& dir, QString* error) {
     if (i == 1) recurrence_->setPosition(recurrence_->positions() / 2);
     QApplication::processEvents();
     const QString path = QDir(dir).filePath(viewKey(i) + "_lion_bidirectional.png");
+    if (!grab().save(path)) {
+      if (error) *error = "cannot write " + path;
+      return false;
+    }
+  }
+  // The inspector on the bundled model: its decays, its gates on the default text, and that
+  // model's real attention sent to the attention view.
+  tabs_->setCurrentWidget(inspector_);
+  QTabWidget* pages = inspector_->tabs();
+  for (int i = 0; i < pages->count(); ++i) {
+    pages->setCurrentIndex(i);
+    QApplication::processEvents();
+    const QString path = QDir(dir).filePath(QString("inspector_%1.png").arg(i));
+    if (!grab().save(path)) {
+      if (error) *error = "cannot write " + path;
+      return false;
+    }
+  }
+  pages->setCurrentIndex(0);
+  inspector_->emitAttention();  // switches to the attention view
+  QApplication::processEvents();
+  if (attention_->showingCheckpoint()) {
+    const QString path = QDir(dir).filePath("attention_checkpoint.png");
     if (!grab().save(path)) {
       if (error) *error = "cannot write " + path;
       return false;

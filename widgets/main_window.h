@@ -2,6 +2,7 @@
 // backend, device and the last compute time. Every settings change posts a request to the
 // ComputeController (debounced); its results fan out to the views.
 #pragma once
+#include <QList>
 #include <QMainWindow>
 #include <memory>
 
@@ -15,6 +16,7 @@ namespace linscope::widgets {
 
 class AttentionView;
 class FormsView;
+class InspectorView;
 class MdView;
 class ModelPanel;
 class ProfilerView;
@@ -33,13 +35,19 @@ class MainWindow : public QMainWindow {
   AttentionView* attentionView() const { return attention_; }
   RecurrenceView* recurrenceView() const { return recurrence_; }
   FormsView* formsView() const { return forms_; }
+  InspectorView* inspectorView() const { return inspector_; }
+
+  // Opens a checkpoint (file, index or directory) in the inspector and shows its tab; false
+  // with *error (also shown in the inspector) when it cannot be read.
+  bool openCheckpoint(const QString& path, QString* error = nullptr);
   QTabWidget* tabs() const { return tabs_; }
 
   // "cpu" or "cuda": the panel's backend selector.
   void setBackend(const QString& name);
   // Posts the panel's request now (no debounce).
   void recompute();
-  // Waits (running the event loop) until no request is pending; false on timeout.
+  // Waits (running the event loop) until no request is pending and every view holds the
+  // latest result; false on timeout.
   bool waitIdle(int timeout_ms);
   // Current view to PNG (or SVG by the .svg suffix) / its data to CSV.
   bool exportImage(const QString& path, QString* error = nullptr);
@@ -47,12 +55,19 @@ class MainWindow : public QMainWindow {
   // Renders every view into dir/<view>.png; false with *error when something failed.
   bool renderScreenshots(const QString& dir, QString* error);
 
+ signals:
+  // The view on screen holds the result of this generation (hidden views follow lazily).
+  void resultShown(quint64 generation);
+
  protected:
   void closeEvent(QCloseEvent* e) override;
 
  private:
   void buildMenus();
   void onComputed(std::shared_ptr<const Computed> c);
+  // Hands the latest result to one view (attention, recurrence or forms) if it lacks it.
+  void pushTo(QWidget* view);
+  void flushViews();
   void onFailed(const QString& message);
   void about();
   QString viewKey(int index) const;
@@ -65,8 +80,11 @@ class MainWindow : public QMainWindow {
   RecurrenceView* recurrence_;
   FormsView* forms_;
   MdView* md_;
+  InspectorView* inspector_;
   ProfilerView* profiler_ = nullptr;
   QTimer* debounce_;
+  std::shared_ptr<const Computed> latest_;
+  QList<QWidget*> stale_;  // views that have not been given latest_ yet
   QLabel *backend_label_, *device_label_, *time_label_;
 };
 

@@ -37,6 +37,9 @@ class ModelPanel : public QWidget {
   QSpinBox* seedBox() const { return seed_; }
   QSpinBox* headBox() const { return head_; }
   QSpinBox* chunkBox() const { return chunk_; }
+  QSpinBox* dkBox() const { return dk_; }
+  QSpinBox* dvBox() const { return dv_; }
+  QSpinBox* headsBox() const { return heads_; }
   QCheckBox* normalizeBox() const { return normalize_; }
 
  signals:

@@ -133,8 +133,9 @@ RecurrenceView::RecurrenceView(QWidget* parent) : QWidget(parent) {
   timer_->setInterval(1000 / speed_->value());
 }
 
-void RecurrenceView::setComputed(std::shared_ptr<const Computed> c) {
+void RecurrenceView::setComputed(std::shared_ptr<const Computed> c, int head) {
   c_ = std::move(c);
+  if (head >= 0) head_ = head;
   head_ = std::min<int>(head_, int(c_->request.shape.H) - 1);
   rebuildRange();
 }

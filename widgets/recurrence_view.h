@@ -26,8 +26,11 @@ class RecurrenceView : public QWidget {
  public:
   explicit RecurrenceView(QWidget* parent = nullptr);
 
-  void setComputed(std::shared_ptr<const Computed> c);
+  // head >= 0 also selects the shown head (one redraw instead of two).
+  void setComputed(std::shared_ptr<const Computed> c, int head = -1);
   void setHead(int h);
+  // The result on show (null before the first).
+  std::shared_ptr<const Computed> computed() const { return c_; }
 
   // Slot index into the recorded steps (or chunk index in chunkwise mode).
   int position() const;

@@ -25,11 +25,17 @@ int main(int argc, char** argv) {
   QCommandLineOption backend("backend", "Run the models on cpu or cuda (falls back to the CPU).",
                              "NAME");
   parser.addOption(backend);
+  parser.addPositionalArgument("checkpoint",
+                               "A checkpoint to open in the inspector: a .safetensors file, a "
+                               "model.safetensors.index.json, or a directory holding either.",
+                               "[checkpoint]");
   parser.process(app);
+  const QStringList args = parser.positionalArguments();
 
   if (parser.isSet(shot)) {
     linscope::widgets::MainWindow w(/*persist=*/false);
     if (parser.isSet(backend)) w.setBackend(parser.value(backend));
+    if (!args.isEmpty()) w.openCheckpoint(args.front());
     w.resize(1600, 1000);
     w.show();
     QString error;
@@ -42,5 +48,9 @@ int main(int argc, char** argv) {
   linscope::widgets::MainWindow w;
   if (parser.isSet(backend)) w.setBackend(parser.value(backend));
   w.show();
+  // A bad checkpoint is reported in the inspector (and on stderr); the app keeps running.
+  QString error;
+  if (!args.isEmpty() && !w.openCheckpoint(args.front(), &error))
+    std::fprintf(stderr, "linscope: %s\n", qPrintable(error));
   return app.exec();
 }

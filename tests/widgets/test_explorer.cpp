@@ -22,6 +22,7 @@
 #include "widgets/compute_controller.h"
 #include "widgets/forms_view.h"
 #include "widgets/heatmap.h"
+#include "widgets/inspector/inspector_view.h"
 #include "widgets/main_window.h"
 #include "widgets/model_panel.h"
 #include "widgets/recurrence_view.h"
@@ -262,6 +263,68 @@ TEST(Explorer, RowScalingFromTheAttentionViewRecomputes) {
     for (int j = 0; j < 16; ++j) sum += a->value(i, j);
     EXPECT_NEAR(sum, 1.0, 1e-4) << "row " << i;
   }
+}
+
+// The app opens on a bundled trained model in the inspector tab, and a trained model's
+// attention for the typed text reaches the attention view unchanged; the next explorer result
+// takes the view back.
+TEST(Explorer, InspectorTabOpensOnABundledModelAndSendsItsAttention) {
+  auto w = small_window(16);
+  InspectorView* insp = w->inspectorView();
+  ASSERT_NE(w->tabs()->indexOf(insp), -1);
+  for (int i = 0; i < 1200 && insp->busy(); ++i) QTest::qWait(25);
+  ASSERT_FALSE(insp->busy());
+  ASSERT_TRUE(insp->runnable()) << insp->errorText().toStdString();
+  EXPECT_NE(insp->path().indexOf("assets"), -1) << insp->path().toStdString();
+  const int L = insp->attentionHeatmap()->rows();
+  ASSERT_GT(L, 1);
+  insp->emitAttention();
+  EXPECT_EQ(w->tabs()->currentWidget(), w->attentionView());
+  EXPECT_TRUE(w->attentionView()->showingCheckpoint());
+  Heatmap* a = w->attentionView()->attentionMap();
+  ASSERT_EQ(a->rows(), L);
+  for (int i = 0; i < L; ++i)
+    for (int j = 0; j < L; ++j)
+      ASSERT_EQ(a->value(i, j), insp->attentionHeatmap()->value(i, j)) << i << "," << j;
+  w->recompute();
+  ASSERT_TRUE(w->waitIdle(60000));
+  EXPECT_FALSE(w->attentionView()->showingCheckpoint());
+  EXPECT_EQ(a->rows(), 16);
+}
+
+TEST(Explorer, OpeningABadCheckpointReportsItAndKeepsTheWindow) {
+  auto w = small_window(16);
+  QTemporaryDir dir;
+  const QString bad = dir.filePath("broken.safetensors");
+  QFile f(bad);
+  ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+  f.write("\xff\xff\xff\xff\xff\xff\xff\x7f{");  // header length far beyond the file
+  f.close();
+  QString error;
+  EXPECT_FALSE(w->openCheckpoint(bad, &error));
+  EXPECT_NE(error.indexOf("broken.safetensors"), -1) << error.toStdString();
+  EXPECT_EQ(w->tabs()->currentWidget(), w->inspectorView());
+  EXPECT_FALSE(w->inspectorView()->errorText().isEmpty());
+}
+
+// Only the view on screen redraws when a result arrives; a hidden view gets it when shown.
+TEST(Explorer, HiddenViewsTakeTheResultWhenShown) {
+  auto w = small_window(16);
+  w->tabs()->setCurrentWidget(w->attentionView());
+  quint64 shown = 0;
+  QObject::connect(w.get(), &MainWindow::resultShown, [&](quint64 g) { shown = g; });
+  w->panel()->seedBox()->setValue(w->panel()->seedBox()->value() + 1);
+  w->recompute();
+  const quint64 gen = w->controller()->generation();
+  for (int i = 0; i < 2400 && shown != gen; ++i) QTest::qWait(25);
+  ASSERT_EQ(shown, gen);
+  ASSERT_TRUE(w->recurrenceView()->computed());
+  EXPECT_NE(w->recurrenceView()->computed()->generation, gen) << "hidden view redrew";
+  w->tabs()->setCurrentWidget(w->recurrenceView());
+  EXPECT_EQ(w->recurrenceView()->computed()->generation, gen);
+  EXPECT_NE(w->formsView()->computed()->generation, gen);
+  ASSERT_TRUE(w->waitIdle(60000));  // flushes every view
+  EXPECT_EQ(w->formsView()->computed()->generation, gen);
 }
 
 TEST(ComputeController, ANewerRequestSupersedesAStaleOne) {
