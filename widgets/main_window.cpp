@@ -338,8 +338,15 @@ bool MainWindow::renderScreenshots(const QString& dir, QString* error) {
   clock.start();
   while (forms_->sweeping() && clock.elapsed() < 120000)
     QApplication::processEvents(QEventLoop::AllEvents, 50);
+  // Profiler: a short sweep of the default model so its plots are not empty.
+  if (profiler_) {
+    profiler_->setLengths("256,512,1024,2048");
+    profiler_->setRepetitions(2);
+    profiler_->startSweep();
+  }
   clock.restart();
-  while ((md_->busy() || inspector_->busy()) && clock.elapsed() < 120000)
+  while ((md_->busy() || inspector_->busy() || (profiler_ && profiler_->running())) &&
+         clock.elapsed() < 120000)
     QApplication::processEvents(QEventLoop::AllEvents, 50);
   // Recurrence view: somewhere in the middle, so a state and a highlighted row show.
   recurrence_->setPosition(recurrence_->positions() / 2);

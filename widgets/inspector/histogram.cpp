@@ -13,6 +13,8 @@ Histogram::Histogram(QWidget* parent) : QCustomPlot(parent) {
   bars_->setPen(QPen(QColor(33, 145, 140).darker(130)));
   bars_->setBrush(QColor(33, 145, 140));
   yAxis->setLabel("count");
+  // Histograms sit in narrow panels: three or four labels on x keep them apart.
+  xAxis->ticker()->setTickCount(3);
   setMinimumHeight(120);
 }
 

@@ -229,18 +229,18 @@ QWidget* InspectorView::buildRunTab() {
   auto* av = new QVBoxLayout(att);
   av->setContentsMargins(0, 0, 0, 0);
   auto* pick = new QHBoxLayout;
-  pick->addWidget(new QLabel("Attention  layer"));
+  pick->addWidget(new QLabel("Attention of layer"));
   att_layer_ = new QComboBox;
   pick->addWidget(att_layer_);
   pick->addWidget(new QLabel("head"));
   att_head_ = new QComboBox;
   pick->addWidget(att_head_);
   pick->addStretch(1);
-  send_attention_ = new QPushButton("Show in Attention view");
-  send_attention_->setToolTip("Send this matrix to the Attention view");
-  connect(send_attention_, &QPushButton::clicked, this, &InspectorView::emitAttention);
-  pick->addWidget(send_attention_);
   av->addLayout(pick);
+  send_attention_ = new QPushButton("Show in the Implicit attention tab");
+  send_attention_->setToolTip(
+      "Send this matrix to the Implicit attention view (zoom, hover, export)");
+  connect(send_attention_, &QPushButton::clicked, this, &InspectorView::emitAttention);
   attention_map_ = new Heatmap;
   attention_map_->setAxisLabels("key token j", "query token i");
   attention_map_->setValueLabel("A[i, j]");
@@ -249,6 +249,7 @@ QWidget* InspectorView::buildRunTab() {
       note("The model's implicit attention matrix for this text: y_i = Σ_j A[i, j] v_j "
            "(row-normalized where the model normalizes). Computed by the core, not "
            "approximated."));
+  av->addWidget(send_attention_, 0, Qt::AlignLeft);
   connect(att_layer_, &QComboBox::currentIndexChanged, this, &InspectorView::showAttention);
   connect(att_head_, &QComboBox::currentIndexChanged, this, &InspectorView::showAttention);
   split->addWidget(att);
@@ -411,8 +412,11 @@ bool InspectorView::openDefault(QString* error) {
     const std::string dir = tiny::find_assets_dir();
     const auto models = tiny::bundled_models(dir);
     if (models.empty()) throw std::runtime_error("no bundled models under " + dir);
-    if (!open(QString::fromStdString(dir + "/" + models.front()), error)) return false;
-    bundled_->setCurrentIndex(0);
+    // LION-S bidirectional first when bundled: the family the explorer opens on too.
+    const auto it = std::find(models.begin(), models.end(), "lion_s_bidirectional");
+    const std::string first = it != models.end() ? *it : models.front();
+    if (!open(QString::fromStdString(dir + "/" + first), error)) return false;
+    bundled_->setCurrentIndex(std::max(0, bundled_->findText(QString::fromStdString(first))));
     setText(kDefaultText);
     return true;
   } catch (const std::exception& e) {
@@ -658,7 +662,9 @@ void InspectorView::showRun() {
     for (size_t g = 0; g < run_.layers[layer].size() && g < gate_maps_[layer].size(); ++g) {
       const GateMatrix& m = run_.layers[layer][g];
       Heatmap* map = gate_maps_[layer][g];
-      map->setTitle(QString("layer %1 · %2").arg(layer).arg(m.title));
+      // The short name fits a narrow panel; the full description is the tooltip.
+      map->setTitle(QString("layer %1 · %2").arg(layer).arg(m.title.section(" (", 0, 0)));
+      map->setToolTip(m.title);
       map->setValueLabel(m.value);
       map->setMatrix(m.values, m.rows, m.cols);
       setTokenTicks(map->xAxis, run_.tokens, 9);
