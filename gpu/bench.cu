@@ -163,6 +163,9 @@ double bench_flops(const BenchCase& c) {
   const double dirs = bidirectional(c) ? 2 : 1;
   if (c.spec.family == Family::DeltaNet)  // per token: k^T S, the rank-1 update, q^T S
     return heads * L * 6 * Dk * Dv;
+  if (c.spec.family ==
+      Family::GateLoop)  // per token and (c, col): complex a h + k v (8), q Re h (2)
+    return (c.opts.form == Form::Scan ? 2.0 : 1.0) * heads * L * 10 * Dk * Dv;  // scan: 2 passes
   switch (c.opts.form) {
     case Form::Recurrent:  // per token: λS + k v^T (2 Dk Dv), q^T S (2 Dk Dv)
       return dirs * heads * L * 4 * Dk * Dv;
@@ -180,6 +183,8 @@ double bench_flops(const BenchCase& c) {
 
 double bench_bytes(const BenchCase& c) {
   const double heads = double(c.B) * c.H, L = double(c.L);
+  if (c.spec.family == Family::GateLoop)  // fp32 q, k, log|a|, arg a (Dk each), v, y (Dv each)
+    return 4.0 * heads * L * (4.0 * c.Dk + 2.0 * c.Dv);
   return 4.0 * heads * L * (2.0 * c.Dk + 2.0 * c.Dv + 1.0);  // fp32 q, k, v, y, log λ (or β)
 }
 
@@ -193,6 +198,12 @@ BenchResult run_bench_case(const BenchCase& c) {
   fill(k, d.BH * d.L * d.Dk, 12, positive ? 1 : 0, scale);
   fill(v, d.BH * d.L * d.Dv, 13, 0, 1.f);
   const bool delta = c.spec.family == Family::DeltaNet;
+  const bool gl = c.spec.family == Family::GateLoop;
+  DeviceBuffer lm, ph;
+  if (gl) {  // log|a| = logsigmoid(N(4,1)) as the scalar decays; phases ~ U(0, 0.1)
+    fill(lm, d.BH * d.L * d.Dk, 15, 2, 0.f);
+    fill(ph, d.BH * d.L * d.Dk, 16, 1, 0.1f);
+  }
   if (delta) {
     l2_normalize_rows_kernel<<<static_cast<unsigned>((d.BH * d.L + 255) / 256), 256>>>(
         k.as<float>(), d.BH * d.L, d.Dk);
@@ -207,12 +218,16 @@ BenchResult run_bench_case(const BenchCase& c) {
   }
   y.ensure(sizeof(float) * d.BH * d.L * d.Dv);
   Workspace ws;
-  const DeviceInputs in{q.as<float>(),
-                        k.as<float>(),
-                        v.as<float>(),
-                        delta ? nullptr : a.as<float>(),
-                        delta ? a.as<float>() : nullptr,
-                        d};
+  DeviceInputs in{q.as<float>(),
+                  k.as<float>(),
+                  v.as<float>(),
+                  delta ? nullptr : a.as<float>(),
+                  delta ? a.as<float>() : nullptr,
+                  d};
+  if (gl) {
+    in.log_magnitude = lm.as<float>();
+    in.phase = ph.as<float>();
+  }
   const auto ms = time_calls([&] { forward(c.spec, c.opts, in, y.as<float>(), nullptr, ws, 0); },
                              c.warmup, c.reps);
   BenchResult r;

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/base/error.h"
 #include "gpu/bench.h"
@@ -53,6 +54,7 @@ class CudaBackend final : public Backend {
     const Shape sh = in.shape();
     in.check_finite();
     expect_shape(in, "k", {sh.B, sh.H, sh.L, sh.Dk});
+    if (spec.family == Family::GateLoop) return run_gateloop(spec, in, opts, sh);
     const bool delta = spec.family == Family::DeltaNet;
     const bool has_decay = !delta && in.has("log_decay");
     if (delta) expect_shape(in, "beta", {sh.B, sh.H, sh.L});
@@ -99,6 +101,46 @@ class CudaBackend final : public Backend {
       check(cudaMemcpyAsync(r.attention.data(), att.as<float>(), att.bytes(),
                             cudaMemcpyDeviceToHost, s),
             "cudaMemcpyAsync (download attention)");
+    check(cudaStreamSynchronize(s), "running the CUDA kernels");
+    return r;
+  }
+
+  // GateLoop: q, k, v, log_magnitude, phase (MODELS.md §3); the same checks as the CPU core.
+  Result run_gateloop(const ModelSpec& spec, const Inputs& in, const RunOptions& opts,
+                      const Shape& sh) {
+    const std::vector<int64_t> per_channel{sh.B, sh.H, sh.L, sh.Dk};
+    expect_shape(in, "log_magnitude", per_channel);
+    expect_shape(in, "phase", per_channel);
+    const Tensor& lm = in.get("log_magnitude");
+    for (int64_t i = 0; i < lm.numel(); ++i)
+      if (!(lm[i] <= 0.0f))
+        throw Error("log_magnitude: must be <= 0 (|a_t| <= 1), got " + std::to_string(lm[i]) +
+                    " at flat index " + std::to_string(i));
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    Stream stream;
+    const cudaStream_t s = stream.get();
+    const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
+    DeviceBuffer q, k, v, m, p, y;
+    upload(q, in.get("q"), s);
+    upload(k, in.get("k"), s);
+    upload(v, in.get("v"), s);
+    upload(m, lm, s);
+    upload(p, in.get("phase"), s);
+    if (opts.bf16) {  // the CPU's bf16 mode: q, k, v rounded, fp32 arithmetic
+      round_bf16(q.as<float>(), d.BH * d.L * d.Dk, s);
+      round_bf16(k.as<float>(), d.BH * d.L * d.Dk, s);
+      round_bf16(v.as<float>(), d.BH * d.L * d.Dv, s);
+    }
+    Result r;
+    r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
+    y.ensure(sizeof(float) * r.y.numel());
+    DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, nullptr, d};
+    din.log_magnitude = m.as<float>();
+    din.phase = p.as<float>();
+    Workspace ws;
+    forward(spec, opts, din, y.as<float>(), nullptr, ws, s);
+    check(cudaMemcpyAsync(r.y.data(), y.as<float>(), y.bytes(), cudaMemcpyDeviceToHost, s),
+          "cudaMemcpyAsync (download)");
     check(cudaStreamSynchronize(s), "running the CUDA kernels");
     return r;
   }

@@ -48,6 +48,13 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
     if (why) *why = reason;
     return false;
   };
+  if (spec.family == Family::GateLoop) {
+    if (opts.form != Form::Recurrent && opts.form != Form::Scan)
+      return no("the CUDA backend has GateLoop's recurrent and scan forms only");
+    if (opts.trace.states) return no("the CUDA backend records no state traces");
+    if (opts.attention) return no("the CUDA backend returns no GateLoop attention matrix");
+    return true;
+  }
   if (spec.family == Family::DeltaNet) {
     if (opts.form != Form::Recurrent)
       return no("the CUDA backend has DeltaNet's recurrent form only");
@@ -58,7 +65,7 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
   const bool la = spec.family == Family::LinearAttention ||
                   (spec.family == Family::Lion && spec.direction == Direction::Causal);
   if (!la && !is_bidirectional(spec))
-    return no("the CUDA backend implements linear attention, LION and DeltaNet only");
+    return no("the CUDA backend implements linear attention, LION, GateLoop and DeltaNet only");
   if (spec.family == Family::LinearAttention && spec.direction != Direction::Causal)
     return no("linear attention is causal");
   if (opts.form == Form::Scan) return no("no scan form for this model");
@@ -70,6 +77,8 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
 }
 
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
+  if (spec.family == Family::GateLoop)
+    return opts.form == Form::Scan ? gateloop_scan_workspace(d, gateloop_scan_segment(d)) : 0;
   const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
   const int64_t C = std::max<int64_t>(1, std::min(opts.chunk, d.L));
   const int64_t NC = (d.L + C - 1) / C;
@@ -87,6 +96,16 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   const Dims& d = in.d;
   if (spec.family == Family::DeltaNet) {
     deltanet_recurrent(in.q, in.k, in.v, in.beta, y, d, s);
+    return;
+  }
+  if (spec.family == Family::GateLoop) {
+    if (opts.form == Form::Recurrent) {
+      gateloop_recurrent(in.q, in.k, in.v, in.log_magnitude, in.phase, y, d, s);
+      return;
+    }
+    const int64_t seg = gateloop_scan_segment(d);
+    ws.gl.ensure(gateloop_scan_workspace(d, seg));
+    gateloop_scan(in.q, in.k, in.v, in.log_magnitude, in.phase, y, ws.gl.as<void>(), d, seg, s);
     return;
   }
   const bool bidir = is_bidirectional(spec);

@@ -17,11 +17,14 @@ struct DeviceInputs {
   const float* a = nullptr;     // log λ_t [BH, L] (linear attention, LION)
   const float* beta = nullptr;  // β_t [BH, L] (DeltaNet)
   Dims d;
+  // GateLoop: log|a_t| and arg a_t [BH, L, Dk].
+  const float* log_magnitude = nullptr;
+  const float* phase = nullptr;
 };
 
 // Scratch memory kept across calls, so that timed repetitions allocate nothing.
 struct Workspace {
-  DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev, qk;
+  DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev, qk, gl;
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.

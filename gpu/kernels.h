@@ -69,6 +69,16 @@ void lion_combine(const float* numF, const float* numB_rev, const float* q, cons
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
                         const Dims& d, cudaStream_t s);
 
+// GateLoop (gpu/gateloop.cu): lm = log|a_t|, ph = arg a_t, both [BH, L, Dk]; y [BH, L, Dv].
+void gateloop_recurrent(const float* q, const float* k, const float* v, const float* lm,
+                        const float* ph, float* y, const Dims& d, cudaStream_t s);
+// Associative scan over segments of `seg` tokens (segment-parallel, then a scan of the carries,
+// then the segments again from their carries). Workspace: gateloop_scan_workspace() bytes.
+int64_t gateloop_scan_segment(const Dims& d);
+size_t gateloop_scan_workspace(const Dims& d, int64_t seg);
+void gateloop_scan(const float* q, const float* k, const float* v, const float* lm, const float* ph,
+                   float* y, void* workspace, const Dims& d, int64_t seg, cudaStream_t s);
+
 // Rounds to bfloat16 (nearest, ties to even) in place, as the CPU's RunOptions::bf16 does.
 void round_bf16(float* x, int64_t n, cudaStream_t s);
 

@@ -27,12 +27,18 @@ TEST_F(GpuTest, SupportsOnlyWhatItImplements) {
   }
   opts.form = Form::Scan;
   EXPECT_FALSE(gpu().supports(la, opts));
-  for (Family fam : {Family::GateLoop, Family::Lcsm, Family::LightNet}) {
+  for (Family fam : {Family::Lcsm, Family::LightNet}) {
     ModelSpec m;
     m.family = fam;
     opts.form = Form::Recurrent;
     EXPECT_FALSE(gpu().supports(m, opts)) << describe(m);
   }
+  ModelSpec gl;
+  gl.family = Family::GateLoop;
+  opts.form = Form::Recurrent;
+  EXPECT_TRUE(gpu().supports(gl, opts));
+  opts.form = Form::Parallel;
+  EXPECT_FALSE(gpu().supports(gl, opts)) << "GateLoop's surrogate attention runs on the CPU";
   opts.form = Form::Parallel;
   opts.trace.states = true;
   EXPECT_FALSE(gpu().supports(la, opts)) << "state traces fall back to the CPU";
