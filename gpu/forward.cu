@@ -76,6 +76,13 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
   return true;
 }
 
+bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
+  const bool causal_la = spec.family == Family::LinearAttention ||
+                         (spec.family == Family::Lion && spec.direction == Direction::Causal);
+  return opts.bf16 && causal_la && opts.form == Form::Chunkwise && !opts.attention &&
+         la_chunk_tc_supported(d.Dk, opts.chunk);
+}
+
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
   if (spec.family == Family::GateLoop)
     return opts.form == Form::Scan ? gateloop_scan_workspace(d, gateloop_scan_segment(d)) : 0;
@@ -110,6 +117,27 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   }
   const bool bidir = is_bidirectional(spec);
   const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
+  if (uses_tensor_cores(spec, opts, d)) {
+    ws.A.ensure(sizeof(double) * d.BH * d.L);
+    cumulative_log(in.a, ws.A.as<double>(), d, s);
+    auto bf16_of = [&](const void* given, const float* x, int64_t n, DeviceBuffer& buf) {
+      if (given) return given;
+      buf.ensure(2 * n);
+      to_bf16(x, buf.as<void>(), n, s);
+      return static_cast<const void*>(buf.as<void>());
+    };
+    const void* q16 = bf16_of(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16);
+    const void* k16 = bf16_of(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16);
+    const void* v16 = bf16_of(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16);
+    if (Dc == d.Dv) {  // no normalizer: the numerators are y, written in place
+      la_chunk_tc(q16, k16, v16, ws.A.as<double>(), y, d, Dc, opts.chunk, s);
+      return;
+    }
+    ws.num.ensure(sizeof(float) * d.BH * d.L * Dc);
+    la_chunk_tc(q16, k16, v16, ws.A.as<double>(), ws.num.as<float>(), d, Dc, opts.chunk, s);
+    finish_numerators(ws.num.as<float>(), y, d, Dc, s);
+    return;
+  }
   ws.A.ensure(sizeof(double) * d.BH * d.L);
   ws.num.ensure(sizeof(float) * d.BH * d.L * Dc);
   cumulative_log(in.a, ws.A.as<double>(), d, s);

@@ -17,6 +17,11 @@ struct DeviceInputs {
   const float* a = nullptr;     // log λ_t [BH, L] (linear attention, LION)
   const float* beta = nullptr;  // β_t [BH, L] (DeltaNet)
   Dims d;
+  // Optional bf16 copies of q, k, v (the bench's "bf16 in"); when null and the tensor-core
+  // path runs, forward() converts q, k, v into the workspace first.
+  const void* q16 = nullptr;
+  const void* k16 = nullptr;
+  const void* v16 = nullptr;
   // GateLoop: log|a_t| and arg a_t [BH, L, Dk].
   const float* log_magnitude = nullptr;
   const float* phase = nullptr;
@@ -24,11 +29,14 @@ struct DeviceInputs {
 
 // Scratch memory kept across calls, so that timed repetitions allocate nothing.
 struct Workspace {
-  DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev, qk, gl;
+  DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev, qk, q16, k16, v16, gl;
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.
 bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::string* why);
+
+// Whether forward() runs the bf16 tensor-core chunkwise kernel for this request.
+bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d);
 
 // Bytes of device memory forward() needs beyond its inputs and outputs (for OOM messages).
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d);

@@ -82,4 +82,15 @@ void gateloop_scan(const float* q, const float* k, const float* v, const float* 
 // Rounds to bfloat16 (nearest, ties to even) in place, as the CPU's RunOptions::bf16 does.
 void round_bf16(float* x, int64_t n, cudaStream_t s);
 
+// Tensor-core chunkwise form (gpu/linear_attention_tc.cu), RunOptions::bf16.
+// fp32 -> bf16 (nearest, ties to even); y holds n bf16 values (2 bytes each).
+void to_bf16(const float* x, void* y, int64_t n, cudaStream_t s);
+// Whether la_chunk_tc handles this head dimension and chunk size (d_k in {16,32,64,128},
+// chunk a multiple of 16 up to 64; any d_v, any L).
+bool la_chunk_tc_supported(int64_t Dk, int64_t chunk);
+// Causal chunkwise numerators from bf16 q, k [BH, L, Dk] and v [BH, L, Dv] (bf16 bits), A as
+// above; out [BH, L, Dc] fp32 (Dc = Dv: out is y). Throws BackendError when not supported.
+void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
+                 const Dims& d, int64_t Dc, int64_t chunk, cudaStream_t s);
+
 }  // namespace linscope::gpu

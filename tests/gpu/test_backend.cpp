@@ -47,6 +47,9 @@ TEST_F(GpuTest, SupportsOnlyWhatItImplements) {
   EXPECT_TRUE(gpu().supports(la, opts));
   opts.form = Form::Chunkwise;
   EXPECT_FALSE(gpu().supports(la, opts)) << "attention comes from the parallel form only";
+  opts.attention = false;
+  opts.bf16 = true;
+  EXPECT_TRUE(gpu().supports(la, opts)) << "bf16 chunkwise (tensor cores)";
 }
 
 TEST_F(GpuTest, OutOfMemoryIsABackendErrorWithSizes) {

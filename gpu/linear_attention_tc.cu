@@ -1,0 +1,324 @@
+// Causal linear attention with scalar decay (LIT / D / S), chunkwise form on the tensor cores:
+// bf16 q, k, v, fp32 accumulation, fp32 state (MODELS.md §1, chunkwise; the structure of
+// "fused chunk" kernels such as flash-linear-attention's). One block owns one head and VT value
+// columns and walks the chunks in order, so the carried state S [Dk, VT] stays in the warps'
+// accumulator registers and never makes the HBM round trip of the fp32 path (gpu/
+// linear_attention.cu writes every chunk's state). Per chunk n of C tokens, with g_i = A_i -
+// A_start (A = cumulative log decay in double, A_start = A of the token before the chunk):
+//   P    = (Q K^T) ⊙ M,  M_ij = exp(A_i - A_j) for j <= i, else 0        (intra-chunk scores)
+//   O    = P V + diag(exp(g)) Q S                                        (output rows)
+//   S   <- exp(A_end - A_start) S + (diag(exp(A_end - A_j)) K)^T V       (state after the chunk)
+// The four products run as 16x16x16 bf16 WMMA tiles. Intermediates rounded to bf16 on the way
+// into a product: the masked scores P, the decayed keys, and the copy of S used by Q S (S itself
+// accumulates in fp32). tests/gpu/test_linear_attention_tc.cpp derives the error bound from that.
+#include <cuda_bf16.h>
+#include <mma.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "gpu/cuda_check.h"
+#include "gpu/kernels.h"
+
+namespace linscope::gpu {
+namespace {
+
+using bf16 = __nv_bfloat16;
+constexpr int kTcWarps = 8;
+constexpr int kTcMaxChunk = 64;
+constexpr int kPad = 8;  // 16 bytes of padding per shared row: spreads rows over the banks
+
+__global__ void to_bf16_kernel(const float* __restrict__ x, bf16* __restrict__ y, int64_t n) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) y[i] = __float2bfloat16_rn(x[i]);
+}
+
+template <int KT, int VT>
+struct TcLayout {
+  static constexpr int DK = KT * 16, LDK = DK + kPad, LDV = VT + kPad, LDP = kTcMaxChunk + kPad;
+  static constexpr size_t q_off = 0;
+  static constexpr size_t k_off = q_off + sizeof(bf16) * kTcMaxChunk * LDK;
+  static constexpr size_t v_off = k_off + sizeof(bf16) * kTcMaxChunk * LDK;
+  static constexpr size_t p_off = v_off + sizeof(bf16) * kTcMaxChunk * LDV;
+  static constexpr size_t s_off = p_off + sizeof(bf16) * kTcMaxChunk * LDP;
+  static constexpr size_t scratch_off = s_off + sizeof(bf16) * DK * LDV;
+  static constexpr size_t a_off = scratch_off + sizeof(float) * kTcWarps * 256;
+  static constexpr size_t bytes = a_off + sizeof(double) * (kTcMaxChunk + 1);
+};
+
+// Grid: x = value tile (fastest, so the tiles of one head run together and share q, k in L2),
+// y = head. 8 warps. out [BH, L, Dc] (numerators; = y when the model does not normalize).
+template <int KT, int VT>
+__global__ void __launch_bounds__(kTcWarps * 32)
+    la_chunk_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
+                       const bf16* __restrict__ v, const double* __restrict__ A,
+                       float* __restrict__ out, int64_t L, int64_t Dv, int64_t Dc, int C) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  using namespace nvcuda;
+  using Lay = TcLayout<KT, VT>;
+  constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, LDP = Lay::LDP;
+  constexpr int VTT = VT / 16;  // value tiles of 16 columns
+  constexpr int S_TILES = KT * VTT, S_PER_WARP = (S_TILES + kTcWarps - 1) / kTcWarps;
+  constexpr int O_MAX = (kTcMaxChunk / 16) * VTT, O_PER_WARP = (O_MAX + kTcWarps - 1) / kTcWarps;
+  constexpr int P_MAX = (kTcMaxChunk / 16) * (kTcMaxChunk / 16);
+  constexpr int P_PER_WARP = (P_MAX + kTcWarps - 1) / kTcWarps;
+  extern __shared__ __align__(128) unsigned char smem[];
+  bf16* Qs = reinterpret_cast<bf16*>(smem + Lay::q_off);  // [C][LDK]
+  bf16* Ks = reinterpret_cast<bf16*>(smem + Lay::k_off);  // [C][LDK], then decayed in place
+  bf16* Vs = reinterpret_cast<bf16*>(smem + Lay::v_off);  // [C][LDV]
+  bf16* Pb = reinterpret_cast<bf16*>(smem + Lay::p_off);  // [C][LDP] masked scores
+  bf16* Sb = reinterpret_cast<bf16*>(smem + Lay::s_off);  // [DK][LDV] bf16 copy of S
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  float* scratch = reinterpret_cast<float*>(smem + Lay::scratch_off) + warp * 256;  // 16x16
+  double* Ad = reinterpret_cast<double*>(smem + Lay::a_off);  // [C] chunk's A, [kMax] = A_start
+
+  const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
+  const bf16* qh = q + head * L * DK;
+  const bf16* kh = k + head * L * DK;
+  const bf16* vh = v + head * L * Dv;
+  const double* Ah = A + head * L;
+  float* oh = out + head * L * Dc;
+  const int CT = C / 16;
+  const bf16 zero = __float2bfloat16_rn(0.f), one = __float2bfloat16_rn(1.f);
+  const bool v_vec = Dv % 8 == 0;
+
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> Sacc[S_PER_WARP];
+#pragma unroll
+  for (int m = 0; m < S_PER_WARP; ++m) wmma::fill_fragment(Sacc[m], 0.f);
+  for (int e = threadIdx.x; e < DK * LDV; e += blockDim.x) Sb[e] = zero;
+
+  const int64_t NC = (L + C - 1) / C;
+  for (int64_t n = 0; n < NC; ++n) {
+    const int64_t j0 = n * C;
+    const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
+    // ---- load the chunk: q, k rows of DK bf16 as 16-byte vectors; zero rows past L.
+    for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
+      const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
+      uint4 qv = make_uint4(0, 0, 0, 0), kv = qv;
+      if (row < cn) {
+        qv = *reinterpret_cast<const uint4*>(qh + (j0 + row) * DK + col);
+        kv = *reinterpret_cast<const uint4*>(kh + (j0 + row) * DK + col);
+      }
+      *reinterpret_cast<uint4*>(Qs + row * LDK + col) = qv;
+      *reinterpret_cast<uint4*>(Ks + row * LDK + col) = kv;
+    }
+    // v tile: columns c0 .. c0+VT of [v, 1] (the 1 is the normalizer's column Dv), 0 past Dc.
+    for (int e = threadIdx.x; e < C * (VT / 8); e += blockDim.x) {
+      const int row = e / (VT / 8), col = (e % (VT / 8)) * 8;
+      const int64_t cc = c0 + col;
+      bf16* dst = Vs + row * LDV + col;
+      if (row < cn && v_vec && cc + 8 <= Dv) {
+        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(vh + (j0 + row) * Dv + cc);
+      } else {
+#pragma unroll
+        for (int x = 0; x < 8; ++x) {
+          const int64_t c = cc + x;
+          bf16 val = zero;
+          if (row < cn && c < Dv) val = vh[(j0 + row) * Dv + c];
+          if (row < cn && c == Dv && Dc > Dv) val = one;
+          dst[x] = val;
+        }
+      }
+    }
+    // Rows past L take the last token's A, so every exponent below stays finite.
+    for (int i = threadIdx.x; i < C; i += blockDim.x) Ad[i] = Ah[j0 + min(i, cn - 1)];
+    if (threadIdx.x == 0) Ad[kTcMaxChunk] = j0 > 0 ? Ah[j0 - 1] : 0.0;
+    __syncthreads();
+    const double a_start = Ad[kTcMaxChunk], a_end = Ad[cn - 1];
+
+    // ---- phase 1: masked scores P (lower-triangular tiles) and the inter-chunk Q S.
+#pragma unroll
+    for (int m = 0; m < P_PER_WARP; ++m) {
+      const int t = warp + kTcWarps * m;
+      if (t >= CT * CT) break;
+      const int it = t / CT, jt = t % CT;
+      bf16* dst = Pb + it * 16 * LDP + jt * 16;
+      if (jt > it) {  // strictly above the diagonal: M = 0
+        for (int e = lane; e < 256; e += 32) dst[(e >> 4) * LDP + (e & 15)] = zero;
+        continue;
+      }
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+      wmma::fill_fragment(acc, 0.f);
+#pragma unroll
+      for (int r = 0; r < KT; ++r) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;
+        wmma::load_matrix_sync(fa, Qs + it * 16 * LDK + r * 16, LDK);
+        wmma::load_matrix_sync(fb, Ks + jt * 16 * LDK + r * 16, LDK);  // K^T: column-major K
+        wmma::mma_sync(acc, fa, fb, acc);
+      }
+      wmma::store_matrix_sync(scratch, acc, 16, wmma::mem_row_major);
+      __syncwarp();
+      for (int e = lane; e < 256; e += 32) {
+        const int ii = e >> 4, jj = e & 15, i = it * 16 + ii, j = jt * 16 + jj;
+        const float w = j <= i ? __expf(static_cast<float>(Ad[i] - Ad[j])) : 0.f;
+        dst[ii * LDP + jj] = __float2bfloat16_rn(scratch[e] * w);
+      }
+      __syncwarp();
+    }
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> Oacc[O_PER_WARP];
+#pragma unroll
+    for (int m = 0; m < O_PER_WARP; ++m) {
+      const int t = warp + kTcWarps * m;
+      if (t >= CT * VTT) break;
+      const int it = t / VTT, ct = t % VTT;
+      wmma::fill_fragment(Oacc[m], 0.f);
+      if (n == 0) continue;  // S = 0 before the first chunk
+#pragma unroll
+      for (int r = 0; r < KT; ++r) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
+        wmma::load_matrix_sync(fa, Qs + it * 16 * LDK + r * 16, LDK);
+        wmma::load_matrix_sync(fb, Sb + r * 16 * LDV + ct * 16, LDV);
+        wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
+      }
+      // Row i of Q S decays by exp(A_i - A_start): scaled through the warp's scratch, as the
+      // accumulator's element-to-row mapping is opaque.
+      wmma::store_matrix_sync(scratch, Oacc[m], 16, wmma::mem_row_major);
+      __syncwarp();
+      for (int e = lane; e < 256; e += 32)
+        scratch[e] *= __expf(static_cast<float>(Ad[it * 16 + (e >> 4)] - a_start));
+      __syncwarp();
+      wmma::load_matrix_sync(Oacc[m], scratch, 16, wmma::mem_row_major);
+      __syncwarp();
+    }
+    __syncthreads();  // P complete; every read of the undecayed K and of Sb done
+
+    // ---- phase 2: O += P V; keys decayed to the chunk end for the state update.
+#pragma unroll
+    for (int m = 0; m < O_PER_WARP; ++m) {
+      const int t = warp + kTcWarps * m;
+      if (t >= CT * VTT) break;
+      const int it = t / VTT, ct = t % VTT;
+      for (int jt = 0; jt <= it; ++jt) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
+        wmma::load_matrix_sync(fa, Pb + it * 16 * LDP + jt * 16, LDP);
+        wmma::load_matrix_sync(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
+        wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
+      }
+    }
+    for (int e = threadIdx.x; e < C * DK; e += blockDim.x) {
+      const int j = e / DK, r = e % DK;
+      bf16& x = Ks[j * LDK + r];
+      x = __float2bfloat16_rn(__bfloat162float(x) * __expf(static_cast<float>(a_end - Ad[j])));
+    }
+    __syncthreads();  // decayed keys complete
+
+    // ---- phase 3: S <- exp(A_end - A_start) S + K~^T V; write O.
+    const float gamma = __expf(static_cast<float>(a_end - a_start));
+#pragma unroll
+    for (int m = 0; m < S_PER_WARP; ++m) {
+      const int t = warp + kTcWarps * m;
+      if (t >= S_TILES) break;
+      const int rt = t / VTT, ct = t % VTT;
+#pragma unroll
+      for (int x = 0; x < Sacc[m].num_elements; ++x) Sacc[m].x[x] *= gamma;
+      for (int jt = 0; jt < CT; ++jt) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::col_major> fa;  // K~^T
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
+        wmma::load_matrix_sync(fa, Ks + jt * 16 * LDK + rt * 16, LDK);
+        wmma::load_matrix_sync(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
+        wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
+      }
+      wmma::store_matrix_sync(scratch, Sacc[m], 16, wmma::mem_row_major);
+      __syncwarp();
+      for (int e = lane; e < 256; e += 32)
+        Sb[(rt * 16 + (e >> 4)) * LDV + ct * 16 + (e & 15)] = __float2bfloat16_rn(scratch[e]);
+      __syncwarp();
+    }
+    const bool direct = Dc % 8 == 0;  // 32-byte aligned rows: tiles stored straight to HBM
+#pragma unroll
+    for (int m = 0; m < O_PER_WARP; ++m) {
+      const int t = warp + kTcWarps * m;
+      if (t >= CT * VTT) break;
+      const int it = t / VTT, ct = t % VTT;
+      const int64_t col = c0 + ct * 16;
+      if (direct && it * 16 + 16 <= cn && col + 16 <= Dc) {
+        wmma::store_matrix_sync(oh + (j0 + it * 16) * Dc + col, Oacc[m], static_cast<unsigned>(Dc),
+                                wmma::mem_row_major);
+        continue;
+      }
+      wmma::store_matrix_sync(scratch, Oacc[m], 16, wmma::mem_row_major);
+      __syncwarp();
+      for (int e = lane; e < 256; e += 32) {
+        const int i = it * 16 + (e >> 4);
+        const int64_t c = col + (e & 15);
+        if (i < cn && c < Dc) oh[(j0 + i) * Dc + c] = scratch[e];
+      }
+      __syncwarp();
+    }
+    __syncthreads();  // before the next chunk overwrites the shared tiles
+  }
+#else
+  __trap();  // built only for sm_80+ (bf16 WMMA); la_chunk_tc_supported() keeps callers away
+#endif
+}
+
+template <int KT, int VT>
+void launch_tc(const bf16* q, const bf16* k, const bf16* v, const double* A, float* out,
+               const Dims& d, int64_t Dc, int C, cudaStream_t s) {
+  const size_t bytes = TcLayout<KT, VT>::bytes;
+  check(cudaFuncSetAttribute(la_chunk_tc_kernel<KT, VT>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+        "cudaFuncSetAttribute(la_chunk_tc)");
+  const dim3 grid(static_cast<unsigned>((Dc + VT - 1) / VT), static_cast<unsigned>(d.BH));
+  la_chunk_tc_kernel<KT, VT><<<grid, kTcWarps * 32, bytes, s>>>(q, k, v, A, out, d.L, d.Dv, Dc, C);
+  check_launch("la_chunk_tc_kernel");
+}
+
+template <int KT>
+void launch_tc_vt(const bf16* q, const bf16* k, const bf16* v, const double* A, float* out,
+                  const Dims& d, int64_t Dc, int C, cudaStream_t s) {
+  // 64-column value tiles read q, k half as often and recompute Q K^T half as often, but give
+  // half the blocks. Measured on the H100 (132 SMs) at B=8, H=16, L=16384, d=128: 256 blocks of
+  // 64 columns 4.72 ms, 512 blocks of 32 columns 7.06 ms (docs/performance.md). So 64 columns as
+  // long as they still give every SM a block; below that, 32 columns for the parallelism.
+  // LINSCOPE_TC_VT=32|64 overrides, for tuning.
+  int device = 0, sms = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
+        "cudaDeviceGetAttribute(multiprocessors)");
+  int vt = d.BH * ((Dc + 63) / 64) >= sms ? 64 : 32;
+  if (const char* env = std::getenv("LINSCOPE_TC_VT")) vt = std::atoi(env) == 64 ? 64 : 32;
+  if (vt == 64) return launch_tc<KT, 64>(q, k, v, A, out, d, Dc, C, s);
+  launch_tc<KT, 32>(q, k, v, A, out, d, Dc, C, s);
+}
+
+}  // namespace
+
+bool la_chunk_tc_supported(int64_t Dk, int64_t chunk) {
+  return (Dk == 16 || Dk == 32 || Dk == 64 || Dk == 128) && chunk % 16 == 0 && chunk >= 16 &&
+         chunk <= kTcMaxChunk;
+}
+
+void to_bf16(const float* x, void* y, int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  to_bf16_kernel<<<static_cast<unsigned>((n + 255) / 256), 256, 0, s>>>(x, static_cast<bf16*>(y),
+                                                                        n);
+  check_launch("to_bf16_kernel");
+}
+
+void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
+                 const Dims& d, int64_t Dc, int64_t chunk, cudaStream_t s) {
+  if (!la_chunk_tc_supported(d.Dk, chunk))
+    throw BackendError(
+        "tensor-core chunkwise: needs d_k in {16,32,64,128} and a chunk of 16..64 "
+        "in steps of 16");
+  const auto* qb = static_cast<const bf16*>(q);
+  const auto* kb = static_cast<const bf16*>(k);
+  const auto* vb = static_cast<const bf16*>(v);
+  const int C = static_cast<int>(chunk);
+  switch (d.Dk) {
+    case 16:
+      return launch_tc_vt<1>(qb, kb, vb, A, out, d, Dc, C, s);
+    case 32:
+      return launch_tc_vt<2>(qb, kb, vb, A, out, d, Dc, C, s);
+    case 64:
+      return launch_tc_vt<4>(qb, kb, vb, A, out, d, Dc, C, s);
+    default:
+      return launch_tc_vt<8>(qb, kb, vb, A, out, d, Dc, C, s);
+  }
+}
+
+}  // namespace linscope::gpu

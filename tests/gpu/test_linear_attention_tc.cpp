@@ -1,0 +1,176 @@
+// The bf16 tensor-core chunkwise path of causal linear attention (gpu/linear_attention_tc.cu),
+// against the definition evaluated in double on the bf16-rounded inputs and against run_cpu with
+// RunOptions::bf16 (which rounds q, k, v to bf16 and computes in fp32).
+//
+// Bound. Both sides see the same rounded q, k, v; the kernel additionally rounds to bf16
+// (unit roundoff u = 2^-8: 8 significant bits) the masked score P_ij of the intra-chunk term,
+// and, on the inter-chunk path, the decayed key k_j exp(A_end - A_j) and the copy of the state
+// S used by Q S (the state itself accumulates in fp32). Every term M_ij (q_i·k_j) v_j of y_i thus
+// passes through at most two bf16 roundings, so, to first order,
+//   |Δy_i| <= 2u · Σ_j M_ij Σ_r |q_ir k_jr| |v_j|   (=: 2u · mag_i)
+// plus fp32 effects (tensor-core fp32 accumulation over ≤ 64 + d_k terms, exp of float
+// arguments): 2e-5 · mag_i covers them with > 10x margin. The test computes mag in double and
+// checks every element. Normalized models: y_i = Σ_j w_ij v_j / Σ_j w_ij with positive weights,
+// each perturbed by at most 2u relative, so |Δy_i| <= 2u (max_j |v_j| + |y_i|) <= 4u max|v|.
+#include <cstdlib>
+#include <tuple>
+
+#include "gpu/forward.h"
+#include "gpu_test_util.h"
+
+namespace linscope::gpu_test {
+namespace {
+
+const double kU = std::ldexp(1.0, -8);  // bf16 unit roundoff
+
+ModelSpec la(Decay decay, bool normalize) {
+  ModelSpec m;
+  m.family = Family::LinearAttention;
+  m.decay = decay;
+  m.normalize = normalize;
+  return m;
+}
+
+Inputs rounded(const Inputs& in) {
+  Inputs r = in;
+  for (const char* name : {"q", "k", "v"}) round_to_bf16(r.get(name));
+  return r;
+}
+
+// Elements of y outside the derived bound around `ref` (see the top of the file).
+int violations(const Tensor& y, const Tensor& ref, const Tensor& mag, bool normalize,
+               double max_v) {
+  int bad = 0;
+  for (int64_t e = 0; e < y.numel(); ++e) {
+    const double err = std::abs(double(y[e]) - ref[e]);
+    const double bound =
+        normalize ? 4.1 * kU * max_v + 1e-5 : (2.0 * kU * (1 + kU) + 2e-5) * mag[e] + 1e-6;
+    if (!(err <= bound)) ++bad;
+  }
+  return bad;
+}
+
+void check_against_definition_and_cpu(Backend& gpu, const ModelSpec& spec, const Inputs& in,
+                                      const RunOptions& opts, int64_t band = 0) {
+  ASSERT_TRUE(gpu.supports(spec, opts));
+  const Result r = gpu.run(spec, in, opts);
+  const Inputs rin = rounded(in);
+  Tensor mag;
+  // mag from the unnormalized sum (reference() fills it only for that).
+  reference(rin, false, false, band, &mag);
+  const Tensor ref = reference(rin, false, spec.normalize, band);
+  const double max_v = max_abs(rin.get("v"));
+  const Difference d = compare(r.y, ref);
+  EXPECT_TRUE(d.finite);
+  EXPECT_EQ(violations(r.y, ref, mag, spec.normalize, max_v), 0)
+      << describe(spec) << " C=" << opts.chunk << " max_rel=" << d.max_rel;
+  if (band > 0) return;  // long sequences: the CPU comparison is the other tests' job
+  const Tensor cpu = cpu_or_empty(spec, in, opts);
+  if (!cpu.empty()) {
+    EXPECT_EQ(violations(r.y, cpu, mag, spec.normalize, max_v), 0) << "against run_cpu (bf16)";
+  }
+}
+
+TEST(TensorCorePath, ChosenOnlyForBf16CausalChunkwise) {
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.bf16 = true;
+  const gpu::Dims d{2, 100, 128, 128};
+  EXPECT_TRUE(gpu::uses_tensor_cores(la(Decay::S, false), opts, d));
+  EXPECT_TRUE(gpu::uses_tensor_cores(la(Decay::LIT, true), opts, d));
+  ModelSpec lion;
+  lion.family = Family::Lion;
+  lion.direction = Direction::Bidirectional;
+  EXPECT_FALSE(gpu::uses_tensor_cores(lion, opts, d));
+  opts.chunk = 48;
+  EXPECT_TRUE(gpu::uses_tensor_cores(la(Decay::S, false), opts, d));
+  opts.chunk = 40;  // not a multiple of the 16-row tiles: the fp32 kernels on rounded inputs
+  EXPECT_FALSE(gpu::uses_tensor_cores(la(Decay::S, false), opts, d));
+  opts.chunk = 64;
+  EXPECT_FALSE(gpu::uses_tensor_cores(la(Decay::S, false), opts, gpu::Dims{2, 100, 24, 128}));
+  opts.bf16 = false;
+  EXPECT_FALSE(gpu::uses_tensor_cores(la(Decay::S, false), opts, d));
+}
+
+using TcParam = std::tuple<Decay, bool, int64_t>;  // decay, normalize, chunk
+
+class TcForms : public GpuTest, public ::testing::WithParamInterface<TcParam> {};
+
+// L = 67 ends in a partial chunk for every C; d_v = 24 is no multiple of the 32-column value
+// tiles, and with the normalizer column d_c = 25 rows are not 32-byte aligned (the scalar store).
+TEST_P(TcForms, MatchesDefinitionAndCpu) {
+  const auto [decay, normalize, chunk] = GetParam();
+  const ModelSpec spec = la(decay, normalize);
+  GenerateOptions g;
+  g.seed = 31 + static_cast<uint64_t>(decay) * 5 + (normalize ? 1 : 0) + uint64_t(chunk);
+  const Inputs in = generate_inputs(spec, Shape{2, 3, 67, 16, 24}, g);
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.chunk = chunk;
+  opts.bf16 = true;
+  check_against_definition_and_cpu(gpu(), spec, in, opts);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bf16, TcForms,
+    ::testing::Combine(::testing::Values(Decay::LIT, Decay::D, Decay::S), ::testing::Bool(),
+                       ::testing::Values(int64_t{16}, int64_t{32}, int64_t{64})));
+
+// Every head dimension the kernel is built for, d_v with and without 16-byte rows (20, 40),
+// one value tile and several, the bench's d = 128.
+TEST_F(GpuTest, TcHeadDimensions) {
+  const ModelSpec spec = la(Decay::S, false);
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.bf16 = true;
+  for (auto [dk, dv] :
+       {std::pair<int64_t, int64_t>{16, 20}, {32, 40}, {64, 64}, {128, 128}, {128, 72}}) {
+    SCOPED_TRACE("dk=" + std::to_string(dk) + " dv=" + std::to_string(dv));
+    const Inputs in =
+        generate_inputs(spec, Shape{1, 2, 150, dk, dv}, GenerateOptions{uint64_t(dk + dv)});
+    check_against_definition_and_cpu(gpu(), spec, in, opts);
+  }
+}
+
+// Both value-tile widths (32 and 64 columns; the launcher picks by the number of blocks, the
+// environment variable forces one) give the same answer within the bound.
+TEST_F(GpuTest, TcBothValueTileWidths) {
+  const ModelSpec spec = la(Decay::D, false);
+  const Inputs in = generate_inputs(spec, Shape{1, 2, 130, 64, 136}, GenerateOptions{5});
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.bf16 = true;
+  for (const char* vt : {"32", "64"}) {
+    SCOPED_TRACE(std::string("LINSCOPE_TC_VT=") + vt);
+    setenv("LINSCOPE_TC_VT", vt, 1);
+    check_against_definition_and_cpu(gpu(), spec, in, opts);
+  }
+  unsetenv("LINSCOPE_TC_VT");
+}
+
+// L = 16384 with λ = 0.5 (log-space decays: A reaches -1.1e4): finite and within the bound of a
+// definition restricted to a band of 64 tokens (0.5^64 ≈ 5e-20 drops nothing representable).
+TEST_F(GpuTest, TcLongSequenceFastDecay) {
+  const ModelSpec spec = la(Decay::D, false);
+  GenerateOptions g;
+  g.lambda = 0.5;
+  const Inputs in = generate_inputs(spec, Shape{1, 2, 16384, 16, 16}, g);
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.bf16 = true;
+  check_against_definition_and_cpu(gpu(), spec, in, opts, 64);
+}
+
+// Small enough for compute-sanitizer's racecheck (tools/device/gpu_validate.sh).
+TEST_F(GpuTest, TcSmall) {
+  const ModelSpec spec = la(Decay::S, true);
+  const Inputs in = generate_inputs(spec, Shape{1, 1, 40, 16, 16}, GenerateOptions{2});
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.chunk = 16;
+  opts.bf16 = true;
+  check_against_definition_and_cpu(gpu(), spec, in, opts);
+}
+
+}  // namespace
+}  // namespace linscope::gpu_test
