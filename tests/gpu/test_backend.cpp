@@ -1,5 +1,8 @@
 // The CUDA backend's contract: what it claims to support, errors that fall back to the CPU,
 // bad input reported as linscope::Error, memory accounting.
+#include <chrono>
+#include <cstdio>
+
 #include "gpu/cuda_check.h"
 #include "gpu_test_util.h"
 
@@ -90,6 +93,22 @@ TEST_F(GpuTest, MemoryInfo) {
   EXPECT_GT(total, 1.0);
   EXPECT_GE(used, 0.0);
   EXPECT_LE(used, total);
+}
+
+// The profiler's roofline: a device-to-device copy and a cuBLAS bf16 GEMM, measured on the spot.
+// Any working datacenter GPU copies faster than 100 GB/s and multiplies bf16 faster than 10
+// TFLOP/s; an H100 is far above both (2.98 TB/s, ~770 TFLOP/s in TARGETS.md). The call must
+// stay short enough for the GUI (the brief: about a second or two; 10 s is a hard failure).
+TEST_F(GpuTest, MeasuresCeilings) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Ceilings c = gpu().measure_ceilings();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GT(c.gbytes_per_s, 100.0);
+  EXPECT_GT(c.gflops_per_s, 10e3);
+  EXPECT_FALSE(c.how.empty());
+  EXPECT_LT(s, 10.0);
+  std::printf("ceilings: copy %.0f GB/s, bf16 GEMM %.1f TFLOP/s, %.2f s\n", c.gbytes_per_s,
+              c.gflops_per_s / 1e3, s);
 }
 
 }  // namespace

@@ -3,8 +3,19 @@
 # memcheck + racecheck on small shapes, then the benchmark. Logs go to $OUT (the device tool's
 # return folder). Needs the carried .devdeps/ (Eigen, nlohmann-json, googletest sources), laid
 # out as an install prefix: .devdeps/{include,share}/..., .devdeps/googletest.
-#   usage: tools/device/gpu_validate.sh [bench args...]   (BENCH=0 skips the benchmark)
+#   usage: tools/device/gpu_validate.sh [bench args...]   (BENCH=0 skips the CLI benchmark;
+#   BENCH_TC=1 also times the bf16 tensor-core chunkwise path with tools/device/bench_tc.cpp;
+#   VALIDATE_BUDGET=seconds (default 540) caps the whole script below the device call's 600 s
+#   limit: every later step's timeout is cut to what is left, so logs always come back)
 set -u
+BUDGET=${VALIDATE_BUDGET:-540}
+# Seconds a step may take: its own cap, or what is left of the budget (less 10 s to pack the
+# logs), at least 1.
+cap() {
+  local left=$((BUDGET - SECONDS - 10))
+  [ "$left" -lt 1 ] && left=1
+  [ "$1" -lt "$left" ] && echo "$1" || echo "$left"
+}
 OUT=${OUT:-/tmp/linscope-out}
 mkdir -p "$OUT"
 D=$PWD/.devdeps
@@ -21,10 +32,13 @@ cmake -S . -B $BUILD -G Ninja -DLINSCOPE_GUI=OFF -DLINSCOPE_CUDA=ON -DLINSCOPE_B
   -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$D" -DEigen3_DIR="$D/share/eigen3/cmake" \
   -Dnlohmann_json_DIR="$D/share/cmake/nlohmann_json" -DLINSCOPE_GTEST_SOURCE_DIR="$D/googletest" \
   >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
-cmake --build $BUILD -j16 --target gpu_test_backend gpu_test_lion gpu_test_linear_attention gpu_test_deltanet \
+cmake --build $BUILD -j16 --target gpu_test_backend gpu_test_lion gpu_test_linear_attention gpu_test_linear_attention_tc \
+  gpu_test_gateloop gpu_test_deltanet \
   >>"$OUT/build.log" 2>&1 || { grep -E "error|FAILED" -A3 "$OUT/build.log" | head -40; exit 1; }
 # The bench: linscope-cli when the whole CLI builds, else the stand-alone main over cmd_bench.cpp.
-if cmake --build $BUILD -j16 --target linscope-cli >>"$OUT/build.log" 2>&1; then
+if [ "${BENCH:-1}" = 0 ]; then
+  BENCH_CMD=(true)
+elif cmake --build $BUILD -j16 --target linscope-cli >>"$OUT/build.log" 2>&1; then
   BENCH_CMD=("$BUILD/app/linscope-cli" bench)
 else
   echo "linscope-cli did not build; using tools/device/bench_main.cpp"
@@ -33,30 +47,46 @@ else
     -L/usr/local/cuda/lib64 -lcudart -lcublas -fopenmp -o $BUILD/gpu-bench >>"$OUT/build.log" 2>&1
   BENCH_CMD=("$BUILD/gpu-bench")
 fi
-echo "build: ok"
+if [ "${BENCH_TC:-0}" != 0 ]; then
+  g++ -std=c++20 -O2 -I. -I/usr/local/cuda/include tools/device/bench_tc.cpp \
+    $BUILD/gpu/liblinscope_gpu.a $BUILD/core/liblinscope_base.a -L/usr/local/cuda/lib64 -lcudart \
+    -lcublas -fopenmp -o $BUILD/bench-tc >>"$OUT/build.log" 2>&1 || { echo "bench_tc: build failed"; tail -20 "$OUT/build.log"; }
+fi
+echo "build: ok (${SECONDS}s)"
 
 status=0
-for t in backend linear_attention lion deltanet; do
-  ./$BUILD/tests/gpu_test_$t --gtest_brief=1 >"$OUT/test_$t.log" 2>&1 || status=1
-  tail -3 "$OUT/test_$t.log"
+for t in backend linear_attention linear_attention_tc gateloop lion deltanet; do
+  timeout $(cap 120) ./$BUILD/tests/gpu_test_$t --gtest_brief=1 >"$OUT/test_$t.log" 2>&1 || status=1
+  echo "gpu_test_$t: $(grep -E '^\[  (PASSED  |FAILED  |SKIPPED )\]|tests? ran' "$OUT/test_$t.log" | tr '\n' ' ') (${SECONDS}s)"
 done
+# The tensor-core figures before the sanitizers, so that a slow racecheck cannot crowd them out.
+if [ "${BENCH_TC:-0}" != 0 ]; then
+  timeout $(cap ${BENCH_TC_TIMEOUT:-120}) ./$BUILD/bench-tc 2>&1 | tee "$OUT/bench_tc.log"
+fi
 # Sanitizers on small shapes (racecheck serializes every shared-memory access: keep it small).
 SMALL='GpuTest.HandWorkedThreeTokens:Chunks/LaForms.MatchesDefinitionAndCpu/3:AllForms/LaForms.MatchesDefinitionAndCpu/*'
 for tool in memcheck racecheck; do
-  timeout 150 compute-sanitizer --tool $tool --error-exitcode 9 \
+  timeout $(cap 90) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_linear_attention --gtest_filter="$SMALL" >"$OUT/sanitizer_la_$tool.log" 2>&1
-  echo "compute-sanitizer $tool (linear attention): rc=$?"
-  timeout 90 compute-sanitizer --tool $tool --error-exitcode 9 \
+  echo "compute-sanitizer $tool (linear attention): rc=$? (${SECONDS}s)"
+  timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
+    ./$BUILD/tests/gpu_test_linear_attention_tc --gtest_filter='GpuTest.TcSmall:GpuTest.TcBothValueTileWidths:Bf16/TcForms.*/0:Bf16/TcForms.*/5' \
+    >"$OUT/sanitizer_la_tc_$tool.log" 2>&1
+  echo "compute-sanitizer $tool (linear attention, tensor cores): rc=$? (${SECONDS}s)"
+  timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
+    ./$BUILD/tests/gpu_test_gateloop --gtest_filter='*HandWorked*:*ScanSmall*' >"$OUT/sanitizer_gateloop_$tool.log" 2>&1
+  echo "compute-sanitizer $tool (gateloop): rc=$? (${SECONDS}s)"
+  timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_lion --gtest_filter='*HandWorked*:Chunks/LionForms.*/4' >"$OUT/sanitizer_lion_$tool.log" 2>&1
-  echo "compute-sanitizer $tool (lion): rc=$?"
-  timeout 60 compute-sanitizer --tool $tool --error-exitcode 9 \
+  echo "compute-sanitizer $tool (lion): rc=$? (${SECONDS}s)"
+  timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_deltanet --gtest_filter='*HandWorked*:*MatchesDeltaRule*' >"$OUT/sanitizer_deltanet_$tool.log" 2>&1
-  echo "compute-sanitizer $tool (deltanet): rc=$?"
+  echo "compute-sanitizer $tool (deltanet): rc=$? (${SECONDS}s)"
 done
-grep -h "ERROR SUMMARY" "$OUT"/sanitizer_*.log
+grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$OUT"/sanitizer_*.log  # racecheck prints the latter
 
 if [ "${BENCH:-1}" != 0 ]; then
   set -o pipefail
-  timeout ${BENCH_TIMEOUT:-300} "${BENCH_CMD[@]}" "$@" 2>&1 | tee "$OUT/bench.log"
+  timeout $(cap ${BENCH_TIMEOUT:-300}) "${BENCH_CMD[@]}" "$@" 2>&1 | tee "$OUT/bench.log"
 fi
 exit $status

@@ -1,0 +1,77 @@
+// Times the bf16 tensor-core chunkwise path (RunOptions::bf16, inputs already bf16 on the
+// device) at TARGETS.md's shapes, next to the ceilings measured in the same run. The CLI's bench
+// (app/cli/cmd_bench.cpp) has no bf16 switch; this stand-alone driver reuses gpu/bench.cu.
+//   usage: bench_tc [L ...]   (default 1024 4096 16384 65536)
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "gpu/bench.h"
+
+using namespace linscope;
+
+namespace {
+
+void row(const char* label, const gpu::BenchCase& c, const gpu::DeviceCeilings& ceil) {
+  const gpu::BenchResult r = gpu::run_bench_case(c);
+  std::printf("%-28s %4lld %6lld %9.3f %9.3f %9.3f %8.1f %8.0f %7.2f %6.1f%% %6.1f%%\n", label,
+              static_cast<long long>(c.Dk), static_cast<long long>(c.L), r.ms, r.ms_min, r.ms_max,
+              r.flops / 1e9, r.gbytes_per_s, r.tflops,
+              100.0 * r.gbytes_per_s / ceil.copy_gbytes_per_s, 100.0 * r.tflops / ceil.gemm_tflops);
+  std::fflush(stdout);
+}
+
+gpu::BenchCase make(Decay decay, int64_t D, int64_t L) {
+  gpu::BenchCase c;
+  c.spec.family = Family::LinearAttention;
+  c.spec.decay = decay;
+  c.opts.form = Form::Chunkwise;
+  c.opts.chunk = 64;
+  c.opts.bf16 = true;
+  c.Dk = c.Dv = D;
+  c.L = L;
+  c.reps = L >= 65536 ? 5 : 10;
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::vector<int64_t> lengths;
+    for (int i = 1; i < argc; ++i) lengths.push_back(std::atoll(argv[i]));
+    if (lengths.empty()) lengths = {1024, 4096, 16384, 65536};
+    const gpu::DeviceCeilings ceil = gpu::measure_device_ceilings();
+    std::printf("ceilings: copy %.0f GB/s, bf16 GEMM %.1f TFLOP/s (%s)\n", ceil.copy_gbytes_per_s,
+                ceil.gemm_tflops, ceil.how.c_str());
+    std::printf(
+        "B=8 H=16 C=64, bf16 q,k,v in, fp32 y out; median of 10 (5 at L=65536), 3 warm-ups\n");
+    std::printf("%-28s %4s %6s %9s %9s %9s %8s %8s %7s %7s %7s\n", "case", "D", "L", "ms", "min",
+                "max", "GFLOP", "GB/s", "TFLOP/s", "%copy", "%gemm");
+    for (int64_t L : lengths) row("la S chunkwise bf16 (TC)", make(Decay::S, 128, L), ceil);
+    for (int64_t L : {int64_t{4096}, int64_t{16384}})
+      row("la S chunkwise bf16 (TC)", make(Decay::S, 64, L), ceil);
+    row("la LIT chunkwise bf16 (TC)", make(Decay::LIT, 128, 16384), ceil);
+    row("la D chunkwise bf16 (TC)", make(Decay::D, 128, 16384), ceil);
+    for (const char* vt : {"32", "64"}) {
+      setenv("LINSCOPE_TC_VT", vt, 1);
+      row((std::string("la S TC, value tile ") + vt).c_str(), make(Decay::S, 128, 16384), ceil);
+    }
+    unsetenv("LINSCOPE_TC_VT");
+    // GateLoop, fp32 (TARGETS.md: the scan at >= 50 % of the copy ceiling).
+    for (Form f : {Form::Recurrent, Form::Scan})
+      for (int64_t D : {int64_t{128}, int64_t{64}}) {
+        gpu::BenchCase c;
+        c.spec.family = Family::GateLoop;
+        c.opts.form = f;
+        c.Dk = c.Dv = D;
+        c.L = 16384;
+        row(f == Form::Scan ? "GateLoop scan fp32" : "GateLoop recurrent fp32", c, ceil);
+      }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_tc: %s\n", e.what());
+    return 1;
+  }
+}
