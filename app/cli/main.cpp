@@ -21,6 +21,7 @@ const char* kUsage =
     "  inspect    summarize a checkpoint: architecture, tensors, decay patterns\n"
     "  bench      time forms on the GPU against the device's measured ceilings;\n"
     "             bench --sweep: the profiler's sweep with --json/--csv output\n"
+    "  grid       LightNet's one 2-D scan vs 1/2/4 multiplicative scans, CPU and GPU\n"
     "  demo       the headless demo: a tour of the forms of every model\n";
 
 }  // namespace
@@ -28,6 +29,7 @@ const char* kUsage =
 namespace linscope::cli {
 int cmd_scaling(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
+int cmd_grid(int argc, char** argv);
 int cmd_bench_sweep(int argc, char** argv);
 }  // namespace linscope::cli
 
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
       return cmd_bench(argc - 2, argv + 2);
     }
     if (command == "demo") return cmd_demo(argc - 2, argv + 2);
+    if (command == "grid") return cmd_grid(argc - 2, argv + 2);
     std::cerr << "linscope-cli: error: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/lightnet/grid_timing.h"
 #include "core/profile/sweep.h"
+#ifdef LINSCOPE_HAVE_CUDA
+#include "gpu/grid_timing.h"
+#endif
 
 namespace linscope::widgets {
 
@@ -48,31 +52,26 @@ MdResult compute_md(const MdRequest& r) {
   return out;
 }
 
-QVector<MdTiming> time_md(const QVector<int>& grids, int dk, int dv, int repetitions) {
-  QVector<MdTiming> out;
-  using clock = std::chrono::steady_clock;
-  for (int size : grids) {
-    const Grid g{size, size};
-    const GridInputs in = random_grid_inputs(g, dk, dv, 0);
-    const auto order = scan_order(g, ScanOrder::RowMajor);
-    auto time = [&](auto&& fn) {
-      std::vector<double> ms;
-      for (int i = 0; i < repetitions; ++i) {
-        const auto t0 = clock::now();
-        fn();
-        ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
-      }
-      return profile::median(ms);
-    };
-    out.push_back({"additive (LightNet), 1 scan", size, "CPU",
-                   time([&] { run_grid(in, order, Form::Recurrent, {}); }), ""});
-    const std::pair<Approach, const char*> mult[] = {
-        {Approach::Multiplicative1, "multiplicative, 1 scan"},
-        {Approach::Multiplicative2, "multiplicative, 2 scans"},
-        {Approach::Multiplicative4, "multiplicative, 4 scans"}};
-    for (const auto& [a, name] : mult)
-      out.push_back({name, size, "CPU", time([&] { run_directional(in, a, 0.9, {}); }), ""});
+QVector<MdTiming> time_md(const QVector<int>& grids, int dk, int dv, int repetitions,
+                          QString* gpu_note) {
+  const std::vector<int64_t> sides(grids.begin(), grids.end());
+  std::vector<GridTiming> rows = time_grid_cpu(sides, dk, dv, repetitions);
+  QString note;
+#ifdef LINSCOPE_HAVE_CUDA
+  try {
+    const auto g = gpu::time_grid_gpu(sides, dk, dv, repetitions);
+    rows.insert(rows.end(), g.begin(), g.end());
+  } catch (const std::exception& e) {
+    note = QString("GPU timings: %1").arg(e.what());
   }
+#else
+  note = "GPU timings: this build has no CUDA backend";
+#endif
+  if (gpu_note) *gpu_note = note;
+  QVector<MdTiming> out;
+  for (const auto& r : rows)
+    out.push_back({QString::fromStdString(r.approach), int(r.side),
+                   QString::fromStdString(r.backend), r.ms, QString::fromStdString(r.note)});
   return out;
 }
 

@@ -45,7 +45,9 @@ struct MdTiming {
 };
 
 // Times the additive one-scan LightNet and the 1/2/4-scan multiplicative decay at the given
-// grid sizes (median of `repetitions`), on the CPU.
-QVector<MdTiming> time_md(const QVector<int>& grids, int dk, int dv, int repetitions);
+// grid sizes (median of `repetitions`) on the CPU, and on the GPU when there is one; *gpu_note
+// says why the GPU rows are missing (empty when they are there).
+QVector<MdTiming> time_md(const QVector<int>& grids, int dk, int dv, int repetitions,
+                          QString* gpu_note = nullptr);
 
 }  // namespace linscope::widgets

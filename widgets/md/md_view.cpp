@@ -210,7 +210,8 @@ MdView::MdView(QWidget* parent) : QWidget(parent) {
     }
     measure_->setEnabled(true);
     measure_->setText("Time both approaches (64×64, 256×256)");
-    emit statusMessage("GPU timings of the grid scans: no CUDA grid kernel yet, CPU only");
+    emit statusMessage(timing_note_.isEmpty() ? "Grid scans timed on the CPU and the GPU"
+                                              : timing_note_);
     emit timingsMeasured();
   });
   recompute();
@@ -326,7 +327,9 @@ void MdView::measureTimings() {
   if (timing_watcher_.isRunning()) return;
   measure_->setEnabled(false);
   measure_->setText("Timing…");
-  timing_watcher_.setFuture(QtConcurrent::run(time_md, QVector<int>{64, 256}, 16, 16, 3));
+  timing_watcher_.setFuture(QtConcurrent::run([this] {
+    return time_md(QVector<int>{64, 256}, 16, 16, 3, &timing_note_);
+  }));
 }
 
 }  // namespace linscope::widgets

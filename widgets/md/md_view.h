@@ -56,6 +56,7 @@ class MdView : public QWidget {
   bool busy_ = false, pending_ = false, first_result_ = true;
   QFutureWatcher<MdResult> watcher_;
   QFutureWatcher<QVector<MdTiming>> timing_watcher_;
+  QString timing_note_;  // written by the timing worker, read after it finishes
   QTimer play_timer_;
 
   QComboBox *grid_, *input_, *order_;
