@@ -1,5 +1,7 @@
 #include "gpu/cuda_check.h"
 
+#include <atomic>
+
 namespace linscope::gpu {
 
 void check(cudaError_t status, const char* what) {
@@ -7,8 +9,25 @@ void check(cudaError_t status, const char* what) {
   throw BackendError(std::string(what) + ": " + cudaGetErrorString(status));
 }
 
+namespace {
+std::atomic<bool> g_inject_launch_failure{false};
+__global__ void empty_kernel() {}
+}  // namespace
+
 void check_launch(const char* kernel) {
+  if (g_inject_launch_failure.load(std::memory_order_relaxed))
+    throw BackendError(std::string(kernel) + ": launch failed (injected by a test)");
   check(cudaGetLastError(), kernel);
+}
+
+void inject_launch_failure(bool on) {
+  g_inject_launch_failure.store(on);
+}
+
+void probe_launch(int threads) {
+  empty_kernel<<<1, static_cast<unsigned>(threads)>>>();
+  check_launch("probe_launch");
+  check(cudaDeviceSynchronize(), "probe_launch (synchronize)");
 }
 
 void DeviceBuffer::allocate(size_t bytes) {

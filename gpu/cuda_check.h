@@ -17,6 +17,13 @@ void check(cudaError_t status, const char* what);
 // After a kernel launch: the launch error (bad configuration) if any.
 void check_launch(const char* kernel);
 
+// Failure paths, for the GPU tests (issue 8): while on, every check_launch reports a launch
+// error, so the fallback to the CPU can be exercised end to end without a broken kernel.
+void inject_launch_failure(bool on);
+// Launches an empty kernel with `threads` per block and checks it like every launcher does;
+// threads > 1024 is a real invalid-configuration launch error.
+void probe_launch(int threads);
+
 // Device memory owned by one object. Allocation failure names the size and the free memory:
 // "GPU out of memory: needed 512 MiB, 120 MiB free".
 class DeviceBuffer {
