@@ -142,7 +142,7 @@ TEST(InspectorView, LionSGatesForTextAreTheForwardPassGates) {
   QSignalSpy sent(&v, &InspectorView::attentionForText);
   QPushButton* send = nullptr;
   for (auto* b : v.findChildren<QPushButton*>())
-    if (b->text().contains("Attention view")) send = b;
+    if (b->text().contains("Implicit attention")) send = b;
   ASSERT_NE(send, nullptr);
   send->click();
   ASSERT_EQ(sent.count(), 1);
