@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/base/error.h"
@@ -164,18 +165,24 @@ GridResult run_grid(const GridInputs& in, const std::vector<int64_t>& order, For
     if (attention) r.attention = st.md_tpe ? with_tpe(A, in.grid) : A;
   }
   if (form == Form::Recurrent) {
-    // One scan of the additive recurrence in `order`, z_t = log δ_t in double.
+    // One scan of the additive recurrence in `order`. S_t = Σ_{s<=t} e^{f_s}/δ_t k_s v_s^T is
+    // kept as e^{-m_t} Σ_{s<=t} e^{f_s} k_s v_s^T with m_t the running maximum of f (log space:
+    // every weight e^{f_s − m_t} <= 1, no overflow for any f). One rank-1 update per token, as
+    // a multiplicative scan costs; S is rescaled only when the maximum grows, and divided by
+    // δ_n e^{-m} once at the end, which gives the paper's S_n exactly.
     RowMatrix S = RowMatrix::Zero(Dk, Dv);
-    double z = 0;
+    double m = -std::numeric_limits<double>::infinity();
     for (size_t t = 0; t < order.size(); ++t) {
       const int64_t p = order[t];
       const double f = in.log_weight[p];
-      const double z_new = t == 0 ? f : log_add_exp(z, f);
-      const auto decay = static_cast<float>(t == 0 ? 0.0 : std::exp(z - z_new));
-      const auto weight = static_cast<float>(std::exp(f - z_new));
-      S = decay * S + (weight * k.row(p).transpose()) * v.row(p);
-      z = z_new;
+      if (f > m) {
+        if (t > 0) S *= static_cast<float>(std::exp(m - f));
+        m = f;
+      }
+      const auto weight = static_cast<float>(std::exp(f - m));
+      S.noalias() += k.row(p).transpose() * (weight * v.row(p));
     }
+    S *= static_cast<float>(std::exp(m - Z));
     r.y = q * S;  // every pixel reads the final state
   } else if (form != Form::Parallel) {
     throw Error("LightNet grid: no " + to_string(form) + " form (recurrent and parallel)");
