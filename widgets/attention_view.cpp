@@ -138,15 +138,21 @@ void AttentionView::redraw() {
                                                           : c.attention_error);
   }
   const bool lion_like = !c.masks.empty();
+  // A preview (the attention only): the panels the whole result will fill stay in place with a
+  // note, so the layout does not jump when they arrive.
+  const bool pending = !c.complete && c.masks_expected;
   row_scaling_->setEnabled(c.request.spec.family == Family::LinearAttention ||
                            c.request.spec.family == Family::Lion);
   setRowScaling(c.request.spec.normalize);
   const bool bidir =
       c.request.spec.family == Family::Lion && c.request.spec.direction == Direction::Bidirectional;
-  mask_->setVisible(lion_like);
-  causal_->setVisible(!c.causal_attention.empty());
-  bidirectional_->setVisible(!c.bidirectional_attention.empty());
-  for (Heatmap* h : {forward_, backward_, sum_}) h->setVisible(lion_like && bidir);
+  mask_->setVisible(lion_like || pending);
+  causal_->setVisible(!c.causal_attention.empty() || pending);
+  bidirectional_->setVisible(!c.bidirectional_attention.empty() || pending);
+  for (Heatmap* h : {forward_, backward_, sum_}) h->setVisible((lion_like || pending) && bidir);
+  if (pending)
+    for (Heatmap* h : {mask_, causal_, bidirectional_, forward_, backward_, sum_})
+      h->clearMatrix("computing…");
   if (lion_like) {
     const HeadMasks& m = c.masks[size_t(head_)];
     mask_->setTitle(bidir ? "M: bidirectional mask" : "M: causal mask");
@@ -157,7 +163,7 @@ void AttentionView::redraw() {
       RowMatrix sum = m.forward + m.backward - RowMatrix::Identity(L, L);
       sum_->setMatrix(matrix_values(sum), L, L);
     }
-  } else {
+  } else if (!pending) {
     notes << "The mask and the causal/bidirectional pair are shown for linear attention and LION.";
   }
   if (!c.causal_attention.empty()) {

@@ -40,6 +40,8 @@ class AttentionView : public QWidget {
   Heatmap* causalMap() const { return causal_; }
   Heatmap* bidirectionalMap() const { return bidirectional_; }
   bool exportCsv(const QString& path) const;
+  // The result on show (null before the first; may be a preview).
+  std::shared_ptr<const Computed> computed() const { return c_; }
 
  signals:
   void rowScalingToggled(bool on);

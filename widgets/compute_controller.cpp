@@ -104,6 +104,44 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
       c->inputs = generate_inputs(r.spec, r.shape, r.generate);
       part("inputs");
       const bool matrices = r.shape.L <= kMaxMatrixL;
+      // The implicit attention matrix from the parallel form (every family has one).
+      if (!stale() && matrices && has_form(r.spec, Form::Parallel)) {
+        RunOptions o;
+        o.form = Form::Parallel;
+        o.attention = true;
+        try {
+          c->attention = run(r.spec, c->inputs, o);
+        } catch (const std::exception& e) {
+          c->attention_error = what_of(e);
+        }
+      } else if (!matrices) {
+        c->attention_error = QString("L = %1 is above %2: the L×L matrices are not computed")
+                                 .arg(r.shape.L)
+                                 .arg(kMaxMatrixL);
+      }
+      part("attention");
+      c->masks_expected = matrices && has_lion_mask(r.spec);
+      // The attention view's main panel can show now: send it ahead of the rest.
+      if (!stale() && !c->attention.attention.empty()) {
+        auto p = std::make_shared<Computed>();
+        p->generation = gen;
+        p->request = r;
+        p->inputs = c->inputs;
+        p->attention = c->attention;
+        p->backend = c->backend;
+        p->device = c->device;
+        p->note = c->note;
+        p->complete = false;
+        p->masks_expected = c->masks_expected;
+        p->total_ms = now_ms() - t0;
+        p->parts = c->parts;
+        QMetaObject::invokeMethod(
+            this,
+            [this, p] {
+              if (p->generation == generation_.load() && pending_ > 0) emit preview(p);
+            },
+            Qt::QueuedConnection);
+      }
       // Every form, timed on its own (no recording, so the times are the forms' own).
       for (Form f : forms_of(r.spec)) {
         if (stale()) break;
@@ -139,22 +177,6 @@ uint64_t ComputeController::request(const ComputeRequest& r) {
         }
       }
       part("compare");
-      // The implicit attention matrix from the parallel form (every family has one).
-      if (!stale() && matrices && has_form(r.spec, Form::Parallel)) {
-        RunOptions o;
-        o.form = Form::Parallel;
-        o.attention = true;
-        try {
-          c->attention = run(r.spec, c->inputs, o);
-        } catch (const std::exception& e) {
-          c->attention_error = what_of(e);
-        }
-      } else if (!matrices) {
-        c->attention_error = QString("L = %1 is above %2: the L×L matrices are not computed")
-                                 .arg(r.shape.L)
-                                 .arg(kMaxMatrixL);
-      }
-      part("attention");
       // Recorded states for the animation: the recurrence, and the chunkwise carried states.
       if (!stale()) {
         RunOptions o;

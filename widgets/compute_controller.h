@@ -65,6 +65,11 @@ struct Computed {
   std::vector<HeadMasks> masks;  // per head, when the model has a scalar decay mask
   QString backend, device, note;
   double total_ms = 0;
+  // False for the early preview of a request: inputs and the attention matrix only (the
+  // attention view's main panel), sent before the forms, traces and masks are computed.
+  bool complete = true;
+  // Whether the complete result will hold the masks and the causal/bidirectional pair.
+  bool masks_expected = false;
   // Where total_ms went, in order: ("inputs", ms), ("forms", ms), ("attention", ms), ...
   std::vector<std::pair<QString, double>> parts;
 };
@@ -100,6 +105,9 @@ class ComputeController : public QObject {
  signals:
   void started(quint64 generation);
   void computed(std::shared_ptr<const linscope::widgets::Computed> result);
+  // The early part of a request still current (Computed::complete is false); computed()
+  // follows with the whole result.
+  void preview(std::shared_ptr<const linscope::widgets::Computed> partial);
   void failed(quint64 generation, const QString& message);
   void sweepPoint(const linscope::widgets::SweepPoint& p, int done, int total);
   void sweepFinished(bool cancelled);

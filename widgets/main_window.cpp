@@ -113,6 +113,15 @@ MainWindow::MainWindow(bool persist, QWidget* parent) : QMainWindow(parent), per
   connect(attention_, &AttentionView::rowScalingToggled, panel_->normalizeBox(),
           &QCheckBox::setChecked);
   connect(controller_, &ComputeController::computed, this, &MainWindow::onComputed);
+  // The attention matrix arrives ahead of the rest: on screen at once when its view is shown.
+  connect(controller_, &ComputeController::preview, this,
+          [this](std::shared_ptr<const Computed> p) {
+            if (tabs_->currentWidget() != attention_) return;
+            attention_->setComputed(p, panel_->shownHead());
+            time_label_->setText(
+                QString("attention in %1 ms, computing the rest…").arg(p->total_ms, 0, 'f', 1));
+            emit resultShown(p->generation);
+          });
   connect(controller_, &ComputeController::failed, this,
           [this](quint64, const QString& m) { onFailed(m); });
   connect(controller_, &ComputeController::started, this,

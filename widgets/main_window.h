@@ -56,7 +56,9 @@ class MainWindow : public QMainWindow {
   bool renderScreenshots(const QString& dir, QString* error);
 
  signals:
-  // The view on screen holds the result of this generation (hidden views follow lazily).
+  // The view on screen holds the result of this generation (hidden views follow lazily); for
+  // the attention view this can be the early preview (Computed::complete false), and the
+  // signal comes again with the whole result.
   void resultShown(quint64 generation);
 
  protected:

@@ -318,8 +318,10 @@ TEST(Explorer, HiddenViewsTakeTheResultWhenShown) {
   w->panel()->seedBox()->setValue(w->panel()->seedBox()->value() + 1);
   w->recompute();
   const quint64 gen = w->controller()->generation();
-  for (int i = 0; i < 2400 && shown != gen; ++i) QTest::qWait(25);
+  // The whole result (not the attention preview) must have arrived; waitIdle would flush.
+  for (int i = 0; i < 2400 && (shown != gen || w->controller()->busy()); ++i) QTest::qWait(25);
   ASSERT_EQ(shown, gen);
+  ASSERT_TRUE(w->attentionView()->computed() && w->attentionView()->computed()->complete);
   ASSERT_TRUE(w->recurrenceView()->computed());
   EXPECT_NE(w->recurrenceView()->computed()->generation, gen) << "hidden view redrew";
   w->tabs()->setCurrentWidget(w->recurrenceView());
@@ -364,6 +366,30 @@ TEST(Explorer, EventLoopStaysResponsiveDuringALargeCompute) {
   ASSERT_GT(compute_ms, 1000.0) << "the compute is too small to tell";
   EXPECT_LT(worst, 250) << "the UI thread stalled " << worst << " ms during a " << compute_ms
                         << " ms compute";
+}
+
+// The attention matrix is shown before the forms, traces and masks: a preview of the same
+// generation holding A (equal to the whole result's A) arrives first, then the whole result.
+TEST(Explorer, AttentionArrivesAheadOfTheRest) {
+  auto w = small_window(64);
+  w->tabs()->setCurrentWidget(w->attentionView());
+  std::vector<std::shared_ptr<const Computed>> seen;
+  QObject::connect(w->controller(), &ComputeController::preview,
+                   [&](std::shared_ptr<const Computed> p) { seen.push_back(p); });
+  QObject::connect(w->controller(), &ComputeController::computed,
+                   [&](std::shared_ptr<const Computed> c) { seen.push_back(c); });
+  w->panel()->seedBox()->setValue(w->panel()->seedBox()->value() + 1);
+  w->recompute();
+  ASSERT_TRUE(w->waitIdle(60000));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_FALSE(seen[0]->complete);
+  EXPECT_TRUE(seen[1]->complete);
+  EXPECT_EQ(seen[0]->generation, seen[1]->generation);
+  EXPECT_TRUE(seen[0]->forms.empty() && seen[0]->masks.empty());
+  EXPECT_FALSE(seen[1]->masks.empty());
+  EXPECT_EQ(seen[0]->attention.attention.values(), seen[1]->attention.attention.values());
+  // After the whole result the mask panel holds the mask, not the preview's note.
+  EXPECT_GT(w->attentionView()->maskMap()->rows(), 0);
 }
 
 TEST(ComputeController, ANewerRequestSupersedesAStaleOne) {
