@@ -10,10 +10,19 @@ double Rng::uniform() {
 }
 
 double Rng::normal(double mean, double stddev) {
+  // One pair of uniforms gives two independent standard normals (r cos θ, r sin θ); keeping the
+  // second halves the cost of the generator, which the explorer pays on every change.
+  if (has_spare_) {
+    has_spare_ = false;
+    return mean + stddev * spare_;
+  }
   double u1 = uniform();
   while (u1 <= 1e-300) u1 = uniform();
   const double u2 = uniform();
-  return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  const double r = std::sqrt(-2.0 * std::log(u1)), theta = 2.0 * M_PI * u2;
+  spare_ = r * std::sin(theta);
+  has_spare_ = true;
+  return mean + stddev * r * std::cos(theta);
 }
 
 Tensor random_normal(const std::vector<int64_t>& shape, Rng& rng, double mean, double stddev) {

@@ -14,9 +14,11 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) : engine_(seed) {}
   double uniform();                                   // [0, 1)
-  double normal(double mean = 0, double stddev = 1);  // Box–Muller
+  double normal(double mean = 0, double stddev = 1);  // Box–Muller, both halves used
  private:
   std::mt19937_64 engine_;
+  double spare_ = 0;  // the sine half of the last Box–Muller pair, not yet returned
+  bool has_spare_ = false;
 };
 
 Tensor random_normal(const std::vector<int64_t>& shape, Rng& rng, double mean = 0,

@@ -49,9 +49,11 @@ void recurrent_head(const ConstMatrixView& q, const ConstMatrixView& k, const Co
 RowMatrix attention_head(const ConstMatrixView& q, const ConstMatrixView& k, const HeadDecay& decay,
                          bool normalize);
 
-// Y = attention_head(q, k, decay, normalize) · V: the O(L^2) parallel form.
+// Y = attention_head(q, k, decay, normalize) · V: the O(L^2) parallel form. When `attention`
+// is given, the matrix y was computed from is moved there (no second L x L pass; y the same).
 void parallel_head(const ConstMatrixView& q, const ConstMatrixView& k, const ConstMatrixView& v,
-                   const HeadDecay& decay, bool normalize, MatrixView y);
+                   const HeadDecay& decay, bool normalize, MatrixView y,
+                   RowMatrix* attention = nullptr);
 
 // Chunks of `chunk` tokens (any chunk >= 1; chunk > L acts as L): masked attention inside the
 // chunk, the carried state between chunks. chunk_states may be null; else slot n of head bh of

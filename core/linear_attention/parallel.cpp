@@ -21,9 +21,10 @@ RowMatrix attention_head(const ConstMatrixView& q, const ConstMatrixView& k, con
 }
 
 void parallel_head(const ConstMatrixView& q, const ConstMatrixView& k, const ConstMatrixView& v,
-                   const HeadDecay& decay, bool normalize, MatrixView y) {
-  const RowMatrix P = attention_head(q, k, decay, normalize);
+                   const HeadDecay& decay, bool normalize, MatrixView y, RowMatrix* attention) {
+  RowMatrix P = attention_head(q, k, decay, normalize);
   y.noalias() = P.triangularView<Eigen::Lower>() * v;  // P is causal (zero above the diagonal)
+  if (attention) *attention = std::move(P);
 }
 
 }  // namespace linscope::linear_attention

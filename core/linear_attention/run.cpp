@@ -90,7 +90,13 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
         recurrent_head(qh, kh, vh, decay, spec.normalize, y, record);
         break;
       case Form::Parallel:
-        parallel_head(qh, kh, vh, decay, spec.normalize, y);
+        if (opts.attention) {  // the matrix y is made from is the attention: keep it
+          RowMatrix P;
+          parallel_head(qh, kh, vh, decay, spec.normalize, y, &P);
+          head_square(r.attention, bh) = P;
+        } else {
+          parallel_head(qh, kh, vh, decay, spec.normalize, y);
+        }
         break;
       case Form::Chunkwise:
         chunkwise_head(qh, kh, vh, decay, opts.chunk, spec.normalize, y,
@@ -100,7 +106,7 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
         break;  // rejected by has_form above
     }
     if (opts.trace.states && opts.form != Form::Recurrent) record_states(kh, vh, decay, record);
-    if (opts.attention)
+    if (opts.attention && opts.form != Form::Parallel)
       head_square(r.attention, bh) = attention_head(qh, kh, decay, spec.normalize);
   });
   return r;

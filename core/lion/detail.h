@@ -57,9 +57,11 @@ struct StateRecord {
   const std::vector<int64_t>* steps = nullptr;
 };
 
-// The three bidirectional forms for one head; each writes y (L x Dv) of head bh.
+// The three bidirectional forms for one head; each writes y (L x Dv) of head bh. The parallel
+// form can hand back its row-scaled score matrix, the attention (no second L x L pass).
 void parallel_head(const ConstMatrixView& q, const ConstMatrixView& k, const ConstMatrixView& v,
-                   const std::vector<double>& A, bool normalize, MatrixView y);
+                   const std::vector<double>& A, bool normalize, MatrixView y,
+                   RowMatrix* attention = nullptr);
 // y may be null: then the sweeps only record states (used to trace the other forms).
 void recurrent_head(const ConstMatrixView& q, const ConstMatrixView& k, const ConstMatrixView& v,
                     const std::vector<double>& log_decay, bool normalize, MatrixView* y,

@@ -5,11 +5,16 @@
 namespace linscope::lion::detail {
 
 void parallel_head(const ConstMatrixView& q, const ConstMatrixView& k, const ConstMatrixView& v,
-                   const std::vector<double>& A, bool normalize, MatrixView y) {
-  const RowMatrix P = masked_scores(q, k, A);
+                   const std::vector<double>& A, bool normalize, MatrixView y,
+                   RowMatrix* attention) {
+  RowMatrix P = masked_scores(q, k, A);
   y.noalias() = P * v;
   const Eigen::VectorXf c = P.rowwise().sum();
   scale_rows(y, c, normalize);
+  if (attention) {  // the same scaling the attention record applies: A = C^{-1} P
+    scale_rows(P, c, normalize);
+    *attention = std::move(P);
+  }
 }
 
 }  // namespace linscope::lion::detail

@@ -52,7 +52,13 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
     const std::vector<double> A = detail::cumulative(a);
     switch (opts.form) {
       case Form::Parallel:
-        detail::parallel_head(qh, kh, vh, A, spec.normalize, y);
+        if (opts.attention) {  // y's own score matrix, row-scaled, is the attention
+          RowMatrix P;
+          detail::parallel_head(qh, kh, vh, A, spec.normalize, y, &P);
+          head_square(r.attention, bh) = P;
+        } else {
+          detail::parallel_head(qh, kh, vh, A, spec.normalize, y);
+        }
         break;
       case Form::Recurrent:
         detail::recurrent_head(qh, kh, vh, a, spec.normalize, &y, record, bh);
@@ -67,7 +73,7 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
     // Side records, computed apart from y so that asking for them never changes y.
     if (opts.trace.states && opts.form != Form::Recurrent)
       detail::recurrent_head(qh, kh, vh, a, spec.normalize, nullptr, record, bh);
-    if (opts.attention) {
+    if (opts.attention && opts.form != Form::Parallel) {
       RowMatrix P = detail::masked_scores(qh, kh, A);
       const Eigen::VectorXf c = P.rowwise().sum();
       detail::scale_rows(P, c, spec.normalize);

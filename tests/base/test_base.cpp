@@ -63,6 +63,28 @@ TEST(Trace, StepsAreBoundedAndEndAtTheLastToken) {
   EXPECT_EQ(steps.front(), 0);
 }
 
+// Box–Muller with both halves used: the draws are standard normal and consecutive draws (the
+// cosine and sine halves of one pair) uncorrelated. n = 200000: the standard error of the mean
+// and of the lag-1 correlation is 1/sqrt(n) = 0.0022, so 0.01 is a 4.5-sigma bound; of the
+// variance sqrt(2/n) = 0.0032, so 0.015.
+TEST(Random, NormalDrawsAreStandardAndUncorrelated) {
+  Rng rng(11);
+  const int n = 200000;
+  std::vector<double> x(n);
+  for (double& v : x) v = rng.normal();
+  double mean = 0, var = 0, lag = 0;
+  for (double v : x) mean += v;
+  mean /= n;
+  for (int i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+  var /= n;
+  for (int i = 0; i + 1 < n; ++i) lag += (x[i] - mean) * (x[i + 1] - mean);
+  lag /= (n - 1) * var;
+  EXPECT_NEAR(mean, 0.0, 0.01);
+  EXPECT_NEAR(var, 1.0, 0.015);
+  EXPECT_NEAR(lag, 0.0, 0.01);
+  EXPECT_NEAR(Rng(3).normal(5.0, 2.0), 5.0 + 2.0 * Rng(3).normal(), 1e-12);
+}
+
 TEST(Random, SeededAndFeatureMapsNormalised) {
   Rng a(7), b(7);
   Tensor x = random_normal({3, 5}, a), y = random_normal({3, 5}, b);
