@@ -66,9 +66,7 @@ class CudaBackend final : public Backend {
     const cudaStream_t s = stream.get();
     const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
     DeviceBuffer q, k, v, a, y, att;
-    upload(q, in.get("q"), s);
-    upload(k, in.get("k"), s);
-    upload(v, in.get("v"), s);
+    upload_qkv(in, opts, d, q, k, v, s);
     if (delta) {
       upload(a, in.get("beta"), s);
     } else if (has_decay) {
@@ -76,12 +74,6 @@ class CudaBackend final : public Backend {
     } else {  // LIT: λ = 1
       a.ensure(sizeof(float) * d.BH * d.L);
       check(cudaMemsetAsync(a.as<float>(), 0, a.bytes(), s), "cudaMemsetAsync");
-    }
-    if (opts.bf16) {
-      // Same question as the CPU's bf16 mode: q, k, v rounded to bf16, fp32 arithmetic.
-      round_bf16(q.as<float>(), d.BH * d.L * d.Dk, s);
-      round_bf16(k.as<float>(), d.BH * d.L * d.Dk, s);
-      round_bf16(v.as<float>(), d.BH * d.L * d.Dv, s);
     }
     Result r;
     r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
@@ -105,6 +97,19 @@ class CudaBackend final : public Backend {
     return r;
   }
 
+  // q, k, v to the device; in bf16 mode rounded there, the same question as the CPU's bf16 mode
+  // asks (q, k, v rounded to bf16, fp32 arithmetic).
+  static void upload_qkv(const Inputs& in, const RunOptions& opts, const Dims& d, DeviceBuffer& q,
+                         DeviceBuffer& k, DeviceBuffer& v, cudaStream_t s) {
+    upload(q, in.get("q"), s);
+    upload(k, in.get("k"), s);
+    upload(v, in.get("v"), s);
+    if (!opts.bf16) return;
+    round_bf16(q.as<float>(), d.BH * d.L * d.Dk, s);
+    round_bf16(k.as<float>(), d.BH * d.L * d.Dk, s);
+    round_bf16(v.as<float>(), d.BH * d.L * d.Dv, s);
+  }
+
   // GateLoop: q, k, v, log_magnitude, phase (MODELS.md §3); the same checks as the CPU core.
   Result run_gateloop(const ModelSpec& spec, const Inputs& in, const RunOptions& opts,
                       const Shape& sh) {
@@ -121,16 +126,9 @@ class CudaBackend final : public Backend {
     const cudaStream_t s = stream.get();
     const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
     DeviceBuffer q, k, v, m, p, y;
-    upload(q, in.get("q"), s);
-    upload(k, in.get("k"), s);
-    upload(v, in.get("v"), s);
+    upload_qkv(in, opts, d, q, k, v, s);
     upload(m, lm, s);
     upload(p, in.get("phase"), s);
-    if (opts.bf16) {  // the CPU's bf16 mode: q, k, v rounded, fp32 arithmetic
-      round_bf16(q.as<float>(), d.BH * d.L * d.Dk, s);
-      round_bf16(k.as<float>(), d.BH * d.L * d.Dk, s);
-      round_bf16(v.as<float>(), d.BH * d.L * d.Dv, s);
-    }
     Result r;
     r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
     y.ensure(sizeof(float) * r.y.numel());
