@@ -55,6 +55,7 @@ class CudaBackend final : public Backend {
     in.check_finite();
     expect_shape(in, "k", {sh.B, sh.H, sh.L, sh.Dk});
     if (spec.family == Family::GateLoop) return run_gateloop(spec, in, opts, sh);
+    if (spec.family == Family::LightNet) return run_lightnet(spec, in, opts, sh);
     const bool delta = spec.family == Family::DeltaNet;
     const bool has_decay = !delta && in.has("log_decay");
     if (delta) expect_shape(in, "beta", {sh.B, sh.H, sh.L});
@@ -108,6 +109,39 @@ class CudaBackend final : public Backend {
     round_bf16(q.as<float>(), d.BH * d.L * d.Dk, s);
     round_bf16(k.as<float>(), d.BH * d.L * d.Dk, s);
     round_bf16(v.as<float>(), d.BH * d.L * d.Dv, s);
+  }
+
+  // LightNet 1-D: q, k, v and the log weights f [B,H,L] (MODELS.md §6). Per-channel weights
+  // [B,H,L,Dk] have no kernel: a BackendError, so the CPU computes them.
+  Result run_lightnet(const ModelSpec& spec, const Inputs& in, const RunOptions& opts,
+                      const Shape& sh) {
+    if (expect_decay_shape(in, "log_weight", sh))
+      throw BackendError("per-channel LightNet weights have no CUDA kernel");
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    Stream stream;
+    const cudaStream_t s = stream.get();
+    const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
+    DeviceBuffer q, k, v, f, y, att;
+    upload_qkv(in, opts, d, q, k, v, s);
+    upload(f, in.get("log_weight"), s);
+    Result r;
+    r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
+    y.ensure(sizeof(float) * r.y.numel());
+    if (opts.attention) {
+      r.attention = Tensor({sh.B, sh.H, sh.L, sh.L});
+      att.ensure(sizeof(float) * r.attention.numel());
+    }
+    Workspace ws;
+    const DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), f.as<float>(), nullptr, d};
+    forward(spec, opts, din, y.as<float>(), opts.attention ? att.as<float>() : nullptr, ws, s);
+    check(cudaMemcpyAsync(r.y.data(), y.as<float>(), y.bytes(), cudaMemcpyDeviceToHost, s),
+          "cudaMemcpyAsync (download)");
+    if (opts.attention)
+      check(cudaMemcpyAsync(r.attention.data(), att.as<float>(), att.bytes(),
+                            cudaMemcpyDeviceToHost, s),
+            "cudaMemcpyAsync (download attention)");
+    check(cudaStreamSynchronize(s), "running the CUDA kernels");
+    return r;
   }
 
   // GateLoop: q, k, v, log_magnitude, phase (MODELS.md §3); the same checks as the CPU core.

@@ -5,6 +5,24 @@
 namespace linscope::gpu {
 namespace {
 
+// The linear-attention model whose kernels compute LightNet on the inputs lightnet_inputs()
+// writes: causal LightNet is causal linear attention with a selective decay; the global
+// (bidirectional) form is unnormalized LION-LIT bidirectional (gpu/lightnet.cu).
+ModelSpec lightnet_as_linear_attention(const ModelSpec& spec) {
+  ModelSpec m;
+  m.normalize = false;
+  if (spec.direction == Direction::Bidirectional) {
+    m.family = Family::Lion;
+    m.decay = Decay::LIT;
+    m.direction = Direction::Bidirectional;
+  } else {
+    m.family = Family::LinearAttention;
+    m.decay = Decay::S;
+    m.direction = Direction::Causal;
+  }
+  return m;
+}
+
 bool is_bidirectional(const ModelSpec& spec) {
   return spec.family == Family::Lion && spec.direction == Direction::Bidirectional;
 }
@@ -55,6 +73,13 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
     if (opts.attention) return no("the CUDA backend returns no GateLoop attention matrix");
     return true;
   }
+  if (spec.family == Family::LightNet) {
+    if (spec.lightnet.md_tpe || spec.lightnet.md_lrpe)
+      return no("the CUDA backend has no MD-TPE / MD-LRPE for LightNet");
+    if (opts.form != Form::Recurrent && opts.form != Form::Parallel)
+      return no("LightNet has recurrent and parallel forms");
+    return forward_supported(lightnet_as_linear_attention(spec), opts, why);
+  }
   if (spec.family == Family::DeltaNet) {
     if (opts.form != Form::Recurrent)
       return no("the CUDA backend has DeltaNet's recurrent form only");
@@ -65,7 +90,9 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
   const bool la = spec.family == Family::LinearAttention ||
                   (spec.family == Family::Lion && spec.direction == Direction::Causal);
   if (!la && !is_bidirectional(spec))
-    return no("the CUDA backend implements linear attention, LION, GateLoop and DeltaNet only");
+    return no(
+        "the CUDA backend implements linear attention, LION, GateLoop, DeltaNet and LightNet "
+        "only");
   if (spec.family == Family::LinearAttention && spec.direction != Direction::Causal)
     return no("linear attention is causal");
   if (opts.form == Form::Scan) return no("no scan form for this model");
@@ -84,6 +111,9 @@ bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims
 }
 
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
+  if (spec.family == Family::LightNet)
+    return sizeof(float) * d.BH * d.L * (2 + d.Dk) +
+           workspace_bytes(lightnet_as_linear_attention(spec), opts, d);
   if (spec.family == Family::GateLoop)
     return opts.form == Form::Scan ? gateloop_scan_workspace(d, gateloop_scan_segment(d)) : 0;
   const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
@@ -103,6 +133,19 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   const Dims& d = in.d;
   if (spec.family == Family::DeltaNet) {
     deltanet_recurrent(in.q, in.k, in.v, in.beta, y, d, s);
+    return;
+  }
+  if (spec.family == Family::LightNet) {  // in.a holds the log weights f
+    ws.ln_a.ensure(sizeof(float) * d.BH * d.L);
+    ws.ln_w.ensure(sizeof(float) * d.BH * d.L);
+    ws.ln_k.ensure(sizeof(float) * d.BH * d.L * d.Dk);
+    lightnet_inputs(in.a, in.k, ws.ln_a.as<float>(), ws.ln_w.as<float>(), ws.ln_k.as<float>(), d,
+                    spec.direction == Direction::Bidirectional, s);
+    DeviceInputs la = in;
+    la.k = ws.ln_k.as<float>();
+    la.a = ws.ln_a.as<float>();
+    la.k16 = nullptr;
+    forward(lightnet_as_linear_attention(spec), opts, la, y, att, ws, s);
     return;
   }
   if (spec.family == Family::GateLoop) {

@@ -79,6 +79,12 @@ size_t gateloop_scan_workspace(const Dims& d, int64_t seg);
 void gateloop_scan(const float* q, const float* k, const float* v, const float* lm, const float* ph,
                    float* y, void* workspace, const Dims& d, int64_t seg, cudaStream_t s);
 
+// LightNet (gpu/lightnet.cu): from log weights f [BH, L] the inputs under which the
+// linear-attention kernels compute LightNet exactly: log_decay [BH, L] (z_{t-1} − z_t causal, 0
+// global), log_weight [BH, L] (f_t − z_t causal, f_t − z_L global) and k_scaled [BH, L, Dk].
+void lightnet_inputs(const float* f, const float* k, float* log_decay, float* log_weight,
+                     float* k_scaled, const Dims& d, bool global, cudaStream_t s);
+
 // Rounds to bfloat16 (nearest, ties to even) in place, as the CPU's RunOptions::bf16 does.
 void round_bf16(float* x, int64_t n, cudaStream_t s);
 

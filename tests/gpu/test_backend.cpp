@@ -30,12 +30,15 @@ TEST_F(GpuTest, SupportsOnlyWhatItImplements) {
   }
   opts.form = Form::Scan;
   EXPECT_FALSE(gpu().supports(la, opts));
-  for (Family fam : {Family::Lcsm, Family::LightNet}) {
-    ModelSpec m;
-    m.family = fam;
-    opts.form = Form::Recurrent;
-    EXPECT_FALSE(gpu().supports(m, opts)) << describe(m);
-  }
+  ModelSpec lcsm;
+  lcsm.family = Family::Lcsm;
+  opts.form = Form::Recurrent;
+  EXPECT_FALSE(gpu().supports(lcsm, opts)) << describe(lcsm);
+  ModelSpec ln;
+  ln.family = Family::LightNet;
+  EXPECT_TRUE(gpu().supports(ln, opts)) << "LightNet 1-D runs on the linear-attention kernels";
+  ln.lightnet.md_lrpe = true;
+  EXPECT_FALSE(gpu().supports(ln, opts)) << "MD-LRPE runs on the CPU";
   ModelSpec gl;
   gl.family = Family::GateLoop;
   opts.form = Form::Recurrent;

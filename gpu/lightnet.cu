@@ -1,0 +1,69 @@
+// LightNet's 1-D additive recurrence on the CUDA backend (MODELS.md §6; arXiv 2405.21022).
+// CPU twin: core/lightnet/lightnet.cpp.
+//
+// With z_t = log δ_t = log Σ_{s<=t} e^{f_s}, LightNet's step
+//   S_t = (δ_{t-1}/δ_t) S_{t-1} + (e^{f_t}/δ_t) k_t v_t^T
+// is the linear-attention step S_t = λ_t S_{t-1} + k'_t v_t^T with a selective scalar decay
+// log λ_t = z_{t-1} − z_t and keys k'_t = e^{f_t − z_t} k_t. The global (bidirectional) form
+// reads S_L from every token: y_t = q_t^T Σ_s e^{f_s − z_L} k_s v_s^T, which is unnormalized
+// LION-LIT bidirectional (a mask of ones) on keys k'_s = e^{f_s − z_L} k_s. So this file only
+// rewrites the inputs, in log space (z in double, every weight e^{·} <= 1, decays as differences
+// of logs, never ratios of sums); the recurrent, chunkwise and parallel kernels of
+// linear_attention.cu and lion.cu do the rest.
+#include <cmath>
+
+#include "gpu/cuda_check.h"
+#include "gpu/kernels.h"
+
+namespace linscope::gpu {
+namespace {
+
+constexpr int kThreads = 256;
+
+// One block per head. Thread 0 runs the log-sum-exp scan over t (sequential by nature, O(L)
+// per head, cheap next to the O(L·Dk·Dv) recurrence), leaving log λ_t and the key weight's log
+// f_t − z_t (causal) in `a` and `lw`; then every thread scales k.
+__global__ void lightnet_inputs_kernel(const float* __restrict__ f, const float* __restrict__ k,
+                                       float* __restrict__ a, float* __restrict__ lw,
+                                       float* __restrict__ k_out, int64_t L, int64_t Dk,
+                                       bool global) {
+  const int64_t head = blockIdx.x;
+  const float* fh = f + head * L;
+  float* ah = a + head * L;
+  float* wh = lw + head * L;
+  if (threadIdx.x == 0) {
+    double z = fh[0];
+    ah[0] = 0.0f;  // the state before token 0 is zero: its decay is irrelevant
+    wh[0] = 0.0f;  // e^{f_0 − z_0} = 1
+    for (int64_t t = 1; t < L; ++t) {
+      const double ft = fh[t];
+      const double m = fmax(z, ft);
+      const double z_new = m + log1p(exp(-fabs(z - ft)));
+      ah[t] = static_cast<float>(z - z_new);
+      wh[t] = static_cast<float>(ft - z_new);
+      z = z_new;
+    }
+    if (global) {  // every key weighted by e^{f_s − z_L}, no decay
+      for (int64_t t = 0; t < L; ++t) {
+        wh[t] = static_cast<float>(static_cast<double>(fh[t]) - z);
+        ah[t] = 0.0f;
+      }
+    }
+  }
+  __syncthreads();
+  const float* kh = k + head * L * Dk;
+  float* oh = k_out + head * L * Dk;
+  for (int64_t i = threadIdx.x; i < L * Dk; i += blockDim.x) oh[i] = expf(wh[i / Dk]) * kh[i];
+}
+
+}  // namespace
+
+void lightnet_inputs(const float* f, const float* k, float* log_decay, float* log_weight,
+                     float* k_scaled, const Dims& d, bool global, cudaStream_t s) {
+  if (d.BH == 0 || d.L == 0) return;
+  lightnet_inputs_kernel<<<static_cast<unsigned>(d.BH), kThreads, 0, s>>>(
+      f, k, log_decay, log_weight, k_scaled, d.L, d.Dk, global);
+  check_launch("lightnet_inputs");
+}
+
+}  // namespace linscope::gpu
