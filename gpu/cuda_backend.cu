@@ -66,7 +66,7 @@ class CudaBackend final : public Backend {
     Stream stream;
     const cudaStream_t s = stream.get();
     const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
-    DeviceBuffer q, k, v, a, y, att;
+    DeviceBuffer q, k, v, a;
     upload_qkv(in, opts, d, q, k, v, s);
     if (delta) {
       upload(a, in.get("beta"), s);
@@ -76,6 +76,17 @@ class CudaBackend final : public Backend {
       a.ensure(sizeof(float) * d.BH * d.L);
       check(cudaMemsetAsync(a.as<float>(), 0, a.bytes(), s), "cudaMemsetAsync");
     }
+    DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), a.as<float>(), nullptr, d};
+    if (delta)
+      din = DeviceInputs{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, a.as<float>(), d};
+    return run_on_device(spec, opts, din, sh, s);
+  }
+
+  // Runs forward() on inputs already on the device and downloads y (and the attention matrix
+  // when asked): the common tail of every family's run.
+  static Result run_on_device(const ModelSpec& spec, const RunOptions& opts,
+                              const DeviceInputs& din, const Shape& sh, cudaStream_t s) {
+    DeviceBuffer y, att;
     Result r;
     r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
     y.ensure(sizeof(float) * r.y.numel());
@@ -84,9 +95,6 @@ class CudaBackend final : public Backend {
       att.ensure(sizeof(float) * r.attention.numel());
     }
     Workspace ws;
-    DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), a.as<float>(), nullptr, d};
-    if (delta)
-      din = DeviceInputs{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, a.as<float>(), d};
     forward(spec, opts, din, y.as<float>(), opts.attention ? att.as<float>() : nullptr, ws, s);
     check(cudaMemcpyAsync(r.y.data(), y.as<float>(), y.bytes(), cudaMemcpyDeviceToHost, s),
           "cudaMemcpyAsync (download)");
@@ -121,27 +129,11 @@ class CudaBackend final : public Backend {
     Stream stream;
     const cudaStream_t s = stream.get();
     const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
-    DeviceBuffer q, k, v, f, y, att;
+    DeviceBuffer q, k, v, f;
     upload_qkv(in, opts, d, q, k, v, s);
     upload(f, in.get("log_weight"), s);
-    Result r;
-    r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
-    y.ensure(sizeof(float) * r.y.numel());
-    if (opts.attention) {
-      r.attention = Tensor({sh.B, sh.H, sh.L, sh.L});
-      att.ensure(sizeof(float) * r.attention.numel());
-    }
-    Workspace ws;
     const DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), f.as<float>(), nullptr, d};
-    forward(spec, opts, din, y.as<float>(), opts.attention ? att.as<float>() : nullptr, ws, s);
-    check(cudaMemcpyAsync(r.y.data(), y.as<float>(), y.bytes(), cudaMemcpyDeviceToHost, s),
-          "cudaMemcpyAsync (download)");
-    if (opts.attention)
-      check(cudaMemcpyAsync(r.attention.data(), att.as<float>(), att.bytes(),
-                            cudaMemcpyDeviceToHost, s),
-            "cudaMemcpyAsync (download attention)");
-    check(cudaStreamSynchronize(s), "running the CUDA kernels");
-    return r;
+    return run_on_device(spec, opts, din, sh, s);
   }
 
   // GateLoop: q, k, v, log_magnitude, phase (MODELS.md §3); the same checks as the CPU core.
@@ -159,22 +151,14 @@ class CudaBackend final : public Backend {
     Stream stream;
     const cudaStream_t s = stream.get();
     const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
-    DeviceBuffer q, k, v, m, p, y;
+    DeviceBuffer q, k, v, m, p;
     upload_qkv(in, opts, d, q, k, v, s);
     upload(m, lm, s);
     upload(p, in.get("phase"), s);
-    Result r;
-    r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
-    y.ensure(sizeof(float) * r.y.numel());
     DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, nullptr, d};
     din.log_magnitude = m.as<float>();
     din.phase = p.as<float>();
-    Workspace ws;
-    forward(spec, opts, din, y.as<float>(), nullptr, ws, s);
-    check(cudaMemcpyAsync(r.y.data(), y.as<float>(), y.bytes(), cudaMemcpyDeviceToHost, s),
-          "cudaMemcpyAsync (download)");
-    check(cudaStreamSynchronize(s), "running the CUDA kernels");
-    return r;
+    return run_on_device(spec, opts, din, sh, s);
   }
 
   Ceilings measure_ceilings() override {

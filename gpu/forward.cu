@@ -67,11 +67,10 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
     return false;
   };
   if (spec.family == Family::GateLoop) {
-    if (opts.form != Form::Recurrent && opts.form != Form::Scan)
-      return no("the CUDA backend has GateLoop's recurrent and scan forms only");
     if (opts.trace.states) return no("the CUDA backend records no state traces");
-    if (opts.attention) return no("the CUDA backend returns no GateLoop attention matrix");
-    return true;
+    if (opts.attention && opts.form != Form::Parallel)
+      return no("GateLoop's attention matrix comes from its parallel form");
+    return true;  // recurrent, scan and parallel (surrogate attention)
   }
   if (spec.family == Family::LightNet) {
     if (spec.lightnet.md_tpe || spec.lightnet.md_lrpe)
@@ -114,8 +113,10 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
   if (spec.family == Family::LightNet)
     return sizeof(float) * d.BH * d.L * (2 + d.Dk) +
            workspace_bytes(lightnet_as_linear_attention(spec), opts, d);
-  if (spec.family == Family::GateLoop)
+  if (spec.family == Family::GateLoop) {
+    if (opts.form == Form::Parallel) return gateloop_attention_workspace(d);
     return opts.form == Form::Scan ? gateloop_scan_workspace(d, gateloop_scan_segment(d)) : 0;
+  }
   const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
   const int64_t C = std::max<int64_t>(1, std::min(opts.chunk, d.L));
   const int64_t NC = (d.L + C - 1) / C;
@@ -151,6 +152,12 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   if (spec.family == Family::GateLoop) {
     if (opts.form == Form::Recurrent) {
       gateloop_recurrent(in.q, in.k, in.v, in.log_magnitude, in.phase, y, d, s);
+      return;
+    }
+    if (opts.form == Form::Parallel) {
+      ws.gl.ensure(gateloop_attention_workspace(d));
+      gateloop_attention(in.q, in.k, in.v, in.log_magnitude, in.phase, y, att, ws.gl.as<void>(), d,
+                         s);
       return;
     }
     const int64_t seg = gateloop_scan_segment(d);

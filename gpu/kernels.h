@@ -85,6 +85,14 @@ void gateloop_scan(const float* q, const float* k, const float* v, const float* 
 void lightnet_inputs(const float* f, const float* k, float* log_decay, float* log_weight,
                      float* k_scaled, const Dims& d, bool global, cudaStream_t s);
 
+// GateLoop's surrogate attention (its parallel form): A [BH, L, L] causal scores, y = A v.
+// att (may be null) receives A; workspace: gateloop_attention_workspace() bytes (it holds A
+// when att is null).
+size_t gateloop_attention_workspace(const Dims& d);
+void gateloop_attention(const float* q, const float* k, const float* v, const float* lm,
+                        const float* ph, float* y, float* att, void* workspace, const Dims& d,
+                        cudaStream_t s);
+
 // Rounds to bfloat16 (nearest, ties to even) in place, as the CPU's RunOptions::bf16 does.
 void round_bf16(float* x, int64_t n, cudaStream_t s);
 

@@ -50,17 +50,35 @@ Tensor reference_gateloop(const Inputs& in) {
   return y;
 }
 
-TEST_F(GpuTest, GateLoopSupportsRecurrentAndScan) {
+TEST_F(GpuTest, GateLoopSupportsEveryForm) {
   RunOptions opts;
-  for (Form f : {Form::Recurrent, Form::Scan}) {
+  for (Form f : {Form::Recurrent, Form::Scan, Form::Parallel}) {
     opts.form = f;
     EXPECT_TRUE(gpu().supports(gateloop(), opts)) << to_string(f);
   }
-  opts.form = Form::Parallel;
-  EXPECT_FALSE(gpu().supports(gateloop(), opts)) << "surrogate attention: CPU";
+  opts.attention = true;
+  EXPECT_TRUE(gpu().supports(gateloop(), opts)) << "attention from the surrogate attention";
   opts.form = Form::Scan;
+  EXPECT_FALSE(gpu().supports(gateloop(), opts)) << "attention from the parallel form only";
+  opts.attention = false;
   opts.trace.states = true;
   EXPECT_FALSE(gpu().supports(gateloop(), opts));
+}
+
+// The surrogate attention matrix (GateLoop §3.2) equals the CPU core's, is zero above the
+// diagonal, and A v is the output. fp32 scores from double-precision terms: 1e-4 relative.
+TEST_F(GpuTest, GateLoopSurrogateAttentionMatrix) {
+  const Inputs in = generate_inputs(gateloop(), Shape{1, 2, 70, 24, 20}, GenerateOptions{12});
+  RunOptions opts;
+  opts.form = Form::Parallel;
+  opts.attention = true;
+  const Result g = gpu().run(gateloop(), in, opts);
+  const Result c = run_cpu(gateloop(), in, opts);
+  EXPECT_LE(compare(g.attention, c.attention).max_rel, kFp32Tol);
+  EXPECT_LE(compare(g.y, c.y).max_rel, kFp32Tol);
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t i = 0; i < 70; ++i)
+      for (int64_t j = i + 1; j < 70; ++j) ASSERT_EQ(g.attention[(h * 70 + i) * 70 + j], 0.0f);
 }
 
 class GlForms : public GpuTest, public ::testing::WithParamInterface<Form> {};
@@ -88,7 +106,8 @@ TEST_P(GlForms, MatchesRecurrenceAndCpu) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Forms, GlForms, ::testing::Values(Form::Recurrent, Form::Scan));
+INSTANTIATE_TEST_SUITE_P(Forms, GlForms,
+                         ::testing::Values(Form::Recurrent, Form::Scan, Form::Parallel));
 
 // L = 2, d = 1, q = k = 1, v = (2, 4), a_2 = 0.5 e^{iπ/3} (Re a_2 = 0.25), worked by hand from
 // GateLoop eq. 1: S_1 = 2, y_1 = 2; S_2 = a_2·2 + 4, y_2 = Re(S_2) = 0.5 + 4 = 4.5. A phase of
