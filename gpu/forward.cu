@@ -23,6 +23,17 @@ ModelSpec lightnet_as_linear_attention(const ModelSpec& spec) {
   return m;
 }
 
+// LCSM's EOS recurrence m_t = o_t ⊙ m_{t−1} + e_t i_t^T, y_t = m_t^T s_t is causal linear
+// attention with a selective decay and no normalizer, exactly as core/lcsm/run.cpp delegates.
+ModelSpec lcsm_as_linear_attention() {
+  ModelSpec m;
+  m.family = Family::LinearAttention;
+  m.decay = Decay::S;
+  m.direction = Direction::Causal;
+  m.normalize = false;
+  return m;
+}
+
 bool is_bidirectional(const ModelSpec& spec) {
   return spec.family == Family::Lion && spec.direction == Direction::Bidirectional;
 }
@@ -72,6 +83,7 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
       return no("GateLoop's attention matrix comes from its parallel form");
     return true;  // recurrent, scan and parallel (surrogate attention)
   }
+  if (spec.family == Family::Lcsm) return forward_supported(lcsm_as_linear_attention(), opts, why);
   if (spec.family == Family::LightNet) {
     if (spec.lightnet.md_tpe || spec.lightnet.md_lrpe)
       return no("the CUDA backend has no MD-TPE / MD-LRPE for LightNet");
@@ -90,7 +102,7 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
                   (spec.family == Family::Lion && spec.direction == Direction::Causal);
   if (!la && !is_bidirectional(spec))
     return no(
-        "the CUDA backend implements linear attention, LION, GateLoop, DeltaNet and LightNet "
+        "the CUDA backend implements linear attention, LION, GateLoop, DeltaNet, LCSM and LightNet "
         "only");
   if (spec.family == Family::LinearAttention && spec.direction != Direction::Causal)
     return no("linear attention is causal");
@@ -110,6 +122,7 @@ bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims
 }
 
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
+  if (spec.family == Family::Lcsm) return workspace_bytes(lcsm_as_linear_attention(), opts, d);
   if (spec.family == Family::LightNet)
     return sizeof(float) * d.BH * d.L * (2 + d.Dk) +
            workspace_bytes(lightnet_as_linear_attention(spec), opts, d);
@@ -134,6 +147,10 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   const Dims& d = in.d;
   if (spec.family == Family::DeltaNet) {
     deltanet_recurrent(in.q, in.k, in.v, in.beta, y, d, s);
+    return;
+  }
+  if (spec.family == Family::Lcsm) {
+    forward(lcsm_as_linear_attention(), opts, in, y, att, ws, s);
     return;
   }
   if (spec.family == Family::LightNet) {  // in.a holds the log weights f

@@ -1,0 +1,55 @@
+// LCSM on the CUDA backend: its EOS recurrence is causal linear attention with a selective
+// decay and no normalizer (core/lcsm/run.cpp), so the GPU runs it on the linear-attention
+// kernels. Every preset with a scalar oscillation, every form, against run_cpu; per-channel
+// oscillation has no kernel and falls back to the CPU with the reason. fp32: 1e-4 relative.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "gpu_test_util.h"
+
+namespace linscope::gpu_test {
+namespace {
+
+constexpr double kTol = 1e-4;
+
+TEST_F(GpuTest, LcsmPresetsMatchCpuInEveryForm) {
+  for (LcsmPreset p : {LcsmPreset::LinearAttention, LcsmPreset::Mamba, LcsmPreset::LongConvolution,
+                       LcsmPreset::LinearRnn}) {
+    ModelSpec spec;
+    spec.family = Family::Lcsm;
+    spec.lcsm = lcsm_preset(p);
+    spec.lcsm.oscillation_per_channel = false;
+    const Inputs in = generate_inputs(spec, Shape{1, 2, 90, 16, 24}, GenerateOptions{5});
+    for (Form f : {Form::Recurrent, Form::Chunkwise, Form::Parallel}) {
+      SCOPED_TRACE(describe(spec) + " " + to_string(f));
+      RunOptions opts;
+      opts.form = f;
+      opts.chunk = 16;
+      ASSERT_TRUE(gpu().supports(spec, opts));
+      std::string why;
+      const Tensor y = run_with_fallback(gpu(), spec, in, opts, &why).y;
+      EXPECT_TRUE(why.empty()) << "fell back: " << why;
+      const Difference d = compare(y, run_cpu(spec, in, opts).y);
+      EXPECT_TRUE(d.finite);
+      EXPECT_LE(d.max_rel, kTol);
+    }
+  }
+}
+
+TEST_F(GpuTest, LcsmPerChannelOscillationFallsBack) {
+  ModelSpec spec;
+  spec.family = Family::Lcsm;
+  spec.lcsm = lcsm_preset(LcsmPreset::Mamba);
+  spec.lcsm.oscillation_per_channel = true;
+  const Inputs in = generate_inputs(spec, Shape{1, 1, 40, 8, 8}, GenerateOptions{6});
+  RunOptions opts;
+  opts.form = Form::Recurrent;
+  std::string why;
+  const Tensor y = run_with_fallback(gpu(), spec, in, opts, &why).y;
+  EXPECT_NE(why.find("per-channel"), std::string::npos) << why;
+  EXPECT_LE(compare(y, run_cpu(spec, in, opts).y).max_rel, 1e-6);
+}
+
+}  // namespace
+}  // namespace linscope::gpu_test
