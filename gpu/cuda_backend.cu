@@ -59,8 +59,11 @@ class CudaBackend final : public Backend {
     const bool delta = spec.family == Family::DeltaNet;
     const bool has_decay = !delta && in.has("log_decay");
     if (delta) expect_shape(in, "beta", {sh.B, sh.H, sh.L});
-    if (has_decay && expect_decay_shape(in, "log_decay", sh))
-      throw BackendError("per-channel decay has no CUDA kernel");
+    if (has_decay && expect_decay_shape(in, "log_decay", sh)) {
+      if (spec.family == Family::Lion)
+        throw BackendError("per-channel LION decay has no CUDA kernel");
+      return run_per_channel(spec, in, opts, sh);
+    }
     if (!delta && !has_decay && spec.decay != Decay::LIT) in.get("log_decay");  // missing: Error
     check(cudaSetDevice(device_), "cudaSetDevice");
     Stream stream;
@@ -117,6 +120,36 @@ class CudaBackend final : public Backend {
     round_bf16(q.as<float>(), d.BH * d.L * d.Dk, s);
     round_bf16(k.as<float>(), d.BH * d.L * d.Dk, s);
     round_bf16(v.as<float>(), d.BH * d.L * d.Dv, s);
+  }
+
+  // Per-channel decay (GLA-style linear attention, LCSM with o_t per channel):
+  // S_t = diag(λ_t) S_{t-1} + k_t v_t^T is GateLoop's recurrence with a zero phase, so GateLoop's
+  // kernels compute it: the recurrent form, and the parallel form through the surrogate
+  // attention, which with cos 0 = 1 is the per-channel masked attention (and its matrix).
+  Result run_per_channel(const ModelSpec& spec, const Inputs& in, const RunOptions& opts,
+                         const Shape& sh) {
+    if (spec.normalize)
+      throw BackendError("per-channel decay with the normalizer has no CUDA kernel");
+    if (opts.form != Form::Recurrent && opts.form != Form::Parallel)
+      throw BackendError(
+          "per-channel decay: the CUDA backend has the recurrent and parallel "
+          "forms; " +
+          to_string(opts.form) + " runs on the CPU");
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    Stream stream;
+    const cudaStream_t s = stream.get();
+    const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
+    DeviceBuffer q, k, v, m, p;
+    upload_qkv(in, opts, d, q, k, v, s);
+    upload(m, in.get("log_decay"), s);
+    p.ensure(m.bytes());
+    check(cudaMemsetAsync(p.as<float>(), 0, p.bytes(), s), "cudaMemsetAsync");
+    DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, nullptr, d};
+    din.log_magnitude = m.as<float>();
+    din.phase = p.as<float>();
+    ModelSpec gl;
+    gl.family = Family::GateLoop;
+    return run_on_device(gl, opts, din, sh, s);
   }
 
   // LightNet 1-D: q, k, v and the log weights f [B,H,L] (MODELS.md §6). Per-channel weights

@@ -37,18 +37,26 @@ TEST_F(GpuTest, LcsmPresetsMatchCpuInEveryForm) {
   }
 }
 
-TEST_F(GpuTest, LcsmPerChannelOscillationFallsBack) {
+// The Mamba-like preset with o_t per channel (a data-dependent diagonal SSM): recurrent and
+// parallel on the GPU (GateLoop's kernels with a zero phase); chunkwise falls back with the reason.
+TEST_F(GpuTest, LcsmPerChannelOscillation) {
   ModelSpec spec;
   spec.family = Family::Lcsm;
   spec.lcsm = lcsm_preset(LcsmPreset::Mamba);
   spec.lcsm.oscillation_per_channel = true;
-  const Inputs in = generate_inputs(spec, Shape{1, 1, 40, 8, 8}, GenerateOptions{6});
-  RunOptions opts;
-  opts.form = Form::Recurrent;
-  std::string why;
-  const Tensor y = run_with_fallback(gpu(), spec, in, opts, &why).y;
-  EXPECT_NE(why.find("per-channel"), std::string::npos) << why;
-  EXPECT_LE(compare(y, run_cpu(spec, in, opts).y).max_rel, 1e-6);
+  const Inputs in = generate_inputs(spec, Shape{1, 2, 70, 16, 8}, GenerateOptions{6});
+  ASSERT_EQ(in.get("log_decay").rank(), 4);
+  for (Form f : {Form::Recurrent, Form::Parallel, Form::Chunkwise}) {
+    RunOptions opts;
+    opts.form = f;
+    std::string why;
+    const Tensor y = run_with_fallback(gpu(), spec, in, opts, &why).y;
+    if (f == Form::Chunkwise)
+      EXPECT_NE(why.find("per-channel"), std::string::npos) << why;
+    else
+      EXPECT_TRUE(why.empty()) << to_string(f) << " fell back: " << why;
+    EXPECT_LE(compare(y, run_cpu(spec, in, opts).y).max_rel, kTol) << to_string(f);
+  }
 }
 
 }  // namespace
