@@ -161,8 +161,14 @@ DeviceCeilings measure_device_ceilings() {
 double bench_flops(const BenchCase& c) {
   const double heads = double(c.B) * c.H, L = double(c.L), Dk = double(c.Dk), Dv = double(c.Dv);
   const double dirs = bidirectional(c) ? 2 : 1;
-  if (c.spec.family == Family::DeltaNet)  // per token: k^T S, the rank-1 update, q^T S
+  if (c.spec.family == Family::DeltaNet) {
+    // Recurrent, per token: k^T S, the rank-1 update, q^T S. Chunkwise (WY/UT), per token: W S_0,
+    // Q S_0, K^T Ũ (6·Dk·Dv) plus, over the chunk, K K^T and Q K^T (C·Dk each), the triangular
+    // solves for W and U (C·(Dk + Dv)) and tril(Q K^T) Ũ (C·Dv).
+    const double C = std::min<double>(std::min<int64_t>(c.opts.chunk, 64), L);
+    if (c.opts.form == Form::Chunkwise) return heads * L * (6 * Dk * Dv + C * (3 * Dk + 2 * Dv));
     return heads * L * 6 * Dk * Dv;
+  }
   if (c.spec.family ==
       Family::GateLoop)  // per token and (c, col): complex a h + k v (8), q Re h (2)
     return (c.opts.form == Form::Scan ? 2.0 : 1.0) * heads * L * 10 * Dk * Dv;  // scan: 2 passes

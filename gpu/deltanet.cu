@@ -8,6 +8,9 @@
 // q_t^T S_t after it: both are sums over rows, i.e. warp reductions (butterfly shuffles), done
 // for the kCols columns together so their shuffle chains overlap. No block barrier at all: the
 // warps' columns are independent, which is what makes the delta rule's per-step latency short.
+#include <algorithm>
+#include <string>
+
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
 
@@ -117,7 +120,135 @@ void launch(const float* q, const float* k, const float* v, const float* beta, f
   launch_cols<RK, 4>(q, k, v, beta, y, d, s);
 }
 
+// Chunkwise form via the WY/UT representation (Yang et al. 2024, §3; MODELS.md §4; CPU twin
+// core/deltanet/chunkwise.cpp). Inside a chunk starting from state S_0, the delta rule's
+// update S_t = S_{t-1} + β_t k_t (v_t − S_{t-1}^T k_t)^T unrolls to S_t = S_0 + Σ_{j<=t} k_j ũ_j^T
+// with ũ_j = u_j − S_0^T w_j, where u and w solve the unit-lower-triangular systems
+//   u_i = β_i (v_i − Σ_{j<i} (k_i·k_j) u_j),   w_i = β_i (k_i − Σ_{j<i} (k_i·k_j) w_j)
+// (the UT transform: U = T V, W = T K with T = (I + tril(diag(β) K K^T, −1))^{-1} diag(β)).
+// Then per chunk: Y = Q S_0 + tril(Q K^T) Ũ and S ← S_0 + K^T Ũ.
+// One block per head walks the chunks; the state lives in a global workspace [BH, Dk, Dv]
+// (L2-resident), the chunk's Q, K, W, U, K K^T and β in shared memory.
+constexpr int kDnThreads = 256;
+
+__global__ void __launch_bounds__(kDnThreads)
+    deltanet_chunk_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                          const float* __restrict__ v, const float* __restrict__ beta,
+                          float* __restrict__ y, float* __restrict__ state, int64_t L, int Dk,
+                          int Dv, int C) {
+  extern __shared__ float sm[];
+  float* Qs = sm;           // [C][Dk]
+  float* Ks = Qs + C * Dk;  // [C][Dk]
+  float* Ws = Ks + C * Dk;  // [C][Dk]
+  float* Us = Ws + C * Dk;  // [C][Dv]
+  float* G = Us + C * Dv;   // [C][C]: k_i·k_j, later q_i·k_j
+  float* bs = G + C * C;    // [C]
+  const int64_t head = blockIdx.x;
+  const float* qh = q + head * L * Dk;
+  const float* kh = k + head * L * Dk;
+  const float* vh = v + head * L * Dv;
+  const float* bh = beta + head * L;
+  float* yh = y + head * L * Dv;
+  float* S = state + head * static_cast<int64_t>(Dk) * Dv;
+  for (int e = threadIdx.x; e < Dk * Dv; e += blockDim.x) S[e] = 0.f;
+  for (int64_t c0 = 0; c0 < L; c0 += C) {
+    const int n = static_cast<int>(L - c0 < C ? L - c0 : C);
+    for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) {
+      Qs[e] = qh[c0 * Dk + e];
+      Ks[e] = kh[c0 * Dk + e];
+      Ws[e] = Ks[e];
+    }
+    for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) Us[e] = vh[c0 * Dv + e];
+    for (int e = threadIdx.x; e < n; e += blockDim.x) bs[e] = bh[c0 + e];
+    __syncthreads();
+    for (int e = threadIdx.x; e < n * n; e += blockDim.x) {
+      const int i = e / n, j = e % n;
+      float g = 0.f;
+      if (j < i)
+        for (int c = 0; c < Dk; ++c) g = fmaf(Ks[i * Dk + c], Ks[j * Dk + c], g);
+      G[i * C + j] = g;
+    }
+    __syncthreads();
+    // Forward substitution, one row at a time; the row's Dk + Dv columns in parallel.
+    for (int i = 0; i < n; ++i) {
+      for (int col = threadIdx.x; col < Dk + Dv; col += blockDim.x) {
+        float* row = col < Dk ? Ws + i * Dk + col : Us + i * Dv + (col - Dk);
+        const float* base = col < Dk ? Ws + col : Us + (col - Dk);
+        const int stride = col < Dk ? Dk : Dv;
+        float acc = *row;
+        for (int j = 0; j < i; ++j) acc = fmaf(-G[i * C + j], base[j * stride], acc);
+        *row = bs[i] * acc;
+      }
+      __syncthreads();
+    }
+    // Ũ = U − W S_0 (in place), and the scores q_i·k_j for j <= i (into G).
+    for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) {
+      const int i = e / Dv, col = e % Dv;
+      float acc = Us[e];
+      for (int c = 0; c < Dk; ++c) acc = fmaf(-Ws[i * Dk + c], S[c * Dv + col], acc);
+      Us[e] = acc;
+    }
+    for (int e = threadIdx.x; e < n * n; e += blockDim.x) {
+      const int i = e / n, j = e % n;
+      float g = 0.f;
+      if (j <= i)
+        for (int c = 0; c < Dk; ++c) g = fmaf(Qs[i * Dk + c], Ks[j * Dk + c], g);
+      G[i * C + j] = g;
+    }
+    __syncthreads();
+    // Y = Q S_0 + tril(Q K^T) Ũ.
+    for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) {
+      const int i = e / Dv, col = e % Dv;
+      float acc = 0.f;
+      for (int c = 0; c < Dk; ++c) acc = fmaf(Qs[i * Dk + c], S[c * Dv + col], acc);
+      for (int j = 0; j <= i; ++j) acc = fmaf(G[i * C + j], Us[j * Dv + col], acc);
+      yh[(c0 + i) * Dv + col] = acc;
+    }
+    __syncthreads();  // every read of S_0 is done
+    // S ← S_0 + K^T Ũ.
+    for (int e = threadIdx.x; e < Dk * Dv; e += blockDim.x) {
+      const int r = e / Dv, col = e % Dv;
+      float acc = S[e];
+      for (int j = 0; j < n; ++j) acc = fmaf(Ks[j * Dk + r], Us[j * Dv + col], acc);
+      S[e] = acc;
+    }
+    __syncthreads();
+  }
+}
+
+size_t deltanet_chunk_smem(int64_t Dk, int64_t Dv, int64_t C) {
+  return sizeof(float) * static_cast<size_t>(3 * C * Dk + C * Dv + C * C + C);
+}
+
 }  // namespace
+
+int64_t deltanet_chunk_size(const Dims& d, int64_t requested) {
+  // The requested chunk, at most 64 and L, halved until the chunk's tiles fit in shared memory
+  // (the result does not depend on the chunk size beyond rounding).
+  int64_t C = std::max<int64_t>(1, std::min<int64_t>({requested, 64, d.L}));
+  while (C > 1 && deltanet_chunk_smem(d.Dk, d.Dv, C) > 200 * 1024) C /= 2;
+  return C;
+}
+
+size_t deltanet_chunk_workspace(const Dims& d) {
+  return sizeof(float) * static_cast<size_t>(d.BH * d.Dk * d.Dv);
+}
+
+void deltanet_chunkwise(const float* q, const float* k, const float* v, const float* beta, float* y,
+                        void* workspace, const Dims& d, int64_t chunk, cudaStream_t s) {
+  const int64_t C = deltanet_chunk_size(d, chunk);
+  const size_t bytes = deltanet_chunk_smem(d.Dk, d.Dv, C);
+  if (bytes > 200 * 1024)
+    throw BackendError("DeltaNet chunkwise kernel: d_k = " + std::to_string(d.Dk) +
+                       ", d_v = " + std::to_string(d.Dv) + " do not fit in shared memory");
+  check(cudaFuncSetAttribute(deltanet_chunk_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(bytes)),
+        "cudaFuncSetAttribute(deltanet_chunk)");
+  deltanet_chunk_kernel<<<static_cast<unsigned>(d.BH), kDnThreads, bytes, s>>>(
+      q, k, v, beta, y, static_cast<float*>(workspace), d.L, static_cast<int>(d.Dk),
+      static_cast<int>(d.Dv), static_cast<int>(C));
+  check_launch("deltanet_chunk_kernel");
+}
 
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
                         const Dims& d, cudaStream_t s) {

@@ -92,8 +92,9 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
     return forward_supported(lightnet_as_linear_attention(spec), opts, why);
   }
   if (spec.family == Family::DeltaNet) {
-    if (opts.form != Form::Recurrent)
-      return no("the CUDA backend has DeltaNet's recurrent form only");
+    if (opts.form != Form::Recurrent && opts.form != Form::Chunkwise)
+      return no("the CUDA backend has DeltaNet's recurrent and chunkwise forms");
+    if (opts.form == Form::Chunkwise && opts.chunk < 1) return no("chunk size must be at least 1");
     if (opts.trace.states) return no("the CUDA backend records no state traces");
     if (opts.attention) return no("the CUDA backend returns no DeltaNet attention matrix");
     return true;
@@ -122,6 +123,8 @@ bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims
 }
 
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
+  if (spec.family == Family::DeltaNet)
+    return opts.form == Form::Chunkwise ? deltanet_chunk_workspace(d) : 0;
   if (spec.family == Family::Lcsm) return workspace_bytes(lcsm_as_linear_attention(), opts, d);
   if (spec.family == Family::LightNet)
     return sizeof(float) * d.BH * d.L * (2 + d.Dk) +
@@ -146,6 +149,11 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   if (!forward_supported(spec, opts, &why)) throw BackendError(why);
   const Dims& d = in.d;
   if (spec.family == Family::DeltaNet) {
+    if (opts.form == Form::Chunkwise) {
+      ws.states.ensure(deltanet_chunk_workspace(d));
+      deltanet_chunkwise(in.q, in.k, in.v, in.beta, y, ws.states.as<void>(), d, opts.chunk, s);
+      return;
+    }
     deltanet_recurrent(in.q, in.k, in.v, in.beta, y, d, s);
     return;
   }

@@ -69,6 +69,14 @@ void lion_combine(const float* numF, const float* numB_rev, const float* q, cons
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
                         const Dims& d, cudaStream_t s);
 
+// DeltaNet chunkwise (WY/UT) in gpu/deltanet.cu: the chunk actually used (the requested one,
+// at most 64, smaller when the tiles would not fit in shared memory), its workspace (the
+// per-head state, [BH, Dk, Dv] fp32) and the launcher.
+int64_t deltanet_chunk_size(const Dims& d, int64_t requested);
+size_t deltanet_chunk_workspace(const Dims& d);
+void deltanet_chunkwise(const float* q, const float* k, const float* v, const float* beta, float* y,
+                        void* workspace, const Dims& d, int64_t chunk, cudaStream_t s);
+
 // GateLoop (gpu/gateloop.cu): lm = log|a_t|, ph = arg a_t, both [BH, L, Dk]; y [BH, L, Dv].
 void gateloop_recurrent(const float* q, const float* k, const float* v, const float* lm,
                         const float* ph, float* y, const Dims& d, cudaStream_t s);

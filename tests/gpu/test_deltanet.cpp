@@ -62,24 +62,66 @@ TEST_F(GpuTest, DeltaNetRecurrentMatchesDeltaRuleAndCpu) {
 }
 
 // L = 2, d = 1, k = 1, β = 0.5, v = (2, 4), q = 1, by hand: S_1 = 0 - 0.5 (0 - 2) = 1,
-// S_2 = 1 - 0.5 (1 - 4) = 2.5; y = S.
+// S_2 = 1 - 0.5 (1 - 4) = 2.5; y = S. Both forms (the chunkwise one with C = 2: one chunk, the
+// UT transform; C = 1: two chunks, the carried state).
 TEST_F(GpuTest, DeltaNetHandWorked) {
   Inputs in;
   in.set("q", Tensor({1, 1, 2, 1}, {1, 1}));
   in.set("k", Tensor({1, 1, 2, 1}, {1, 1}));
   in.set("v", Tensor({1, 1, 2, 1}, {2, 4}));
   in.set("beta", Tensor({1, 1, 2}, {0.5f, 0.5f}));
+  for (const auto& [form, chunk] : {std::pair{Form::Recurrent, 1}, std::pair{Form::Chunkwise, 2},
+                                    std::pair{Form::Chunkwise, 1}}) {
+    RunOptions opts;
+    opts.form = form;
+    opts.chunk = chunk;
+    const Result r = gpu().run(deltanet(), in, opts);
+    EXPECT_FLOAT_EQ(r.y[0], 1.0f) << to_string(form) << " C=" << chunk;
+    EXPECT_FLOAT_EQ(r.y[1], 2.5f) << to_string(form) << " C=" << chunk;
+  }
+}
+
+// The chunkwise (WY/UT) kernel against the delta rule in double and the CPU's chunkwise form:
+// chunk sizes 1 (every step carried), 7 and 16 (partial last chunk at L = 100), 64, and 100
+// (requested above the kernel's 64: it runs 64, which changes only rounding); d_k = 40, d_v = 20
+// (not multiples of 32), d = 128, and d = 256 (the kernel halves the chunk to fit shared
+// memory). Tolerance as for the recurrence (header): the WY/UT products are sums of C terms of
+// the same contraction, so fp32 rounding stays ~sqrt(C·L)·eps.
+TEST_F(GpuTest, DeltaNetChunkwiseMatchesDeltaRuleAndCpu) {
+  for (const Shape s :
+       {Shape{2, 3, 100, 40, 20}, Shape{1, 2, 130, 128, 128}, Shape{1, 1, 70, 256, 256}}) {
+    const Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(s.Dk)});
+    const Tensor ref = delta_rule(in);
+    for (int64_t chunk : {1, 7, 16, 64, 100}) {
+      SCOPED_TRACE("Dk=" + std::to_string(s.Dk) + " C=" + std::to_string(chunk));
+      RunOptions opts;
+      opts.form = Form::Chunkwise;
+      opts.chunk = chunk;
+      ASSERT_TRUE(gpu().supports(deltanet(), opts));
+      const Tensor y = gpu().run(deltanet(), in, opts).y;
+      const Difference d = compare(y, ref);
+      EXPECT_TRUE(d.finite);
+      EXPECT_LE(d.max_rel, kFp32Tol);
+      const Tensor cpu = cpu_or_empty(deltanet(), in, opts);
+      if (!cpu.empty()) EXPECT_LE(compare(y, cpu).max_rel, kFp32Tol) << "against run_cpu";
+    }
+  }
+}
+
+// A small case for compute-sanitizer (memcheck, racecheck on the chunk kernel's shared tiles):
+// three chunks of 8 and a partial one.
+TEST_F(GpuTest, DeltaNetChunkwiseSmall) {
+  const Inputs in = generate_inputs(deltanet(), Shape{1, 2, 29, 16, 12}, GenerateOptions{4});
   RunOptions opts;
-  opts.form = Form::Recurrent;
-  const Result r = gpu().run(deltanet(), in, opts);
-  EXPECT_FLOAT_EQ(r.y[0], 1.0f);
-  EXPECT_FLOAT_EQ(r.y[1], 2.5f);
+  opts.form = Form::Chunkwise;
+  opts.chunk = 8;
+  EXPECT_LE(compare(gpu().run(deltanet(), in, opts).y, delta_rule(in)).max_rel, kFp32Tol);
 }
 
 TEST_F(GpuTest, DeltaNetOtherFormsFallBack) {
   RunOptions opts;
-  opts.form = Form::Chunkwise;
-  EXPECT_FALSE(gpu().supports(deltanet(), opts));
+  opts.form = Form::Parallel;
+  EXPECT_FALSE(gpu().supports(deltanet(), opts)) << "the one-chunk form runs on the CPU";
   opts.form = Form::Recurrent;
   opts.trace.states = true;
   EXPECT_FALSE(gpu().supports(deltanet(), opts));
