@@ -127,61 +127,82 @@ void launch(const float* q, const float* k, const float* v, const float* beta, f
 //   u_i = β_i (v_i − Σ_{j<i} (k_i·k_j) u_j),   w_i = β_i (k_i − Σ_{j<i} (k_i·k_j) w_j)
 // (the UT transform: U = T V, W = T K with T = (I + tril(diag(β) K K^T, −1))^{-1} diag(β)).
 // Then per chunk: Y = Q S_0 + tril(Q K^T) Ũ and S ← S_0 + K^T Ũ.
-// One block per head walks the chunks; the state lives in a global workspace [BH, Dk, Dv]
-// (L2-resident), the chunk's Q, K, W, U, K K^T and β in shared memory.
+// Two kernels: W and U depend on no state, so (1) computes them for every chunk at once
+// (B·H·L/C blocks); (2) one block per head walks the chunks with the state in shared memory
+// (global memory, L2-resident, when d_k·d_v does not fit).
 constexpr int kDnThreads = 256;
 
 __global__ void __launch_bounds__(kDnThreads)
-    deltanet_chunk_kernel(const float* __restrict__ q, const float* __restrict__ k,
-                          const float* __restrict__ v, const float* __restrict__ beta,
+    deltanet_ut_kernel(const float* __restrict__ k, const float* __restrict__ v,
+                       const float* __restrict__ beta, float* __restrict__ W, float* __restrict__ U,
+                       int64_t L, int Dk, int Dv, int C) {
+  extern __shared__ float sm[];
+  float* Ks = sm;           // [C][Dk]
+  float* Ws = Ks + C * Dk;  // [C][Dk]
+  float* Us = Ws + C * Dk;  // [C][Dv]
+  float* G = Us + C * Dv;   // [C][C]: k_i·k_j
+  float* bs = G + C * C;    // [C]
+  const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * C;
+  const int n = static_cast<int>(L - c0 < C ? L - c0 : C);
+  const float* kh = k + (head * L + c0) * Dk;
+  const float* vh = v + (head * L + c0) * Dv;
+  for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) Ws[e] = Ks[e] = kh[e];
+  for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) Us[e] = vh[e];
+  for (int e = threadIdx.x; e < n; e += blockDim.x) bs[e] = beta[head * L + c0 + e];
+  __syncthreads();
+  for (int e = threadIdx.x; e < n * n; e += blockDim.x) {
+    const int i = e / n, j = e % n;
+    float g = 0.f;
+    if (j < i)
+      for (int c = 0; c < Dk; ++c) g = fmaf(Ks[i * Dk + c], Ks[j * Dk + c], g);
+    G[i * C + j] = g;
+  }
+  __syncthreads();
+  // Forward substitution, one row at a time; the row's Dk + Dv columns in parallel.
+  for (int i = 0; i < n; ++i) {
+    for (int col = threadIdx.x; col < Dk + Dv; col += blockDim.x) {
+      float* row = col < Dk ? Ws + i * Dk + col : Us + i * Dv + (col - Dk);
+      const float* base = col < Dk ? Ws + col : Us + (col - Dk);
+      const int stride = col < Dk ? Dk : Dv;
+      float acc = *row;
+      for (int j = 0; j < i; ++j) acc = fmaf(-G[i * C + j], base[j * stride], acc);
+      *row = bs[i] * acc;
+    }
+    __syncthreads();
+  }
+  float* wh = W + (head * L + c0) * Dk;
+  float* uh = U + (head * L + c0) * Dv;
+  for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) wh[e] = Ws[e];
+  for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) uh[e] = Us[e];
+}
+
+template <bool kSharedState>
+__global__ void __launch_bounds__(kDnThreads)
+    deltanet_state_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                          const float* __restrict__ W, const float* __restrict__ U,
                           float* __restrict__ y, float* __restrict__ state, int64_t L, int Dk,
                           int Dv, int C) {
   extern __shared__ float sm[];
   float* Qs = sm;           // [C][Dk]
   float* Ks = Qs + C * Dk;  // [C][Dk]
   float* Ws = Ks + C * Dk;  // [C][Dk]
-  float* Us = Ws + C * Dk;  // [C][Dv]
-  float* G = Us + C * Dv;   // [C][C]: k_i·k_j, later q_i·k_j
-  float* bs = G + C * C;    // [C]
+  float* Us = Ws + C * Dk;  // [C][Dv]: U, then Ũ
+  float* G = Us + C * Dv;   // [C][C]: q_i·k_j
+  float* Ss = G + C * C;    // [Dk][Dv] when kSharedState
   const int64_t head = blockIdx.x;
-  const float* qh = q + head * L * Dk;
-  const float* kh = k + head * L * Dk;
-  const float* vh = v + head * L * Dv;
-  const float* bh = beta + head * L;
-  float* yh = y + head * L * Dv;
-  float* S = state + head * static_cast<int64_t>(Dk) * Dv;
+  float* S = kSharedState ? Ss : state + head * static_cast<int64_t>(Dk) * Dv;
   for (int e = threadIdx.x; e < Dk * Dv; e += blockDim.x) S[e] = 0.f;
   for (int64_t c0 = 0; c0 < L; c0 += C) {
     const int n = static_cast<int>(L - c0 < C ? L - c0 : C);
+    const int64_t at = head * L + c0;
     for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) {
-      Qs[e] = qh[c0 * Dk + e];
-      Ks[e] = kh[c0 * Dk + e];
-      Ws[e] = Ks[e];
+      Qs[e] = q[at * Dk + e];
+      Ks[e] = k[at * Dk + e];
+      Ws[e] = W[at * Dk + e];
     }
-    for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) Us[e] = vh[c0 * Dv + e];
-    for (int e = threadIdx.x; e < n; e += blockDim.x) bs[e] = bh[c0 + e];
+    for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) Us[e] = U[at * Dv + e];
     __syncthreads();
-    for (int e = threadIdx.x; e < n * n; e += blockDim.x) {
-      const int i = e / n, j = e % n;
-      float g = 0.f;
-      if (j < i)
-        for (int c = 0; c < Dk; ++c) g = fmaf(Ks[i * Dk + c], Ks[j * Dk + c], g);
-      G[i * C + j] = g;
-    }
-    __syncthreads();
-    // Forward substitution, one row at a time; the row's Dk + Dv columns in parallel.
-    for (int i = 0; i < n; ++i) {
-      for (int col = threadIdx.x; col < Dk + Dv; col += blockDim.x) {
-        float* row = col < Dk ? Ws + i * Dk + col : Us + i * Dv + (col - Dk);
-        const float* base = col < Dk ? Ws + col : Us + (col - Dk);
-        const int stride = col < Dk ? Dk : Dv;
-        float acc = *row;
-        for (int j = 0; j < i; ++j) acc = fmaf(-G[i * C + j], base[j * stride], acc);
-        *row = bs[i] * acc;
-      }
-      __syncthreads();
-    }
-    // Ũ = U − W S_0 (in place), and the scores q_i·k_j for j <= i (into G).
+    // Ũ = U − W S_0 (in place), and the scores q_i·k_j for j <= i.
     for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) {
       const int i = e / Dv, col = e % Dv;
       float acc = Us[e];
@@ -202,7 +223,7 @@ __global__ void __launch_bounds__(kDnThreads)
       float acc = 0.f;
       for (int c = 0; c < Dk; ++c) acc = fmaf(Qs[i * Dk + c], S[c * Dv + col], acc);
       for (int j = 0; j <= i; ++j) acc = fmaf(G[i * C + j], Us[j * Dv + col], acc);
-      yh[(c0 + i) * Dv + col] = acc;
+      y[(at + i) * Dv + col] = acc;
     }
     __syncthreads();  // every read of S_0 is done
     // S ← S_0 + K^T Ũ.
@@ -216,38 +237,65 @@ __global__ void __launch_bounds__(kDnThreads)
   }
 }
 
-size_t deltanet_chunk_smem(int64_t Dk, int64_t Dv, int64_t C) {
-  return sizeof(float) * static_cast<size_t>(3 * C * Dk + C * Dv + C * C + C);
+constexpr size_t kDnSmemLimit = 200 * 1024;
+
+size_t ut_smem(int64_t Dk, int64_t Dv, int64_t C) {
+  return sizeof(float) * static_cast<size_t>(2 * C * Dk + C * Dv + C * C + C);
+}
+size_t state_smem(int64_t Dk, int64_t Dv, int64_t C, bool shared_state) {
+  return sizeof(float) *
+         static_cast<size_t>(3 * C * Dk + C * Dv + C * C + (shared_state ? Dk * Dv : 0));
+}
+// The state stays in shared memory when it takes at most 96 KB (d_k·d_v <= 24576: d = 128).
+// (Splitting the value columns over blocks was measured slower: 257 vs 94 ms at L = 16384,
+// d = 128, as every block recomputes Q K^T and reloads Q, K, W.)
+bool shared_state(const Dims& d) {
+  return sizeof(float) * static_cast<size_t>(d.Dk * d.Dv) <= 96 * 1024;
 }
 
 }  // namespace
 
 int64_t deltanet_chunk_size(const Dims& d, int64_t requested) {
-  // The requested chunk, at most 64 and L, halved until the chunk's tiles fit in shared memory
-  // (the result does not depend on the chunk size beyond rounding).
+  // The requested chunk, at most 64 and L, halved until both kernels' tiles fit in shared
+  // memory (the result does not depend on the chunk size beyond rounding).
   int64_t C = std::max<int64_t>(1, std::min<int64_t>({requested, 64, d.L}));
-  while (C > 1 && deltanet_chunk_smem(d.Dk, d.Dv, C) > 200 * 1024) C /= 2;
+  while (C > 1 && (state_smem(d.Dk, d.Dv, C, shared_state(d)) > kDnSmemLimit ||
+                   ut_smem(d.Dk, d.Dv, C) > kDnSmemLimit))
+    C /= 2;
   return C;
 }
 
 size_t deltanet_chunk_workspace(const Dims& d) {
-  return sizeof(float) * static_cast<size_t>(d.BH * d.Dk * d.Dv);
+  // W [BH, L, Dk], U [BH, L, Dv], and the state [BH, Dk, Dv] when it lives in global memory.
+  return sizeof(float) * static_cast<size_t>(d.BH * d.L * (d.Dk + d.Dv) +
+                                             (shared_state(d) ? 0 : d.BH * d.Dk * d.Dv));
 }
 
 void deltanet_chunkwise(const float* q, const float* k, const float* v, const float* beta, float* y,
                         void* workspace, const Dims& d, int64_t chunk, cudaStream_t s) {
   const int64_t C = deltanet_chunk_size(d, chunk);
-  const size_t bytes = deltanet_chunk_smem(d.Dk, d.Dv, C);
-  if (bytes > 200 * 1024)
+  const bool shared = shared_state(d);
+  const size_t ub = ut_smem(d.Dk, d.Dv, C), sb = state_smem(d.Dk, d.Dv, C, shared);
+  if (ub > kDnSmemLimit || sb > kDnSmemLimit)
     throw BackendError("DeltaNet chunkwise kernel: d_k = " + std::to_string(d.Dk) +
                        ", d_v = " + std::to_string(d.Dv) + " do not fit in shared memory");
-  check(cudaFuncSetAttribute(deltanet_chunk_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             static_cast<int>(bytes)),
-        "cudaFuncSetAttribute(deltanet_chunk)");
-  deltanet_chunk_kernel<<<static_cast<unsigned>(d.BH), kDnThreads, bytes, s>>>(
-      q, k, v, beta, y, static_cast<float*>(workspace), d.L, static_cast<int>(d.Dk),
-      static_cast<int>(d.Dv), static_cast<int>(C));
-  check_launch("deltanet_chunk_kernel");
+  float* W = static_cast<float*>(workspace);
+  float* U = W + d.BH * d.L * d.Dk;
+  float* S = U + d.BH * d.L * d.Dv;
+  const int Dk = static_cast<int>(d.Dk), Dv = static_cast<int>(d.Dv), Ci = static_cast<int>(C);
+  check(cudaFuncSetAttribute(deltanet_ut_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(ub)),
+        "cudaFuncSetAttribute(deltanet_ut)");
+  const dim3 ugrid(static_cast<unsigned>((d.L + C - 1) / C), static_cast<unsigned>(d.BH));
+  deltanet_ut_kernel<<<ugrid, kDnThreads, ub, s>>>(k, v, beta, W, U, d.L, Dk, Dv, Ci);
+  check_launch("deltanet_ut_kernel");
+  auto state_kernel = shared ? deltanet_state_kernel<true> : deltanet_state_kernel<false>;
+  check(cudaFuncSetAttribute(state_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(sb)),
+        "cudaFuncSetAttribute(deltanet_state)");
+  state_kernel<<<static_cast<unsigned>(d.BH), kDnThreads, sb, s>>>(q, k, W, U, y, S, d.L, Dk, Dv,
+                                                                   Ci);
+  check_launch("deltanet_state_kernel");
 }
 
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
