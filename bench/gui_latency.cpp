@@ -11,26 +11,22 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QSpinBox>
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "core/profile/sweep.h"
 #include "widgets/compute_controller.h"
 #include "widgets/main_window.h"
 #include "widgets/model_panel.h"
 
 using namespace linscope;
 using namespace linscope::widgets;
+using linscope::profile::median;
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 struct Change {
   const char* name;

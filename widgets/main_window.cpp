@@ -315,7 +315,7 @@ bool MainWindow::exportCsv(const QString& path, QString* error) {
     ok = recurrence_->exportCsv(path);
   } else if (current == forms_) {
     ok = forms_->exportCsv(path);
-  } else if (current == profiler_ && profiler_) {
+  } else if (current == profiler_) {
     QString e;
     ok = profiler_->exportCsv(path, &e);
     if (!ok && error) *error = e;

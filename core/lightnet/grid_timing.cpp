@@ -27,6 +27,8 @@ std::vector<GridTiming> time_grid_cpu(const std::vector<int64_t>& sides, int64_t
     const Grid g{side, side};
     const GridInputs in = random_grid_inputs(g, Dk, Dv, 0);
     const auto order = scan_order(g, ScanOrder::RowMajor);
+    // profile::median sits above this library (profile -> engine -> lightnet), hence the
+    // upper median of an odd count inline; repetitions are few and odd by default.
     const auto median_ms = [&](auto&& fn) {
       std::vector<double> ms;
       for (int i = 0; i < repetitions; ++i) {

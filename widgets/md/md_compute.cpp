@@ -1,10 +1,8 @@
 #include "widgets/md/md_compute.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "core/lightnet/grid_timing.h"
-#include "core/profile/sweep.h"
 #ifdef LINSCOPE_HAVE_CUDA
 #include "gpu/grid_timing.h"
 #endif
