@@ -31,6 +31,7 @@ std::vector<GridTiming> time_grid_cpu(const std::vector<int64_t>& sides, int64_t
     // upper median of an odd count inline; repetitions are few and odd by default.
     const auto median_ms = [&](auto&& fn) {
       std::vector<double> ms;
+      fn();  // warm-up, not counted: first-touch page faults and thread-pool start-up
       for (int i = 0; i < repetitions; ++i) {
         const auto t0 = clock::now();
         fn();

@@ -151,8 +151,16 @@ MdView::MdView(QWidget* parent) : QWidget(parent) {
   measure_ = new QPushButton("Time both approaches (64×64, 256×256)");
   side->addWidget(measure_);
   timings_ = new QTableWidget(0, 4);
-  timings_->setHorizontalHeaderLabels({"approach", "grid", "backend", "median ms"});
+  timings_->setHorizontalHeaderLabels({"approach", "grid", "on", "ms"});
+  timings_->horizontalHeaderItem(3)->setToolTip("median of 3 timed runs after a warm-up");
+  // A narrow side panel: the approach takes the free width, the backend's name is elided (its
+  // tooltip has it whole), the figures keep their width.
+  timings_->verticalHeader()->hide();
   timings_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  timings_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+  timings_->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Interactive);
+  timings_->setColumnWidth(2, 40);
+  timings_->setWordWrap(false);
   side->addWidget(timings_, 1);
   auto* sidew = new QWidget;
   sidew->setLayout(side);
@@ -204,9 +212,15 @@ MdView::MdView(QWidget* parent) : QWidget(parent) {
     const auto rows = timing_watcher_.result();
     timings_->setRowCount(rows.size());
     for (int i = 0; i < rows.size(); ++i) {
-      const QStringList cells{rows[i].approach, QString("%1 × %1").arg(rows[i].grid),
-                              rows[i].backend, QString::number(rows[i].ms, 'f', 2)};
-      for (int c = 0; c < 4; ++c) timings_->setItem(i, c, new QTableWidgetItem(cells[c]));
+      QString approach = rows[i].approach;
+      approach.replace("additive (LightNet)", "LightNet").replace("multiplicative", "mult.");
+      const QStringList cells{approach, QString("%1×%1").arg(rows[i].grid), rows[i].backend,
+                              QString::number(rows[i].ms, 'f', 2)};
+      for (int c = 0; c < 4; ++c) {
+        auto* item = new QTableWidgetItem(cells[c]);
+        item->setToolTip(c == 0 ? rows[i].approach + " — " + rows[i].note : cells[c]);
+        timings_->setItem(i, c, item);
+      }
     }
     measure_->setEnabled(true);
     measure_->setText("Time both approaches (64×64, 256×256)");
