@@ -15,13 +15,6 @@ namespace linscope::gateloop::detail {
 // and returns the shape. Errors name the tensor.
 Shape check_inputs(const Inputs& in);
 
-// Cumulative log-magnitude Lc[t*Dk + c] = Σ_{m<=t} log|a_mc| and phase Φ[t*Dk + c], in double.
-struct LogPolarCumulative {
-  std::vector<double> log_magnitude;
-  std::vector<double> phase;
-};
-LogPolarCumulative cumulative(const ConstMatrixView& log_magnitude, const ConstMatrixView& phase);
-
 // Where the state trace goes: Re(S_t) and Im(S_t) at the recorded steps (slots of [B,H,n,Dk,Dv]).
 struct StateRecord {
   Tensor* real = nullptr;
@@ -40,9 +33,9 @@ void scan_head(const ConstMatrixView& q, const ConstMatrixView& k, const ConstMa
                const ConstMatrixView& log_magnitude, const ConstMatrixView& phase, MatrixView y,
                const StateRecord& record, int64_t bh);
 
-// Surrogate attention (O(L^2 Dk)): A_ij = Σ_c q_ic k_jc exp(L_ic − L_jc) cos(Φ_ic − Φ_jc), j <= i,
-// the real part of (q_i ⊙ Π_{m=j+1..i} a_m)^H k_j. Zero above the diagonal.
+// Surrogate attention (O(L^2 Dk)): A_ij = Re((q_i ⊙ Π_{m=j+1..i} a_m)^H k_j) for j <= i, i.e.
+// Σ_c q_ic k_jc |Π a|_c cos(arg Π a)_c. Zero above the diagonal.
 RowMatrix surrogate_attention(const ConstMatrixView& q, const ConstMatrixView& k,
-                              const LogPolarCumulative& cum);
+                              const ConstMatrixView& log_magnitude, const ConstMatrixView& phase);
 
 }  // namespace linscope::gateloop::detail

@@ -1,5 +1,4 @@
-// Input checks and cumulative log-polar transitions for GateLoop.
-#include <cmath>
+// Input checks for GateLoop.
 
 #include "core/base/error.h"
 #include "core/gateloop/detail.h"
@@ -20,23 +19,6 @@ Shape check_inputs(const Inputs& in) {
       throw Error("log_magnitude: must be <= 0 (|a_t| <= 1), got " + std::to_string(lm[i]) +
                   " at flat index " + std::to_string(i));
   return s;
-}
-
-LogPolarCumulative cumulative(const ConstMatrixView& log_magnitude, const ConstMatrixView& phase) {
-  const int64_t L = log_magnitude.rows(), Dk = log_magnitude.cols();
-  LogPolarCumulative c;
-  c.log_magnitude.resize(static_cast<size_t>(L * Dk));
-  c.phase.resize(static_cast<size_t>(L * Dk));
-  for (int64_t ch = 0; ch < Dk; ++ch) {
-    double lsum = 0.0, psum = 0.0;
-    for (int64_t t = 0; t < L; ++t) {
-      lsum += log_magnitude(t, ch);
-      psum += phase(t, ch);
-      c.log_magnitude[static_cast<size_t>(t * Dk + ch)] = lsum;
-      c.phase[static_cast<size_t>(t * Dk + ch)] = psum;
-    }
-  }
-  return c;
 }
 
 }  // namespace linscope::gateloop::detail

@@ -38,7 +38,7 @@ Result run(const ModelSpec& spec, const Inputs& in, const RunOptions& opts) {
     MatrixView y = head_matrix(r.y, bh);
     RowMatrix A;
     const bool need_A = opts.form == Form::Parallel || opts.attention;
-    if (need_A) A = detail::surrogate_attention(qh, kh, detail::cumulative(lmh, phh));
+    if (need_A) A = detail::surrogate_attention(qh, kh, lmh, phh);
     switch (opts.form) {
       case Form::Recurrent:
         detail::recurrent_head(qh, kh, vh, lmh, phh, &y, record, bh);
