@@ -55,18 +55,4 @@ void chunkwise_head(const ConstMatrixView& q, const ConstMatrixView& k, const Co
   }
 }
 
-RowMatrix attention_matrix(const ConstMatrixView& q, const ConstMatrixView& k,
-                           const ConstVectorView& beta) {
-  // A = P (I + M)^{-1} diag(β) with P = Q K^T ⊙ causal and M = tril(diag(β) K K^T, −1): solve
-  // X (I + M) = P with the unit lower-triangular factor on the right (a triangular solve, no
-  // inverse), then scale column j by β_j. Same value as P · ut_transform(K, β), without the
-  // extra L x L x L product.
-  RowMatrix P = (q * k.transpose()).eval();
-  P.triangularView<Eigen::StrictlyUpper>().setZero();
-  const RowMatrix M = (beta.asDiagonal() * (k * k.transpose())).eval();
-  M.triangularView<Eigen::UnitLower>().solveInPlace<Eigen::OnTheRight>(P);
-  P = P * beta.asDiagonal();
-  return P;
-}
-
 }  // namespace linscope::deltanet::detail

@@ -46,8 +46,9 @@ void chunkwise_head(const ConstMatrixView& q, const ConstMatrixView& k, const Co
                     const ConstVectorView& beta, int64_t chunk, MatrixView y, Tensor* chunk_states,
                     const StateRecord& record, int64_t bh);
 
-// The implicit attention matrix: the one-chunk WY form with S_0 = 0,
-// A = (Q K^T ⊙ causal incl. diagonal) T, so that Y = A V. O(L^2 Dk + L^3) per head.
+// The implicit attention matrix A with Y = A V: A_ij = β_j q_i^T (Π_{m=j+1..i} (I − β_m k_m k_m^T))
+// k_j for j <= i, zero above the diagonal. Built chunk by chunk from the WY/UT factors in O(L^2 Dk)
+// (attention.cpp); equal to the one-chunk form (Q K^T ⊙ causal) T.
 RowMatrix attention_matrix(const ConstMatrixView& q, const ConstMatrixView& k,
                            const ConstVectorView& beta);
 
