@@ -42,9 +42,11 @@ inline MatrixView trace_state(Tensor& t, int64_t bh, int64_t i) {
 }
 
 // Runs f(bh) for bh in [0, heads) on all cores (OpenMP). f must only write head bh's data.
+// One head opens no parallel region, so a form's own parallel loop (the L x L matrices) can
+// still use the cores.
 template <typename F>
 void for_each_head(int64_t heads, F&& f) {
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (heads > 1)
   for (int64_t bh = 0; bh < heads; ++bh) f(bh);
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/base/log_space.h"
+#include "core/base/row_blocks.h"
 #include "core/linear_attention/detail.h"
 
 namespace linscope::linear_attention::detail {
@@ -24,6 +25,8 @@ namespace {
 
 // Rows of this many tokens share one reference point in the per-channel factorization below.
 constexpr int64_t kSub = 8;
+// Rows per parallel block of the scalar-decay scores.
+constexpr int64_t kRowBlock = 64;
 
 }  // namespace
 
@@ -33,15 +36,19 @@ void masked_scores(const Eigen::Ref<const RowMatrix>& q, const Eigen::Ref<const 
   if (width == 1) {
     // Scalar decay: M factors out of the dot product, so the scores are one GEMM (lower half
     // only) and the mask one exp per entry; the exponent B_i − B_j is formed in double.
-    P.triangularView<Eigen::Lower>() = q * k.transpose();
-    Eigen::ArrayXf m(n);
-    for (int64_t i = 0; i < n; ++i) {
-      const double Bi = B[static_cast<size_t>(i)];
-      for (int64_t j = 0; j <= i; ++j) m(j) = static_cast<float>(Bi - B[static_cast<size_t>(j)]);
-      exp_or_zero(m.head(i + 1));
-      P.row(i).head(i + 1).array() *= m.head(i + 1).transpose();
-      P.row(i).tail(n - i - 1).setZero();
-    }
+    // Row blocks in parallel; each forms its scores only up to its last column.
+    for_each_row_block(n, kRowBlock, [&](int64_t r0, int64_t rows) {
+      P.block(r0, 0, rows, r0 + rows).noalias() =
+          q.middleRows(r0, rows) * k.topRows(r0 + rows).transpose();
+      Eigen::ArrayXf m(r0 + rows);
+      for (int64_t i = r0; i < r0 + rows; ++i) {
+        const double Bi = B[static_cast<size_t>(i)];
+        for (int64_t j = 0; j <= i; ++j) m(j) = static_cast<float>(Bi - B[static_cast<size_t>(j)]);
+        exp_or_zero(m.head(i + 1));
+        P.row(i).head(i + 1).array() *= m.head(i + 1).transpose();
+        P.row(i).tail(n - i - 1).setZero();
+      }
+    });
     return;
   }
   // Per-channel gate: M_ij differs per channel, so it cannot be pulled out of the dot product.

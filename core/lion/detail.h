@@ -27,7 +27,7 @@ inline double log_mask(const std::vector<double>& A, int64_t i, int64_t j) {
 
 // P ⊙= M for the block of M whose top-left entry is (row0, col0): rows row0.., columns col0..
 // Row by row with vectorized exp over contiguous memory (the L^2 exps dominate the full form).
-void apply_mask(RowMatrix& P, const std::vector<double>& A, int64_t row0, int64_t col0);
+void apply_mask(Eigen::Ref<RowMatrix> P, const std::vector<double>& A, int64_t row0, int64_t col0);
 
 // P = (Q K^T) ⊙ M for one head (L x L): the unscaled implicit attention. Row sums of P are the
 // normalizers C_i = q_i^T Σ_j M_ij k_j.

@@ -4,13 +4,14 @@
 
 #include "core/base/error.h"
 #include "core/base/log_space.h"
+#include "core/base/row_blocks.h"
 #include "core/lion/detail.h"
 #include "core/lion/lion.h"
 
 namespace linscope::lion {
 namespace detail {
 
-void apply_mask(RowMatrix& P, const std::vector<double>& A, int64_t row0, int64_t col0) {
+void apply_mask(Eigen::Ref<RowMatrix> P, const std::vector<double>& A, int64_t row0, int64_t col0) {
   const int64_t rows = P.rows(), cols = P.cols();
   const Eigen::Map<const Eigen::ArrayXd> Acol(A.data() + col0, cols);
   Eigen::ArrayXd x(cols);
@@ -30,8 +31,11 @@ void apply_mask(RowMatrix& P, const std::vector<double>& A, int64_t row0, int64_
 
 RowMatrix masked_scores(const ConstMatrixView& q, const ConstMatrixView& k,
                         const std::vector<double>& A) {
-  RowMatrix P = q * k.transpose();
-  apply_mask(P, A, 0, 0);
+  RowMatrix P(q.rows(), k.rows());
+  for_each_row_block(P.rows(), 64, [&](int64_t r0, int64_t n) {
+    P.middleRows(r0, n).noalias() = q.middleRows(r0, n) * k.transpose();
+    apply_mask(P.middleRows(r0, n), A, r0, 0);
+  });
   return P;
 }
 
@@ -45,7 +49,9 @@ MaskParts mask_parts(const Inputs& in, int64_t bh) {
   const std::vector<double> A = detail::cumulative(detail::head_log_decay(in, bh, s.L));
   MaskParts parts;
   parts.full = RowMatrix::Ones(s.L, s.L);
-  detail::apply_mask(parts.full, A, 0, 0);
+  for_each_row_block(s.L, 64, [&](int64_t r0, int64_t n) {
+    detail::apply_mask(parts.full.middleRows(r0, n), A, r0, 0);
+  });
   // M^F keeps the lower triangle (λ's between j and i, j <= i), M^B its mirror image; both
   // keep the diagonal, so M = M^F + M^B − I holds entry by entry.
   parts.forward = parts.full.triangularView<Eigen::Lower>();
