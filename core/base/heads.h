@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 #include <cstdint>
 
+#include "core/base/flush_denormals.h"
 #include "core/base/tensor.h"
 
 namespace linscope {
@@ -47,7 +48,10 @@ inline MatrixView trace_state(Tensor& t, int64_t bh, int64_t i) {
 template <typename F>
 void for_each_head(int64_t heads, F&& f) {
 #pragma omp parallel for schedule(dynamic) if (heads > 1)
-  for (int64_t bh = 0; bh < heads; ++bh) f(bh);
+  for (int64_t bh = 0; bh < heads; ++bh) {
+    const FlushDenormals ftz;  // per thread; flush_denormals.h says why
+    f(bh);
+  }
 }
 
 }  // namespace linscope

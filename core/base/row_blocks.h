@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/base/flush_denormals.h"
+
 namespace linscope {
 
 // Calls f(first_row, rows) for [0, rows_total) cut into blocks of `block` rows. Later blocks of
@@ -13,7 +15,10 @@ template <typename F>
 void for_each_row_block(int64_t rows_total, int64_t block, F&& f) {
   const int64_t blocks = (rows_total + block - 1) / block;
 #pragma omp parallel for schedule(dynamic) if (blocks > 1)
-  for (int64_t b = blocks - 1; b >= 0; --b) f(b * block, std::min(block, rows_total - b * block));
+  for (int64_t b = blocks - 1; b >= 0; --b) {
+    const FlushDenormals ftz;  // per thread; flush_denormals.h says why
+    f(b * block, std::min(block, rows_total - b * block));
+  }
 }
 
 }  // namespace linscope

@@ -46,12 +46,18 @@ Transitions transitions(const ConstMatrixView& log_magnitude, const ConstMatrixV
   return a;
 }
 
-// (pr, pi) *= (ar, ai) channel-wise: one step of a running product.
+// (pr, pi) *= (ar, ai) channel-wise: one step of a running product. A product whose magnitude
+// falls below e^-104 becomes exactly 0, decay_exp's convention (log_space.h): its float
+// contribution is 0 anyway, and a long chain would otherwise sink into double's subnormals,
+// where every multiply is ~100x slower (it made L = 2048 17x slower than L = 1024).
 inline void multiply(double* pr, double* pi, const double* ar, const double* ai, int64_t n) {
+  constexpr double kTiny2 = 4.6e-91;  // (e^-104)^2
   for (int64_t c = 0; c < n; ++c) {
     const double re = pr[c] * ar[c] - pi[c] * ai[c];
-    pi[c] = pr[c] * ai[c] + pi[c] * ar[c];
-    pr[c] = re;
+    const double im = pr[c] * ai[c] + pi[c] * ar[c];
+    const bool live = re * re + im * im >= kTiny2;
+    pr[c] = live ? re : 0.0;
+    pi[c] = live ? im : 0.0;
   }
 }
 
