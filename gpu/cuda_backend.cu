@@ -9,6 +9,7 @@
 #include "gpu/bench.h"
 #include "gpu/cuda_backend.h"
 #include "gpu/forward.h"
+#include "gpu/trace.h"
 
 namespace linscope::gpu {
 namespace {
@@ -80,15 +81,25 @@ class CudaBackend final : public Backend {
       check(cudaMemsetAsync(a.as<float>(), 0, a.bytes(), s), "cudaMemsetAsync");
     }
     DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), a.as<float>(), nullptr, d};
-    if (delta)
+    TraceInputs tr;
+    tr.k = k.as<float>();
+    tr.v = v.as<float>();
+    if (delta) {
       din = DeviceInputs{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, a.as<float>(), d};
-    return run_on_device(spec, opts, din, sh, s);
+      tr.update = TraceInputs::Update::Delta;
+      tr.beta = a.as<float>();
+    } else {
+      tr.log_decay = a.as<float>();
+    }
+    return run_on_device(spec, opts, din, sh, s, &tr);
   }
 
   // Runs forward() on inputs already on the device and downloads y (and the attention matrix
   // when asked): the common tail of every family's run.
+  // With opts.trace.states, `trace` says how to walk the model's recurrence for the states.
   static Result run_on_device(const ModelSpec& spec, const RunOptions& opts,
-                              const DeviceInputs& din, const Shape& sh, cudaStream_t s) {
+                              const DeviceInputs& din, const Shape& sh, cudaStream_t s,
+                              const TraceInputs* trace = nullptr) {
     DeviceBuffer y, att;
     Result r;
     r.y = Tensor({sh.B, sh.H, sh.L, sh.Dv});
@@ -106,7 +117,53 @@ class CudaBackend final : public Backend {
                             cudaMemcpyDeviceToHost, s),
             "cudaMemcpyAsync (download attention)");
     check(cudaStreamSynchronize(s), "running the CUDA kernels");
+    if (opts.trace.states) {
+      if (!trace) throw BackendError("no state trace on the GPU for " + describe(spec));
+      record_trace(spec, opts, *trace, sh, r, s);
+    }
     return r;
+  }
+
+  // The records the CPU core returns for RunOptions::trace (core/base/result.h), at the same
+  // steps: trace_steps with the same bytes per step.
+  static void record_trace(const ModelSpec& spec, const RunOptions& opts, const TraceInputs& tr,
+                           const Shape& sh, Result& r, cudaStream_t s) {
+    const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
+    const bool complex = tr.update == TraceInputs::Update::Complex;
+    const bool both = spec.family == Family::Lion && spec.direction == Direction::Bidirectional;
+    const int64_t per_step = sh.heads() * sh.Dk * sh.Dv * 4 * (complex || both ? 2 : 1);
+    const std::vector<int64_t> steps =
+        trace_steps(sh.L, opts.trace.stride, opts.trace.max_bytes, per_step);
+    r.trace.steps = steps;
+    auto record = [&](const TraceInputs& how, const std::vector<int64_t>& at, Tensor& re,
+                      Tensor* im) {
+      const auto slots = static_cast<int64_t>(at.size());
+      re = Tensor({sh.B, sh.H, slots, sh.Dk, sh.Dv});
+      DeviceBuffer out(sizeof(float) * re.numel()), out_im;
+      if (im) {
+        *im = Tensor(re.shape());
+        out_im.allocate(sizeof(float) * re.numel());
+      }
+      trace_states(how, d, at, out.as<float>(), im ? out_im.as<float>() : nullptr, s);
+      check(cudaMemcpy(re.data(), out.as<float>(), out.bytes(), cudaMemcpyDeviceToHost),
+            "cudaMemcpy (download states)");
+      if (im)
+        check(cudaMemcpy(im->data(), out_im.as<float>(), out_im.bytes(), cudaMemcpyDeviceToHost),
+              "cudaMemcpy (download states, imaginary part)");
+    };
+    record(tr, steps, r.trace.states, complex ? &r.trace.states_imag : nullptr);
+    if (both) {
+      TraceInputs back = tr;
+      back.backward = true;
+      record(back, steps, r.trace.states_backward, nullptr);
+    }
+    if (opts.form == Form::Chunkwise) {
+      // Slot m: the state entering chunk m, S_{mC−1} (−1: the zero state).
+      const int64_t C = std::min(opts.chunk, sh.L);
+      std::vector<int64_t> ends;
+      for (int64_t m = 0; m * C < sh.L; ++m) ends.push_back(m * C - 1);
+      record(tr, ends, r.trace.chunk_states, nullptr);
+    }
   }
 
   // q, k, v to the device; in bf16 mode rounded there, the same question as the CPU's bf16 mode
@@ -149,7 +206,12 @@ class CudaBackend final : public Backend {
     din.phase = p.as<float>();
     ModelSpec gl;
     gl.family = Family::GateLoop;
-    return run_on_device(gl, opts, din, sh, s);
+    TraceInputs tr;  // real states: the decay per channel, no phase
+    tr.k = k.as<float>();
+    tr.v = v.as<float>();
+    tr.log_decay = m.as<float>();
+    tr.decay_width = sh.Dk;
+    return run_on_device(gl, opts, din, sh, s, &tr);
   }
 
   // LightNet 1-D: q, k, v and the log weights f [B,H,L] (MODELS.md §6). Per-channel weights
@@ -191,7 +253,13 @@ class CudaBackend final : public Backend {
     DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, nullptr, d};
     din.log_magnitude = m.as<float>();
     din.phase = p.as<float>();
-    return run_on_device(spec, opts, din, sh, s);
+    TraceInputs tr;
+    tr.update = TraceInputs::Update::Complex;
+    tr.k = k.as<float>();
+    tr.v = v.as<float>();
+    tr.log_magnitude = m.as<float>();
+    tr.phase = p.as<float>();
+    return run_on_device(spec, opts, din, sh, s, &tr);
   }
 
   Ceilings measure_ceilings() override {

@@ -78,13 +78,15 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
     return false;
   };
   if (spec.family == Family::GateLoop) {
-    if (opts.trace.states) return no("the CUDA backend records no state traces");
     if (opts.attention && opts.form != Form::Parallel)
       return no("GateLoop's attention matrix comes from its parallel form");
     return true;  // recurrent, scan and parallel (surrogate attention)
   }
   if (spec.family == Family::Lcsm) return forward_supported(lcsm_as_linear_attention(), opts, why);
   if (spec.family == Family::LightNet) {
+    // The GPU runs LightNet as linear attention on rewritten inputs, whose states are not
+    // LightNet's (MODELS.md §6): its traces come from the CPU.
+    if (opts.trace.states) return no("the CUDA backend records no LightNet state traces");
     if (spec.lightnet.md_tpe || spec.lightnet.md_lrpe)
       return no("the CUDA backend has no MD-TPE / MD-LRPE for LightNet");
     if (opts.form != Form::Recurrent && opts.form != Form::Parallel)
@@ -95,7 +97,6 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
     if (opts.form != Form::Recurrent && opts.form != Form::Chunkwise)
       return no("the CUDA backend has DeltaNet's recurrent and chunkwise forms");
     if (opts.form == Form::Chunkwise && opts.chunk < 1) return no("chunk size must be at least 1");
-    if (opts.trace.states) return no("the CUDA backend records no state traces");
     if (opts.attention) return no("the CUDA backend returns no DeltaNet attention matrix");
     return true;
   }
@@ -109,7 +110,6 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
     return no("linear attention is causal");
   if (opts.form == Form::Scan) return no("no scan form for this model");
   if (opts.form == Form::Chunkwise && opts.chunk < 1) return no("chunk size must be at least 1");
-  if (opts.trace.states) return no("the CUDA backend records no state traces");
   if (opts.attention && opts.form != Form::Parallel)
     return no("the CUDA backend returns the attention matrix for the parallel form only");
   return true;
