@@ -122,9 +122,12 @@ TEST_F(GpuTest, DeltaNetOtherFormsFallBack) {
   RunOptions opts;
   opts.form = Form::Parallel;
   EXPECT_FALSE(gpu().supports(deltanet(), opts)) << "the one-chunk form runs on the CPU";
+  opts.attention = true;
   opts.form = Form::Recurrent;
+  EXPECT_FALSE(gpu().supports(deltanet(), opts)) << "the attention matrix comes from the CPU";
+  opts.attention = false;
   opts.trace.states = true;
-  EXPECT_FALSE(gpu().supports(deltanet(), opts));
+  EXPECT_TRUE(gpu().supports(deltanet(), opts)) << "state traces (test_trace.cpp)";
 }
 
 }  // namespace
