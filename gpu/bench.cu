@@ -169,9 +169,13 @@ double bench_flops(const BenchCase& c) {
     if (c.opts.form == Form::Chunkwise) return heads * L * (6 * Dk * Dv + C * (3 * Dk + 2 * Dv));
     return heads * L * 6 * Dk * Dv;
   }
-  if (c.spec.family ==
-      Family::GateLoop)  // per token and (c, col): complex a h + k v (8), q Re h (2)
-    return (c.opts.form == Form::Scan ? 2.0 : 1.0) * heads * L * 10 * Dk * Dv;  // scan: 2 passes
+  if (c.spec.family == Family::GateLoop) {
+    // Per token and (c, col): complex a h + k v (8), q Re h (2). The scan makes two passes over
+    // its segments, unless it runs as one segment (gateloop_scan_segment: the recurrence).
+    const Dims d{int64_t(c.B) * c.H, c.L, c.Dk, c.Dv};
+    const bool split = c.opts.form == Form::Scan && gateloop_scan_segment(d) < c.L;
+    return (split ? 2.0 : 1.0) * heads * L * 10 * Dk * Dv;
+  }
   switch (c.opts.form) {
     case Form::Recurrent:  // per token: λS + k v^T (2 Dk Dv), q^T S (2 Dk Dv)
       return dirs * heads * L * 4 * Dk * Dv;

@@ -186,6 +186,10 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
       return;
     }
     const int64_t seg = gateloop_scan_segment(d);
+    if (seg >= d.L) {  // one segment: the scan is the recurrence (gateloop_scan_segment says why)
+      gateloop_recurrent(in.q, in.k, in.v, in.log_magnitude, in.phase, y, d, s);
+      return;
+    }
     ws.gl.ensure(gateloop_scan_workspace(d, seg));
     gateloop_scan(in.q, in.k, in.v, in.log_magnitude, in.phase, y, ws.gl.as<void>(), d, seg, s);
     return;

@@ -322,9 +322,22 @@ void gateloop_recurrent(const float* q, const float* k, const float* v, const fl
 }
 
 int64_t gateloop_scan_segment(const Dims& d) {
-  // Enough blocks to fill the GPU several times over (the recurrence inside a segment is
-  // latency bound): about 2048 blocks in all, but no segment shorter than 16 tokens.
+  // Splitting L pays only while heads x column blocks leave SMs idle: the scan then does the
+  // recurrence's work twice (end states, then outputs) plus the carry scan. Measured on the
+  // H100 at B·H = 128 (docs/performance.md): with 512 blocks (d = 128) four segments took 55.5
+  // ms against the plain recurrence's 29.7, with 256 blocks (d = 64) eight took 14.5 against
+  // 11.9. So once every SM has a block, one segment (= L: the recurrence itself); below that,
+  // about 2048 blocks in all, but no segment shorter than 16 tokens.
   const int64_t col_blocks = (d.Dv + 31) / 32;
+  static const int sms = [] {
+    int n = 0;
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, 0) != cudaSuccess) {
+      cudaGetLastError();
+      n = 0;
+    }
+    return n;
+  }();
+  if (sms > 0 && d.BH * col_blocks >= sms) return d.L;
   const int64_t want = std::max<int64_t>(1, (2048 + d.BH * col_blocks - 1) / (d.BH * col_blocks));
   return std::max<int64_t>(16, (d.L + want - 1) / want);
 }

@@ -82,6 +82,8 @@ void gateloop_recurrent(const float* q, const float* k, const float* v, const fl
                         const float* ph, float* y, const Dims& d, cudaStream_t s);
 // Associative scan over segments of `seg` tokens (segment-parallel, then a scan of the carries,
 // then the segments again from their carries). Workspace: gateloop_scan_workspace() bytes.
+// The segment length for this shape; L when the heads alone fill the GPU (one segment: forward()
+// then runs gateloop_recurrent, which is what a one-segment scan computes).
 int64_t gateloop_scan_segment(const Dims& d);
 size_t gateloop_scan_workspace(const Dims& d, int64_t seg);
 void gateloop_scan(const float* q, const float* k, const float* v, const float* lm, const float* ph,
