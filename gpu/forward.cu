@@ -116,9 +116,9 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
 }
 
 bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
-  const bool causal_la = spec.family == Family::LinearAttention ||
-                         (spec.family == Family::Lion && spec.direction == Direction::Causal);
-  return opts.bf16 && causal_la && opts.form == Form::Chunkwise && !opts.attention &&
+  // Causal linear attention and LION in both directions (bidirectional: two causal sweeps).
+  const bool la = spec.family == Family::LinearAttention || spec.family == Family::Lion;
+  return opts.bf16 && la && opts.form == Form::Chunkwise && !opts.attention &&
          la_chunk_tc_supported(d.Dk, opts.chunk);
 }
 
@@ -208,13 +208,42 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     const void* q16 = bf16_of(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16);
     const void* k16 = bf16_of(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16);
     const void* v16 = bf16_of(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16);
-    if (Dc == d.Dv) {  // no normalizer: the numerators are y, written in place
+    if (Dc == d.Dv && !bidir) {  // no normalizer: the numerators are y, written in place
       la_chunk_tc(q16, k16, v16, ws.A.as<double>(), y, d, Dc, opts.chunk, s);
       return;
     }
     ws.num.ensure(sizeof(float) * d.BH * d.L * Dc);
     la_chunk_tc(q16, k16, v16, ws.A.as<double>(), ws.num.as<float>(), d, Dc, opts.chunk, s);
-    finish_numerators(ws.num.as<float>(), y, d, Dc, s);
+    if (!bidir) {
+      finish_numerators(ws.num.as<float>(), y, d, Dc, s);
+      return;
+    }
+    // LION's backward sweep: the same kernel on the reversed sequence with decays λ_{t+1}
+    // (MODELS.md §2), then the sweeps combined with the diagonal counted once.
+    auto reversed16 = [&](const void* x16, const float* x, int64_t D, DeviceBuffer& out) {
+      out.ensure(2 * d.BH * d.L * D);
+      if (D % 2 == 0) {  // tokens are rows of D bf16 = D/2 four-byte words: reverse the words
+        reverse_rows(static_cast<const float*>(x16), out.as<float>(), d.BH, d.L, D / 2, s);
+      } else {
+        ws.v_rev.ensure(sizeof(float) * d.BH * d.L * D);
+        reverse_rows(x, ws.v_rev.as<float>(), d.BH, d.L, D, s);
+        to_bf16(ws.v_rev.as<float>(), out.as<void>(), d.BH * d.L * D, s);
+      }
+      return static_cast<const void*>(out.as<void>());
+    };
+    const void* q16r = reversed16(q16, in.q, d.Dk, ws.q16_rev);
+    const void* k16r = reversed16(k16, in.k, d.Dk, ws.k16_rev);
+    const void* v16r = reversed16(v16, in.v, d.Dv, ws.v16_rev);
+    ws.a_rev.ensure(sizeof(float) * d.BH * d.L);
+    ws.A_rev.ensure(sizeof(double) * d.BH * d.L);
+    ws.num_rev.ensure(sizeof(float) * d.BH * d.L * Dc);
+    reverse_shift_decay(in.a, ws.a_rev.as<float>(), d.BH, d.L, s);
+    cumulative_log(ws.a_rev.as<float>(), ws.A_rev.as<double>(), d, s);
+    la_chunk_tc(q16r, k16r, v16r, ws.A_rev.as<double>(), ws.num_rev.as<float>(), d, Dc, opts.chunk,
+                s);
+    ws.qk.ensure(sizeof(float) * d.BH * d.L);
+    lion_combine(ws.num.as<float>(), ws.num_rev.as<float>(), in.q, in.k, in.v, ws.qk.as<float>(), y,
+                 d, Dc, s);
     return;
   }
   ws.A.ensure(sizeof(double) * d.BH * d.L);

@@ -30,7 +30,8 @@ struct DeviceInputs {
 // Scratch memory kept across calls, so that timed repetitions allocate nothing.
 struct Workspace {
   DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev, qk, q16, k16, v16, gl;
-  DeviceBuffer ln_a, ln_w, ln_k;  // LightNet's rewritten inputs (gpu/lightnet.cu)
+  DeviceBuffer q16_rev, k16_rev, v16_rev;  // LION's backward sweep on the tensor cores
+  DeviceBuffer ln_a, ln_w, ln_k;           // LightNet's rewritten inputs (gpu/lightnet.cu)
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.

@@ -12,6 +12,10 @@
 // arguments): 2e-5 · mag_i covers them with > 10x margin. The test computes mag in double and
 // checks every element. Normalized models: y_i = Σ_j w_ij v_j / Σ_j w_ij with positive weights,
 // each perturbed by at most 2u relative, so |Δy_i| <= 2u (max_j |v_j| + |y_i|) <= 4u max|v|.
+// Bidirectional LION runs the kernel twice (forward, and backward on the reversed sequence) and
+// subtracts the diagonal term q_i·k_i v_i that both sweeps counted: every off-diagonal term
+// still sees two roundings, the diagonal four (two per sweep), so the bounds double: 4u · mag_i
+// (+4e-5 · mag_i for fp32), and 8u max|v| normalized.
 #include <cstdlib>
 #include <tuple>
 
@@ -38,13 +42,14 @@ Inputs rounded(const Inputs& in) {
 }
 
 // Elements of y outside the derived bound around `ref` (see the top of the file).
-int violations(const Tensor& y, const Tensor& ref, const Tensor& mag, bool normalize,
-               double max_v) {
+int violations(const Tensor& y, const Tensor& ref, const Tensor& mag, bool normalize, double max_v,
+               bool bidirectional = false) {
+  const double sweeps = bidirectional ? 2.0 : 1.0;
   int bad = 0;
   for (int64_t e = 0; e < y.numel(); ++e) {
     const double err = std::abs(double(y[e]) - ref[e]);
-    const double bound =
-        normalize ? 4.1 * kU * max_v + 1e-5 : (2.0 * kU * (1 + kU) + 2e-5) * mag[e] + 1e-6;
+    const double bound = normalize ? sweeps * 4.1 * kU * max_v + 1e-5
+                                   : sweeps * (2.0 * kU * (1 + kU) + 2e-5) * mag[e] + 1e-6;
     if (!(err <= bound)) ++bad;
   }
   return bad;
@@ -55,23 +60,25 @@ void check_against_definition_and_cpu(Backend& gpu, const ModelSpec& spec, const
   ASSERT_TRUE(gpu.supports(spec, opts));
   const Result r = gpu.run(spec, in, opts);
   const Inputs rin = rounded(in);
+  const bool bidir = spec.family == Family::Lion && spec.direction == Direction::Bidirectional;
   Tensor mag;
   // mag from the unnormalized sum (reference() fills it only for that).
-  reference(rin, false, false, band, &mag);
-  const Tensor ref = reference(rin, false, spec.normalize, band);
+  reference(rin, bidir, false, band, &mag);
+  const Tensor ref = reference(rin, bidir, spec.normalize, band);
   const double max_v = max_abs(rin.get("v"));
   const Difference d = compare(r.y, ref);
   EXPECT_TRUE(d.finite);
-  EXPECT_EQ(violations(r.y, ref, mag, spec.normalize, max_v), 0)
+  EXPECT_EQ(violations(r.y, ref, mag, spec.normalize, max_v, bidir), 0)
       << describe(spec) << " C=" << opts.chunk << " max_rel=" << d.max_rel;
   if (band > 0) return;  // long sequences: the CPU comparison is the other tests' job
   const Tensor cpu = cpu_or_empty(spec, in, opts);
   if (!cpu.empty()) {
-    EXPECT_EQ(violations(r.y, cpu, mag, spec.normalize, max_v), 0) << "against run_cpu (bf16)";
+    EXPECT_EQ(violations(r.y, cpu, mag, spec.normalize, max_v, bidir), 0)
+        << "against run_cpu (bf16)";
   }
 }
 
-TEST(TensorCorePath, ChosenOnlyForBf16CausalChunkwise) {
+TEST(TensorCorePath, ChosenOnlyForBf16Chunkwise) {
   RunOptions opts;
   opts.form = Form::Chunkwise;
   opts.bf16 = true;
@@ -81,7 +88,10 @@ TEST(TensorCorePath, ChosenOnlyForBf16CausalChunkwise) {
   ModelSpec lion;
   lion.family = Family::Lion;
   lion.direction = Direction::Bidirectional;
-  EXPECT_FALSE(gpu::uses_tensor_cores(lion, opts, d));
+  EXPECT_TRUE(gpu::uses_tensor_cores(lion, opts, d)) << "two causal sweeps";
+  ModelSpec gl;
+  gl.family = Family::GateLoop;
+  EXPECT_FALSE(gpu::uses_tensor_cores(gl, opts, d));
   opts.chunk = 48;
   EXPECT_TRUE(gpu::uses_tensor_cores(la(Decay::S, false), opts, d));
   opts.chunk = 40;  // not a multiple of the 16-row tiles: the fp32 kernels on rounded inputs
@@ -115,6 +125,48 @@ INSTANTIATE_TEST_SUITE_P(
     Bf16, TcForms,
     ::testing::Combine(::testing::Values(Decay::LIT, Decay::D, Decay::S), ::testing::Bool(),
                        ::testing::Values(int64_t{16}, int64_t{32}, int64_t{64})));
+
+// Bidirectional LION on the tensor cores: LIT / D / S, with and without the row scaling, at
+// L = 67 (partial chunks in both sweeps); d_v = 24 reverses the bf16 rows as words, d_v = 25
+// through fp32; the bench's d = 128.
+using LionTcParam = std::tuple<Decay, bool, int64_t, int64_t>;  // decay, normalize, chunk, d_v
+
+class LionTcForms : public GpuTest, public ::testing::WithParamInterface<LionTcParam> {};
+
+TEST_P(LionTcForms, MatchesDefinitionAndCpu) {
+  const auto [decay, normalize, chunk, dv] = GetParam();
+  ModelSpec spec;
+  spec.family = Family::Lion;
+  spec.direction = Direction::Bidirectional;
+  spec.decay = decay;
+  spec.normalize = normalize;
+  GenerateOptions g;
+  g.seed = 71 + static_cast<uint64_t>(decay) * 7 + (normalize ? 1 : 0) + uint64_t(chunk + dv);
+  const Inputs in = generate_inputs(spec, Shape{2, 3, 67, 16, dv}, g);
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.chunk = chunk;
+  opts.bf16 = true;
+  check_against_definition_and_cpu(gpu(), spec, in, opts);
+}
+
+INSTANTIATE_TEST_SUITE_P(Bf16, LionTcForms,
+                         ::testing::Combine(::testing::Values(Decay::LIT, Decay::D, Decay::S),
+                                            ::testing::Bool(),
+                                            ::testing::Values(int64_t{16}, int64_t{64}),
+                                            ::testing::Values(int64_t{24}, int64_t{25})));
+
+TEST_F(GpuTest, LionTcBenchDimension) {
+  ModelSpec spec;
+  spec.family = Family::Lion;
+  spec.direction = Direction::Bidirectional;
+  spec.decay = Decay::S;
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.bf16 = true;
+  const Inputs in = generate_inputs(spec, Shape{1, 2, 300, 128, 128}, GenerateOptions{9});
+  check_against_definition_and_cpu(gpu(), spec, in, opts);
+}
 
 // Every head dimension the kernel is built for, d_v with and without 16-byte rows (20, 40),
 // one value tile and several, the bench's d = 128.

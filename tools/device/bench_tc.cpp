@@ -54,6 +54,24 @@ int main(int argc, char** argv) {
       row("la S chunkwise bf16 (TC)", make(Decay::S, 64, L), ceil);
     row("la LIT chunkwise bf16 (TC)", make(Decay::LIT, 128, 16384), ceil);
     row("la D chunkwise bf16 (TC)", make(Decay::D, 128, 16384), ceil);
+    // The causal form with the normalizer (d_c = d_v + 1 columns): LION's reference point.
+    for (int64_t D : {int64_t{128}, int64_t{64}}) {
+      gpu::BenchCase c = make(Decay::S, D, 16384);
+      c.spec.normalize = true;
+      row("la S normalized chunkwise (TC)", c, ceil);
+    }
+    // Bidirectional LION (row scaling on, as the model is defined): two causal sweeps
+    // (TARGETS.md: <= 2.2x the causal chunkwise time at the same shape).
+    for (Decay dc : {Decay::LIT, Decay::D, Decay::S})
+      for (int64_t D : {int64_t{128}, int64_t{64}}) {
+        gpu::BenchCase c = make(dc, D, 16384);
+        c.spec.family = Family::Lion;
+        c.spec.direction = Direction::Bidirectional;
+        c.spec.normalize = true;
+        const char* names[] = {"LION-LIT chunkwise bf16 (TC)", "LION-D chunkwise bf16 (TC)",
+                               "LION-S chunkwise bf16 (TC)"};
+        row(names[static_cast<int>(dc)], c, ceil);
+      }
     for (const char* vt : {"32", "64"}) {
       setenv("LINSCOPE_TC_VT", vt, 1);
       row((std::string("la S TC, value tile ") + vt).c_str(), make(Decay::S, 128, 16384), ceil);
