@@ -3,6 +3,7 @@
 // causal attention is zero above the diagonal, exports write readable files, a sweep cancels,
 // and a newer request supersedes a stale one.
 #include <gtest/gtest.h>
+#include <iostream>
 
 #include <QApplication>
 #include <QCheckBox>
@@ -345,6 +346,9 @@ TEST(Explorer, EventLoopStaysResponsiveDuringALargeCompute) {
   p->dkBox()->setValue(64);
   p->dvBox()->setValue(64);
   p->lengthBox()->setValue(8192);
+  // Eight heads: one LION head at L = 8192 became fast enough (under a second) once the core's
+  // L x L forms split their rows over the cores, which left the test nothing to measure.
+  p->headsBox()->setValue(8);
   QElapsedTimer clock;
   qint64 last = 0, worst = 0;
   QTimer tick;
@@ -364,6 +368,7 @@ TEST(Explorer, EventLoopStaysResponsiveDuringALargeCompute) {
   ASSERT_TRUE(shown) << "no result in 300 s";
   const double compute_ms = w->controller()->latest()->total_ms;
   ASSERT_GT(compute_ms, 1000.0) << "the compute is too small to tell";
+  std::cout << "compute " << compute_ms << " ms, longest UI gap " << worst << " ms\n";
   EXPECT_LT(worst, 250) << "the UI thread stalled " << worst << " ms during a " << compute_ms
                         << " ms compute";
 }
