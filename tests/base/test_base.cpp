@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "core/base/error.h"
+#include "core/base/heads.h"
 #include "core/base/inputs.h"
 #include "core/base/random.h"
 #include "core/base/result.h"
+#include "core/base/row_blocks.h"
 #include "core/base/spec.h"
 
 namespace linscope {
@@ -99,6 +101,24 @@ TEST(Random, SeededAndFeatureMapsNormalised) {
     EXPECT_NEAR(n, 1.0, 1e-5);
   }
   EXPECT_NEAR(log_sigmoid(-800.0), -800.0, 1e-9);  // no overflow
+}
+
+// The core's parallel loops run with flush-to-zero (flush_denormals.h): a float subnormal read
+// or produced inside them is 0, and the thread's previous mode comes back afterwards.
+TEST(FlushDenormals, OnInsideTheCoresLoopsAndRestoredAfter) {
+#if defined(__SSE__) || defined(_M_X64)
+  volatile float tiny = 1e-39f;  // subnormal: below float's smallest normal 1.18e-38
+  volatile float half = 0.5f;    // volatile both: the product must happen at run time
+  ASSERT_NE(tiny * half, 0.0f) << "this test needs subnormals on outside the loops";
+  float in_heads = -1, in_rows = -1;
+  for_each_head(1, [&](int64_t) { in_heads = tiny * half; });
+  for_each_row_block(1, 64, [&](int64_t, int64_t) { in_rows = tiny * half; });
+  EXPECT_EQ(in_heads, 0.0f);
+  EXPECT_EQ(in_rows, 0.0f);
+  EXPECT_NE(tiny * half, 0.0f) << "the mode leaked out of the loop";
+#else
+  GTEST_SKIP() << "flush-to-zero is set through SSE's MXCSR only";
+#endif
 }
 
 }  // namespace linscope
