@@ -167,6 +167,9 @@ double bench_flops(const BenchCase& c) {
     // solves for W and U (C·(Dk + Dv)) and tril(Q K^T) Ũ (C·Dv).
     const double C = std::min<double>(std::min<int64_t>(c.opts.chunk, 64), L);
     if (c.opts.form == Form::Chunkwise) return heads * L * (6 * Dk * Dv + C * (3 * Dk + 2 * Dv));
+    // Parallel: each of the L²/2 entries A_ij is a dot product and an axpy over d_k (the
+    // backward sweep of gpu/deltanet_attention.cu), then A V over the causal half.
+    if (c.opts.form == Form::Parallel) return heads * L * L * (2 * Dk + Dv);
     return heads * L * 6 * Dk * Dv;
   }
   if (c.spec.family == Family::GateLoop) {

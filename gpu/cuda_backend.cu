@@ -61,8 +61,10 @@ class CudaBackend final : public Backend {
     const bool has_decay = !delta && in.has("log_decay");
     if (delta) expect_shape(in, "beta", {sh.B, sh.H, sh.L});
     if (has_decay && expect_decay_shape(in, "log_decay", sh)) {
-      if (spec.family == Family::Lion)
-        throw BackendError("per-channel LION decay has no CUDA kernel");
+      if (spec.family == Family::Lion)  // the CPU core's check (core/lion/inputs.cpp)
+        throw Error("log_decay: LION uses one scalar decay per token, expected shape " +
+                    shape_to_string({sh.B, sh.H, sh.L}) + ", got the per-channel " +
+                    in.get("log_decay").shape_string());
       return run_per_channel(spec, in, opts, sh);
     }
     if (!delta && !has_decay && spec.decay != Decay::LIT) in.get("log_decay");  // missing: Error
@@ -179,39 +181,25 @@ class CudaBackend final : public Backend {
     round_bf16(v.as<float>(), d.BH * d.L * d.Dv, s);
   }
 
-  // Per-channel decay (GLA-style linear attention, LCSM with o_t per channel):
-  // S_t = diag(λ_t) S_{t-1} + k_t v_t^T is GateLoop's recurrence with a zero phase, so GateLoop's
-  // kernels compute it: the recurrent form, and the parallel form through the surrogate
-  // attention, which with cos 0 = 1 is the per-channel masked attention (and its matrix).
+  // Per-channel decay (GLA-style linear attention, LCSM with o_t per channel), every form,
+  // normalized or not (forward.cu: per_channel_forward).
   Result run_per_channel(const ModelSpec& spec, const Inputs& in, const RunOptions& opts,
                          const Shape& sh) {
-    if (spec.normalize)
-      throw BackendError("per-channel decay with the normalizer has no CUDA kernel");
-    if (opts.form != Form::Recurrent && opts.form != Form::Parallel)
-      throw BackendError(
-          "per-channel decay: the CUDA backend has the recurrent and parallel "
-          "forms; " +
-          to_string(opts.form) + " runs on the CPU");
     check(cudaSetDevice(device_), "cudaSetDevice");
     Stream stream;
     const cudaStream_t s = stream.get();
     const Dims d{sh.heads(), sh.L, sh.Dk, sh.Dv};
-    DeviceBuffer q, k, v, m, p;
+    DeviceBuffer q, k, v, m;
     upload_qkv(in, opts, d, q, k, v, s);
     upload(m, in.get("log_decay"), s);
-    p.ensure(m.bytes());
-    check(cudaMemsetAsync(p.as<float>(), 0, p.bytes(), s), "cudaMemsetAsync");
-    DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), nullptr, nullptr, d};
-    din.log_magnitude = m.as<float>();
-    din.phase = p.as<float>();
-    ModelSpec gl;
-    gl.family = Family::GateLoop;
-    TraceInputs tr;  // real states: the decay per channel, no phase
+    DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), m.as<float>(), nullptr, d};
+    din.per_channel_decay = true;
+    TraceInputs tr;  // real states: the decay per channel
     tr.k = k.as<float>();
     tr.v = v.as<float>();
     tr.log_decay = m.as<float>();
     tr.decay_width = sh.Dk;
-    return run_on_device(gl, opts, din, sh, s, &tr);
+    return run_on_device(spec, opts, din, sh, s, &tr);
   }
 
   // LightNet 1-D: q, k, v and the log weights f [B,H,L] (MODELS.md §6). Per-channel weights
@@ -228,7 +216,21 @@ class CudaBackend final : public Backend {
     upload_qkv(in, opts, d, q, k, v, s);
     upload(f, in.get("log_weight"), s);
     const DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), f.as<float>(), nullptr, d};
-    return run_on_device(spec, opts, din, sh, s);
+    if (!opts.trace.states) return run_on_device(spec, opts, din, sh, s);
+    // LightNet's state S_t (core/lightnet/lightnet.cpp, also in the global form, whose one scan
+    // is the causal one) is the state of its causal rewrite: decay e^{z_{t−1} − z_t}, keys
+    // e^{f_t − z_t} k_t of the encoded k, values the encoded v (gpu/lightnet.cu).
+    Workspace enc_ws;
+    const DeviceInputs enc = lightnet_encoded(spec, din, enc_ws, s);
+    DeviceBuffer decay(sizeof(float) * d.BH * d.L), weight(decay.bytes()),
+        keys(sizeof(float) * d.BH * d.L * d.Dk);
+    lightnet_inputs(f.as<float>(), enc.k, decay.as<float>(), weight.as<float>(), keys.as<float>(),
+                    d, false, s);
+    TraceInputs tr;
+    tr.k = keys.as<float>();
+    tr.v = enc.v;
+    tr.log_decay = decay.as<float>();
+    return run_on_device(spec, opts, din, sh, s, &tr);
   }
 
   // GateLoop: q, k, v, log_magnitude, phase (MODELS.md §3); the same checks as the CPU core.

@@ -70,6 +70,60 @@ void causal_numerators(const RunOptions& opts, const float* q, const float* k, c
   throw BackendError("no CUDA kernel for this form");
 }
 
+// Per-channel decay (a gate per key channel: GLA-style linear attention, LCSM's per-channel
+// o_t), MODELS.md §1 with diag(λ_t). Chunkwise: the linear-attention chunk kernels with A per
+// channel. Recurrent and parallel: S_t = diag(λ_t) S_{t−1} + k_t v_t^T is GateLoop's recurrence
+// with a zero phase, so GateLoop's kernels compute it (the parallel form through its surrogate
+// attention, which with cos 0 = 1 is the per-channel masked attention). The normalizer is the
+// extra value column of ones in every form, as for scalar decay.
+void per_channel_forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& in,
+                         float* y, float* att, Workspace& ws, cudaStream_t s) {
+  const Dims& d = in.d;
+  if (is_bidirectional(spec))
+    throw BackendError("per-channel decay: LION takes one scalar decay per token");
+  const bool norm = normalizes(spec);
+  const int64_t Dc = d.Dv + (norm ? 1 : 0);
+  float* num = y;
+  if (norm) {
+    ws.num.ensure(sizeof(float) * d.BH * d.L * Dc);
+    num = ws.num.as<float>();
+  }
+  if (opts.form == Form::Chunkwise) {
+    ws.A.ensure(sizeof(double) * d.BH * d.L * d.Dk);
+    const double* A = ws.A.as<double>();
+    cumulative_log_channels(in.a, ws.A.as<double>(), d.BH, d.L, d.Dk, s);
+    const int64_t C = std::min(opts.chunk, d.L), NC = (d.L + C - 1) / C;
+    ws.states.ensure(sizeof(float) * d.BH * NC * d.Dk * Dc);
+    float* states = ws.states.as<float>();
+    la_chunk_states(in.k, in.v, A, states, d, Dc, C, s, true);
+    la_chunk_scan(states, A, d, Dc, C, s, true);
+    la_block_attention(in.q, in.k, in.v, A, states, num, d, Dc, C, false, s, true);
+  } else {
+    ws.phase0.ensure(sizeof(float) * d.BH * d.L * d.Dk);
+    check(cudaMemsetAsync(ws.phase0.as<float>(), 0, ws.phase0.bytes(), s), "cudaMemsetAsync");
+    const float* v = in.v;
+    Dims dc = d;
+    if (norm) {
+      ws.v_ones.ensure(sizeof(float) * d.BH * d.L * Dc);
+      append_ones_column(in.v, ws.v_ones.as<float>(), d.BH * d.L, d.Dv, s);
+      v = ws.v_ones.as<float>();
+      dc.Dv = Dc;
+    }
+    if (opts.form == Form::Recurrent) {
+      gateloop_recurrent(in.q, in.k, v, in.a, ws.phase0.as<float>(), num, dc, s);
+    } else if (opts.form == Form::Parallel) {
+      ws.gl.ensure(gateloop_attention_workspace(dc));
+      gateloop_attention(in.q, in.k, v, in.a, ws.phase0.as<float>(), num, att, ws.gl.as<void>(), dc,
+                         s);
+    } else {
+      throw BackendError("per-channel decay has no " + to_string(opts.form) + " form");
+    }
+  }
+  if (!norm) return;
+  finish_numerators(num, y, d, Dc, s);
+  if (att) normalize_score_rows(att, num, d, s);
+}
+
 }  // namespace
 
 bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::string* why) {
@@ -84,20 +138,17 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
   }
   if (spec.family == Family::Lcsm) return forward_supported(lcsm_as_linear_attention(), opts, why);
   if (spec.family == Family::LightNet) {
-    // The GPU runs LightNet as linear attention on rewritten inputs, whose states are not
-    // LightNet's (MODELS.md §6): its traces come from the CPU.
-    if (opts.trace.states) return no("the CUDA backend records no LightNet state traces");
-    if (spec.lightnet.md_tpe || spec.lightnet.md_lrpe)
-      return no("the CUDA backend has no MD-TPE / MD-LRPE for LightNet");
     if (opts.form != Form::Recurrent && opts.form != Form::Parallel)
       return no("LightNet has recurrent and parallel forms");
-    return forward_supported(lightnet_as_linear_attention(spec), opts, why);
+    // Its matrix, like the CPU's, comes with either form: the rewritten model has no normalizer,
+    // so forward() forms it from q, k and the decays alone, whatever computed y.
+    RunOptions as_la = opts;
+    if (opts.attention) as_la.form = Form::Parallel;
+    return forward_supported(lightnet_as_linear_attention(spec), as_la, why);
   }
-  if (spec.family == Family::DeltaNet) {
-    if (opts.form != Form::Recurrent && opts.form != Form::Chunkwise)
-      return no("the CUDA backend has DeltaNet's recurrent and chunkwise forms");
+  if (spec.family == Family::DeltaNet) {  // recurrent, chunkwise, parallel; the matrix with any
+    if (opts.form == Form::Scan) return no("DeltaNet has no scan form");
     if (opts.form == Form::Chunkwise && opts.chunk < 1) return no("chunk size must be at least 1");
-    if (opts.attention) return no("the CUDA backend returns no DeltaNet attention matrix");
     return true;
   }
   const bool la = spec.family == Family::LinearAttention ||
@@ -123,12 +174,16 @@ bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims
 }
 
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
-  if (spec.family == Family::DeltaNet)
+  if (spec.family == Family::DeltaNet) {
+    if (opts.form == Form::Parallel) return sizeof(float) * d.BH * d.L * d.L;  // the scores
     return opts.form == Form::Chunkwise ? deltanet_chunk_workspace(d) : 0;
+  }
   if (spec.family == Family::Lcsm) return workspace_bytes(lcsm_as_linear_attention(), opts, d);
-  if (spec.family == Family::LightNet)
-    return sizeof(float) * d.BH * d.L * (2 + d.Dk) +
+  if (spec.family == Family::LightNet) {
+    const bool encoded = spec.lightnet.md_tpe || spec.lightnet.md_lrpe;
+    return sizeof(float) * d.BH * d.L * (2 + d.Dk + (encoded ? 2 * d.Dk + d.Dv : 0)) +
            workspace_bytes(lightnet_as_linear_attention(spec), opts, d);
+  }
   if (spec.family == Family::GateLoop) {
     if (opts.form == Form::Parallel) return gateloop_attention_workspace(d);
     return opts.form == Form::Scan ? gateloop_scan_workspace(d, gateloop_scan_segment(d)) : 0;
@@ -143,12 +198,54 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
   return b;
 }
 
+DeviceInputs lightnet_encoded(const ModelSpec& spec, const DeviceInputs& in, Workspace& ws,
+                              cudaStream_t s) {
+  const bool tpe = spec.lightnet.md_tpe, lrpe = spec.lightnet.md_lrpe;
+  if (!tpe && !lrpe) return in;
+  const Dims& d = in.d;
+  auto copy = [&](const float* x, int64_t D, DeviceBuffer& buf) {
+    const size_t bytes = sizeof(float) * d.BH * d.L * D;
+    buf.ensure(bytes);
+    check(cudaMemcpyAsync(buf.as<float>(), x, bytes, cudaMemcpyDeviceToDevice, s),
+          "cudaMemcpyAsync (LightNet encodings)");
+    return buf.as<float>();
+  };
+  DeviceInputs out = in;
+  float* q = copy(in.q, d.Dk, ws.ln_q);
+  float* k = copy(in.k, d.Dk, ws.ln_kx);
+  if (tpe) {
+    float* v = copy(in.v, d.Dv, ws.ln_v);
+    for (float* x : {q, k}) lightnet_tpe(x, d.BH, d.L, d.Dk, s);
+    lightnet_tpe(v, d.BH, d.L, d.Dv, s);
+    out.v = v;
+  }
+  if (lrpe)
+    for (float* x : {q, k}) lightnet_lrpe(x, d.BH, d.L, d.Dk, s);
+  out.q = q;
+  out.k = k;
+  out.q16 = out.k16 = out.v16 = nullptr;
+  return out;
+}
+
 void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& in, float* y,
              float* att, Workspace& ws, cudaStream_t s) {
   std::string why;
   if (!forward_supported(spec, opts, &why)) throw BackendError(why);
   const Dims& d = in.d;
   if (spec.family == Family::DeltaNet) {
+    if (opts.form == Form::Parallel || att) {
+      // The matrix (gpu/deltanet_attention.cu); the parallel form is y = A v.
+      float* A = att;
+      if (!A) {
+        ws.scores.ensure(sizeof(float) * d.BH * d.L * d.L);
+        A = ws.scores.as<float>();
+      }
+      deltanet_attention(in.q, in.k, in.beta, A, d, s);
+      if (opts.form == Form::Parallel) {
+        apply_causal_scores(A, in.v, y, d, s);
+        return;
+      }
+    }
     if (opts.form == Form::Chunkwise) {
       ws.states.ensure(deltanet_chunk_workspace(d));
       deltanet_chunkwise(in.q, in.k, in.v, in.beta, y, ws.states.as<void>(), d, opts.chunk, s);
@@ -162,16 +259,30 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     return;
   }
   if (spec.family == Family::LightNet) {  // in.a holds the log weights f
+    DeviceInputs la = lightnet_encoded(spec, in, ws, s);
     ws.ln_a.ensure(sizeof(float) * d.BH * d.L);
     ws.ln_w.ensure(sizeof(float) * d.BH * d.L);
     ws.ln_k.ensure(sizeof(float) * d.BH * d.L * d.Dk);
-    lightnet_inputs(in.a, in.k, ws.ln_a.as<float>(), ws.ln_w.as<float>(), ws.ln_k.as<float>(), d,
+    lightnet_inputs(in.a, la.k, ws.ln_a.as<float>(), ws.ln_w.as<float>(), ws.ln_k.as<float>(), d,
                     spec.direction == Direction::Bidirectional, s);
-    DeviceInputs la = in;
     la.k = ws.ln_k.as<float>();
     la.a = ws.ln_a.as<float>();
-    la.k16 = nullptr;
-    forward(lightnet_as_linear_attention(spec), opts, la, y, att, ws, s);
+    la.q16 = la.k16 = la.v16 = nullptr;
+    const ModelSpec as_la = lightnet_as_linear_attention(spec);
+    if (att && opts.form != Form::Parallel) {
+      // The recurrent form with the matrix: y from the recurrence, the matrix from the parallel
+      // form (as the CPU forms it apart), its y into scratch.
+      RunOptions recurrent = opts, parallel = opts;
+      recurrent.attention = false;
+      parallel.form = Form::Parallel;
+      forward(as_la, recurrent, la, y, nullptr, ws, s);
+      ws.ln_y.ensure(sizeof(float) * d.BH * d.L * d.Dv);
+      forward(as_la, parallel, la, ws.ln_y.as<float>(), att, ws, s);
+    } else {
+      forward(as_la, opts, la, y, att, ws, s);
+    }
+    // The matrix above acts on the encoded v = (I + T) v; for the v given it is A (I + T).
+    if (att && spec.lightnet.md_tpe) lightnet_tpe_attention(att, d.BH, d.L, s);
     return;
   }
   if (spec.family == Family::GateLoop) {
@@ -192,6 +303,10 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     }
     ws.gl.ensure(gateloop_scan_workspace(d, seg));
     gateloop_scan(in.q, in.k, in.v, in.log_magnitude, in.phase, y, ws.gl.as<void>(), d, seg, s);
+    return;
+  }
+  if (in.per_channel_decay) {
+    per_channel_forward(spec, opts, in, y, att, ws, s);
     return;
   }
   const bool bidir = is_bidirectional(spec);

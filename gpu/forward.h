@@ -25,13 +25,19 @@ struct DeviceInputs {
   // GateLoop: log|a_t| and arg a_t [BH, L, Dk].
   const float* log_magnitude = nullptr;
   const float* phase = nullptr;
+  // Linear attention / LCSM: a is [BH, L, Dk], a gate per key channel (causal only).
+  bool per_channel_decay = false;
 };
 
 // Scratch memory kept across calls, so that timed repetitions allocate nothing.
 struct Workspace {
   DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev, qk, q16, k16, v16, gl;
+  DeviceBuffer scores;                     // DeltaNet's parallel form without a requested matrix
+  DeviceBuffer phase0, v_ones;             // per-channel decay on GateLoop's kernels
   DeviceBuffer q16_rev, k16_rev, v16_rev;  // LION's backward sweep on the tensor cores
   DeviceBuffer ln_a, ln_w, ln_k;           // LightNet's rewritten inputs (gpu/lightnet.cu)
+  DeviceBuffer ln_q, ln_kx, ln_v;          // LightNet's q, k, v after MD-TPE / MD-LRPE
+  DeviceBuffer ln_y;                       // LightNet: y of the matrix's parallel pass
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.
@@ -43,7 +49,14 @@ bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims
 // Bytes of device memory forward() needs beyond its inputs and outputs (for OOM messages).
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d);
 
-// y [BH, L, Dv]; att [BH, L, L] or nullptr (Form::Parallel only). Throws BackendError.
+// LightNet's q, k, v after MD-TPE and MD-LRPE when the spec turns them on (copies in ws, in
+// the CPU's order); `in` itself when neither is on. The states of a LightNet trace are those of
+// the causal rewrite (lightnet_inputs) of these.
+DeviceInputs lightnet_encoded(const ModelSpec& spec, const DeviceInputs& in, Workspace& ws,
+                              cudaStream_t s);
+
+// y [BH, L, Dv]; att [BH, L, L] or nullptr (the parallel form only, except DeltaNet's, whose
+// matrix comes with every form, as on the CPU). Throws BackendError.
 void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& in, float* y,
              float* att, Workspace& ws, cudaStream_t s);
 

@@ -191,22 +191,6 @@ void launch_gl_any(const float* q, const float* k, const float* v, const float* 
 // the cumulative log-magnitudes Λ and phases Φ per channel in double; the causal score matrix
 // A_ij = Σ_c q_ic k_jc exp(Λ_ic − Λ_jc) cos(Φ_ic − Φ_jc) for j <= i, each term from a
 // difference of logs (<= 0, never a ratio of products); then y = A v.
-__global__ void gl_cumulative_kernel(const float* __restrict__ lm, const float* __restrict__ ph,
-                                     double* __restrict__ cum_lm, double* __restrict__ cum_ph,
-                                     int64_t L, int64_t Dk, int64_t BH) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= BH * Dk) return;
-  const int64_t head = i / Dk, c = i % Dk;
-  double a = 0.0, b = 0.0;
-  for (int64_t t = 0; t < L; ++t) {
-    const int64_t at = (head * L + t) * Dk + c;
-    a += lm[at];
-    b += ph[at];
-    cum_lm[at] = a;
-    cum_ph[at] = b;
-  }
-}
-
 constexpr int kSaTile = 16;  // 16 x 16 scores per block, channels in slices of kSaSlice
 constexpr int kSaSlice = 32;
 
@@ -255,39 +239,6 @@ __global__ void __launch_bounds__(kSaTile* kSaTile)
   if (i < L && j < L) Ah[i * L + j] = j <= i ? static_cast<float>(acc) : 0.0f;
 }
 
-// y_i = Σ_{j<=i} A_ij v_j: block = (head, 32 rows), thread = value column; A rows and v tiles
-// through shared memory.
-constexpr int kAvRows = 32;
-__global__ void gl_apply_scores_kernel(const float* __restrict__ A, const float* __restrict__ v,
-                                       float* __restrict__ y, int64_t L, int64_t Dv) {
-  const int64_t head = blockIdx.z;
-  const int64_t i0 = static_cast<int64_t>(blockIdx.y) * kAvRows;
-  const int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  __shared__ float sa[kAvRows][kAvRows];
-  float acc[kAvRows];
-  for (int r = 0; r < kAvRows; ++r) acc[r] = 0.0f;
-  const float* Ah = A + head * L * L;
-  const float* vh = v + head * L * Dv;
-  const int64_t jend = L < i0 + kAvRows ? L : i0 + kAvRows;  // causal: j <= i < i0 + kAvRows
-  for (int64_t j0 = 0; j0 < jend; j0 += kAvRows) {
-    for (int e = threadIdx.x; e < kAvRows * kAvRows; e += blockDim.x) {
-      const int r = e / kAvRows, c = e % kAvRows;
-      const int64_t gi = i0 + r, gj = j0 + c;
-      sa[r][c] = gi < L && gj < L ? Ah[gi * L + gj] : 0.0f;
-    }
-    __syncthreads();
-    if (col < Dv)
-      for (int c = 0; c < kAvRows && j0 + c < L; ++c) {
-        const float vj = vh[(j0 + c) * Dv + col];
-#pragma unroll
-        for (int r = 0; r < kAvRows; ++r) acc[r] += sa[r][c] * vj;
-      }
-    __syncthreads();
-  }
-  if (col < Dv)
-    for (int r = 0; r < kAvRows && i0 + r < L; ++r) y[(head * L + i0 + r) * Dv + col] = acc[r];
-}
-
 }  // namespace
 
 size_t gateloop_attention_workspace(const Dims& d) {
@@ -302,18 +253,13 @@ void gateloop_attention(const float* q, const float* k, const float* v, const fl
   double* cum_lm = static_cast<double*>(workspace);
   double* cum_ph = cum_lm + d.BH * d.L * d.Dk;
   float* A = att ? att : reinterpret_cast<float*>(cum_ph + d.BH * d.L * d.Dk);
-  gl_cumulative_kernel<<<static_cast<unsigned>((d.BH * d.Dk + 127) / 128), 128, 0, s>>>(
-      lm, ph, cum_lm, cum_ph, d.L, d.Dk, d.BH);
-  check_launch("gl_cumulative_kernel");
+  cumulative_log_channels(lm, cum_lm, d.BH, d.L, d.Dk, s);
+  cumulative_log_channels(ph, cum_ph, d.BH, d.L, d.Dk, s);
   const unsigned tiles = static_cast<unsigned>((d.L + kSaTile - 1) / kSaTile);
   gl_scores_kernel<<<dim3(tiles, tiles, static_cast<unsigned>(d.BH)), kSaTile * kSaTile, 0, s>>>(
       q, k, cum_lm, cum_ph, A, d.L, d.Dk);
   check_launch("gl_scores_kernel");
-  const dim3 agrid(static_cast<unsigned>((d.Dv + 63) / 64),
-                   static_cast<unsigned>((d.L + kAvRows - 1) / kAvRows),
-                   static_cast<unsigned>(d.BH));
-  gl_apply_scores_kernel<<<agrid, 64, 0, s>>>(A, v, y, d.L, d.Dv);
-  check_launch("gl_apply_scores_kernel");
+  apply_causal_scores(A, v, y, d, s);
 }
 
 void gateloop_recurrent(const float* q, const float* k, const float* v, const float* lm,

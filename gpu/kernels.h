@@ -24,6 +24,11 @@ struct Dims {
 
 // A[t] = Σ_{m<=t} a[m] per head, in double.
 void cumulative_log(const float* a, double* A, const Dims& d, cudaStream_t s);
+// The same per channel: a, A [BH, L, D] (per-channel decay, GateLoop's log-magnitudes, phases).
+void cumulative_log_channels(const float* a, double* A, int64_t BH, int64_t L, int64_t D,
+                             cudaStream_t s);
+// out [rows, Dv + 1] = [v, 1]: values with the normalizer's column, for kernels without one.
+void append_ones_column(const float* v, float* out, int64_t rows, int64_t Dv, cudaStream_t s);
 
 // Causal recurrence S_t = λ_t S_{t-1} + k_t v_t^T, num_t = q_t^T S_t (MODELS.md §1, recurrent).
 void la_recurrent(const float* q, const float* k, const float* v, const float* a, float* num,
@@ -31,19 +36,21 @@ void la_recurrent(const float* q, const float* k, const float* v, const float* a
 
 // Chunkwise, step 1: per chunk n, dS_n = Σ_{j in n} exp(A_end - A_j) k_j v_j^T
 // ([BH, NC, Dk, Dc]).
+// per_channel: A is [BH, L, Dk] (cumulative_log_channels) and row r decays by its own channel.
 void la_chunk_states(const float* k, const float* v, const double* A, float* dS, const Dims& d,
-                     int64_t Dc, int64_t C, cudaStream_t s);
+                     int64_t Dc, int64_t C, cudaStream_t s, bool per_channel = false);
 // Chunkwise, step 2: in place, dS_n becomes the state entering chunk n:
 // S_0 = 0, S_{n+1} = exp(A_end(n) - A_end(n-1)) S_n + dS_n.
-void la_chunk_scan(float* dS, const double* A, const Dims& d, int64_t Dc, int64_t C,
-                   cudaStream_t s);
+void la_chunk_scan(float* dS, const double* A, const Dims& d, int64_t Dc, int64_t C, cudaStream_t s,
+                   bool per_channel = false);
 // Masked attention inside blocks of C rows plus, when S_in is given, the carried state:
 // num_i = Σ_{j in chunk(i), j<=i} (q_i·k_j) exp(A_i - A_j) v_j + exp(A_i - A_start) q_i^T S_in.
 // With C = L and S_in = nullptr this is the parallel form; bidirectional (C = L only) uses
-// M_ij = exp(-|A_i - A_j|) over all j (LION, MODELS.md §2).
+// M_ij = exp(-|A_i - A_j|) over all j (LION, MODELS.md §2). per_channel (causal only): A is
+// [BH, L, Dk] and the score is Σ_r q_ir k_jr exp(A_ir − A_jr).
 void la_block_attention(const float* q, const float* k, const float* v, const double* A,
                         const float* S_in, float* num, const Dims& d, int64_t Dc, int64_t C,
-                        bool bidirectional, cudaStream_t s);
+                        bool bidirectional, cudaStream_t s, bool per_channel = false);
 
 // The implicit attention matrix att [BH, L, L] = (q_i·k_j) M_ij, scaled per row by 1 / num[i, Dv]
 // when normalized (Dc = Dv + 1).
@@ -94,6 +101,12 @@ void gateloop_scan(const float* q, const float* k, const float* v, const float* 
 // global), log_weight [BH, L] (f_t − z_t causal, f_t − z_L global) and k_scaled [BH, L, Dk].
 void lightnet_inputs(const float* f, const float* k, float* log_decay, float* log_weight,
                      float* k_scaled, const Dims& d, bool global, cudaStream_t s);
+// LightNet's 1-D encodings, in place on x [BH, L, D] (core/lightnet/position.h, N = 1):
+// MD-TPE x ← (I + T) x (a causal scan per channel), MD-LRPE (channel pairs rotated by θ_m t),
+// and the attention matrix's MD-TPE factor att ← att (I + T) (att [BH, L, L]).
+void lightnet_tpe(float* x, int64_t BH, int64_t L, int64_t D, cudaStream_t s);
+void lightnet_lrpe(float* x, int64_t BH, int64_t L, int64_t D, cudaStream_t s);
+void lightnet_tpe_attention(float* att, int64_t BH, int64_t L, cudaStream_t s);
 
 // GateLoop's surrogate attention (its parallel form): A [BH, L, L] causal scores, y = A v.
 // att (may be null) receives A; workspace: gateloop_attention_workspace() bytes (it holds A
@@ -102,6 +115,17 @@ size_t gateloop_attention_workspace(const Dims& d);
 void gateloop_attention(const float* q, const float* k, const float* v, const float* lm,
                         const float* ph, float* y, float* att, void* workspace, const Dims& d,
                         cudaStream_t s);
+
+// y [BH, L, Dv] = A v for a causal score matrix A [BH, L, L] with zeros above the diagonal
+// (gpu/causal_scores.cu).
+void apply_causal_scores(const float* A, const float* v, float* y, const Dims& d, cudaStream_t s);
+// att[i, :] /= num[i, Dv] (the row scaling of a normalized model; num [BH, L, Dv + 1]).
+void normalize_score_rows(float* att, const float* num, const Dims& d, cudaStream_t s);
+
+// DeltaNet's implicit attention matrix (gpu/deltanet_attention.cu; CPU twin core/deltanet/
+// attention.cpp): att [BH, L, L], A_ij = β_j q_i^T H_i ⋯ H_{j+1} k_j for j <= i, 0 above.
+void deltanet_attention(const float* q, const float* k, const float* beta, float* att,
+                        const Dims& d, cudaStream_t s);
 
 // Rounds to bfloat16 (nearest, ties to even) in place, as the CPU's RunOptions::bf16 does.
 void round_bf16(float* x, int64_t n, cudaStream_t s);

@@ -1,5 +1,7 @@
 // Causal linear attention with scalar decay (LIT / D / S), MODELS.md §1: the recurrent,
 // chunkwise and parallel forms in fp32, on the CUDA backend. CPU twin: core/linear_attention/.
+// The chunkwise kernels also take a per-channel decay (a gate per key channel, GLA-style):
+// A [BH, L, Dk], the decay of state row r from its own channel's cumulative log.
 #include <algorithm>
 
 #include "gpu/cuda_check.h"
@@ -38,6 +40,38 @@ __global__ void cumulative_log_kernel(const float* __restrict__ a, double* __res
     run += ah[t];
     Ah[t] = run;
   }
+}
+
+// Per channel: A[t, c] = Σ_{m<=t} a[m, c] in double, one thread per (head, channel); adjacent
+// threads take adjacent channels, so each step reads one coalesced row.
+__global__ void cumulative_log_channels_kernel(const float* __restrict__ a, double* __restrict__ A,
+                                               int64_t BH, int64_t L, int64_t D) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= BH * D) return;
+  const int64_t head = i / D, c = i % D;
+  double run = 0.0;
+  for (int64_t t = 0; t < L; ++t) {
+    const int64_t at = (head * L + t) * D + c;
+    run += a[at];
+    A[at] = run;
+  }
+}
+
+// out [rows, Dv + 1] = [v, 1]: the value rows with the normalizer's column of ones, for kernels
+// that take plain values (GateLoop's, which compute per-channel decay).
+__global__ void append_ones_kernel(const float* __restrict__ v, float* __restrict__ out,
+                                   int64_t rows, int64_t Dv) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= rows * (Dv + 1)) return;
+  const int64_t t = e / (Dv + 1), c = e % (Dv + 1);
+  out[e] = c < Dv ? v[t * Dv + c] : 1.0f;
+}
+
+// Cumulative log decay of token t for state row r: one per token (scalar decay, A [BH, L]) or
+// one per channel (PC, A [BH, L, Dk]); Ah points at the head's first token.
+template <bool PC>
+__device__ __forceinline__ double log_decay_at(const double* Ah, int64_t t, int64_t r, int64_t Dk) {
+  return PC ? Ah[t * Dk + r] : Ah[t];
 }
 
 // Value of column c of token t: v, or 1 in the normalizer column c == Dv.
@@ -202,6 +236,8 @@ void launch_recurrent(const float* q, const float* k, const float* v, const floa
 // Chunk states: block = (chunk, head, 32x32 tile of [Dk, Dc]).
 constexpr int kTile = 32;
 
+// PC: per-channel decay, the factor exp(A_end,r − A_j,r) differs per state row r.
+template <bool PC>
 __global__ void la_chunk_states_kernel(const float* __restrict__ k, const float* __restrict__ v,
                                        const double* __restrict__ A, float* __restrict__ dS,
                                        int64_t L, int64_t Dk, int64_t Dv, int64_t Dc, int64_t C) {
@@ -211,8 +247,7 @@ __global__ void la_chunk_states_kernel(const float* __restrict__ k, const float*
   const int64_t col_tiles = (Dc + kTile - 1) / kTile;
   const int64_t r0 = (blockIdx.z / col_tiles) * kTile, c0 = (blockIdx.z % col_tiles) * kTile;
   const int64_t j0 = n * C, j1 = min(L, j0 + C);
-  const double* Ah = A + head * L;
-  const double Aend = Ah[j1 - 1];
+  const double* Ah = A + head * L * (PC ? Dk : 1);
   const float* kh = k + head * L * Dk;
   const float* vh = v + head * L * Dv;
   const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;  // 32 x 8 threads, 4 rows each
@@ -223,7 +258,10 @@ __global__ void la_chunk_states_kernel(const float* __restrict__ k, const float*
       const int64_t j = jb + jj;
       float kv = 0.f, vv = 0.f;
       if (j < j1) {
-        if (r0 + x < Dk) kv = kh[j * Dk + r0 + x] * __expf(static_cast<float>(Aend - Ah[j]));
+        const int64_t r = r0 + x;
+        if (r < Dk)
+          kv = kh[j * Dk + r] * __expf(static_cast<float>(log_decay_at<PC>(Ah, j1 - 1, r, Dk) -
+                                                          log_decay_at<PC>(Ah, j, r, Dk)));
         if (c0 + x < Dc) vv = value_at(vh, j, c0 + x, Dv);
       }
       kw[jj][x] = kv;
@@ -247,18 +285,19 @@ __global__ void la_chunk_states_kernel(const float* __restrict__ k, const float*
   }
 }
 
+template <bool PC>
 __global__ void la_chunk_scan_kernel(float* __restrict__ dS, const double* __restrict__ A,
                                      int64_t L, int64_t Dk, int64_t Dc, int64_t C) {
   const int64_t head = blockIdx.y;
   const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (e >= Dk * Dc) return;
-  const int64_t NC = (L + C - 1) / C;
-  const double* Ah = A + head * L;
+  const int64_t NC = (L + C - 1) / C, r = e / Dc;
+  const double* Ah = A + head * L * (PC ? Dk : 1);
   float* base = dS + head * NC * Dk * Dc + e;
   float S = 0.f;
   double prev_end = 0.0;  // A before the first token
   for (int64_t n = 0; n < NC; ++n) {
-    const double end = Ah[min(L, (n + 1) * C) - 1];
+    const double end = log_decay_at<PC>(Ah, min(L, (n + 1) * C) - 1, r, Dk);
     const float d = base[n * Dk * Dc];
     base[n * Dk * Dc] = S;
     S = __expf(static_cast<float>(end - prev_end)) * S + d;
@@ -268,9 +307,13 @@ __global__ void la_chunk_scan_kernel(float* __restrict__ dS, const double* __res
 
 // Block attention: block = (16 rows, head). Scores of the rows against 32 keys at a time are
 // staged in shared memory, then multiplied into the accumulators acc[16][Dc].
+// PC (per-channel decay, causal only): the decay sits inside the dot product,
+// P_ij = Σ_r q_ir k_jr exp(A_ir − A_jr) (MODELS.md §1; the CPU's core/linear_attention/
+// scores.cpp), and the carried state's rows decay per channel.
 constexpr int kRows = 16;
 constexpr int kKeys = 32;
 
+template <bool PC>
 __global__ void __launch_bounds__(256)
     la_block_attention_kernel(const float* __restrict__ q, const float* __restrict__ k,
                               const float* __restrict__ v, const double* __restrict__ A,
@@ -287,7 +330,7 @@ __global__ void __launch_bounds__(256)
   const float* qh = q + head * L * Dk;
   const float* kh = k + head * L * Dk;
   const float* vh = v + head * L * Dv;
-  const double* Ah = A + head * L;
+  const double* Ah = A + head * L * (PC ? Dk : 1);
   for (int64_t e = threadIdx.x; e < kRows * Dk; e += blockDim.x)
     qs[e] = e < rows * Dk ? qh[i0 * Dk + e] : 0.f;
   for (int64_t e = threadIdx.x; e < kRows * Dc; e += blockDim.x) acc[e] = 0.f;
@@ -313,7 +356,11 @@ __global__ void __launch_bounds__(256)
       float p = 0.f;
       bool live = ii < rows && jj < jn;
       if (!bidir) live = live && j <= i && j >= (i / C) * C;
-      if (live) {
+      if (live && PC) {  // j <= i here: every exponent A_ir − A_jr <= 0
+        for (int64_t r = 0; r < Dk; ++r)
+          p = fmaf(qs[ii * Dk + r] * ks[jj * (Dk + 1) + r],
+                   __expf(static_cast<float>(Ah[i * Dk + r] - Ah[j * Dk + r])), p);
+      } else if (live) {
         for (int64_t r = 0; r < Dk; ++r) p = fmaf(qs[ii * Dk + r], ks[jj * (Dk + 1) + r], p);
         const double diff = j <= i ? Ah[i] - Ah[j] : Ah[j] - Ah[i];
         p *= __expf(static_cast<float>(diff));
@@ -335,9 +382,11 @@ __global__ void __launch_bounds__(256)
     // start) S_n is a small matrix product; S_n is staged through shared memory 32 rows at a
     // time, so each block reads it once (coalesced) instead of once per output element.
     const int64_t n = i0 / C;
-    const double start = n == 0 ? 0.0 : Ah[n * C - 1];
-    for (int64_t e = threadIdx.x; e < rows * Dk; e += blockDim.x)
-      qs[e] *= __expf(static_cast<float>(Ah[i0 + e / Dk] - start));
+    for (int64_t e = threadIdx.x; e < rows * Dk; e += blockDim.x) {
+      const int64_t r = e % Dk;
+      const double start = n == 0 ? 0.0 : log_decay_at<PC>(Ah, n * C - 1, r, Dk);
+      qs[e] *= __expf(static_cast<float>(log_decay_at<PC>(Ah, i0 + e / Dk, r, Dk) - start));
+    }
     const float* S = S_in + (head * NC + n) * Dk * Dc;
     for (int64_t r0 = 0; r0 < Dk; r0 += kKeys) {
       __syncthreads();
@@ -364,10 +413,13 @@ __global__ void __launch_bounds__(256)
     if (S_in) {
       const int64_t n = i / C;
       const float* S = S_in + (head * NC + n) * Dk * Dc;
-      const double start = n == 0 ? 0.0 : Ah[n * C - 1];
       float inter = 0.f;
-      for (int64_t r = 0; r < Dk; ++r) inter = fmaf(qs[ii * Dk + r], S[r * Dc + cc], inter);
-      y = fmaf(__expf(static_cast<float>(Ah[i] - start)), inter, y);
+      for (int64_t r = 0; r < Dk; ++r) {  // row r decays by exp(A_ir − A_start,r)
+        const double start = n == 0 ? 0.0 : log_decay_at<PC>(Ah, n * C - 1, r, Dk);
+        const float g = __expf(static_cast<float>(log_decay_at<PC>(Ah, i, r, Dk) - start));
+        inter = fmaf(qs[ii * Dk + r] * g, S[r * Dc + cc], inter);
+      }
+      y += inter;
     }
     num[(head * L + i) * Dc + cc] = y;
   }
@@ -426,34 +478,56 @@ void la_recurrent(const float* q, const float* k, const float* v, const float* a
   throw BackendError("recurrent kernel supports d_k <= 256, got " + std::to_string(d.Dk));
 }
 
+void cumulative_log_channels(const float* a, double* A, int64_t BH, int64_t L, int64_t D,
+                             cudaStream_t s) {
+  if (BH * L * D == 0) return;
+  cumulative_log_channels_kernel<<<blocks_for(BH * D, 128), 128, 0, s>>>(a, A, BH, L, D);
+  check_launch("cumulative_log_channels_kernel");
+}
+
+void append_ones_column(const float* v, float* out, int64_t rows, int64_t Dv, cudaStream_t s) {
+  if (rows == 0) return;
+  append_ones_kernel<<<blocks_for(rows * (Dv + 1), 256), 256, 0, s>>>(v, out, rows, Dv);
+  check_launch("append_ones_kernel");
+}
+
 void la_chunk_states(const float* k, const float* v, const double* A, float* dS, const Dims& d,
-                     int64_t Dc, int64_t C, cudaStream_t s) {
+                     int64_t Dc, int64_t C, cudaStream_t s, bool per_channel) {
   const int64_t NC = (d.L + C - 1) / C;
   const int64_t tiles = ((d.Dk + kTile - 1) / kTile) * ((Dc + kTile - 1) / kTile);
   const dim3 grid(static_cast<unsigned>(NC), static_cast<unsigned>(d.BH),
                   static_cast<unsigned>(tiles));
-  la_chunk_states_kernel<<<grid, 256, 0, s>>>(k, v, A, dS, d.L, d.Dk, d.Dv, Dc, C);
+  if (per_channel)
+    la_chunk_states_kernel<true><<<grid, 256, 0, s>>>(k, v, A, dS, d.L, d.Dk, d.Dv, Dc, C);
+  else
+    la_chunk_states_kernel<false><<<grid, 256, 0, s>>>(k, v, A, dS, d.L, d.Dk, d.Dv, Dc, C);
   check_launch("la_chunk_states_kernel");
 }
 
-void la_chunk_scan(float* dS, const double* A, const Dims& d, int64_t Dc, int64_t C,
-                   cudaStream_t s) {
+void la_chunk_scan(float* dS, const double* A, const Dims& d, int64_t Dc, int64_t C, cudaStream_t s,
+                   bool per_channel) {
   const dim3 grid(blocks_for(d.Dk * Dc, 256), static_cast<unsigned>(d.BH));
-  la_chunk_scan_kernel<<<grid, 256, 0, s>>>(dS, A, d.L, d.Dk, Dc, C);
+  if (per_channel)
+    la_chunk_scan_kernel<true><<<grid, 256, 0, s>>>(dS, A, d.L, d.Dk, Dc, C);
+  else
+    la_chunk_scan_kernel<false><<<grid, 256, 0, s>>>(dS, A, d.L, d.Dk, Dc, C);
   check_launch("la_chunk_scan_kernel");
 }
 
 void la_block_attention(const float* q, const float* k, const float* v, const double* A,
                         const float* S_in, float* num, const Dims& d, int64_t Dc, int64_t C,
-                        bool bidirectional, cudaStream_t s) {
+                        bool bidirectional, cudaStream_t s, bool per_channel) {
+  if (per_channel && bidirectional)
+    throw BackendError("block attention: per-channel decay is causal only");
   const size_t bytes =
       sizeof(float) * (kRows * d.Dk + kKeys * (d.Dk + 1) + kKeys * Dc + kRows * kKeys + kRows * Dc);
-  check(cudaFuncSetAttribute(la_block_attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+  auto* kernel = per_channel ? la_block_attention_kernel<true> : la_block_attention_kernel<false>;
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              static_cast<int>(bytes)),
         "cudaFuncSetAttribute(la_block_attention)");
   const dim3 grid(blocks_for(d.L, kRows), static_cast<unsigned>(d.BH));
-  la_block_attention_kernel<<<grid, 256, bytes, s>>>(q, k, v, A, S_in, num, d.L, d.Dk, d.Dv, Dc,
-                                                     std::min(C, d.L), bidirectional);
+  kernel<<<grid, 256, bytes, s>>>(q, k, v, A, S_in, num, d.L, d.Dk, d.Dv, Dc, std::min(C, d.L),
+                                  bidirectional);
   check_launch("la_block_attention_kernel");
 }
 

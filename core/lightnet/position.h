@@ -24,11 +24,9 @@
 #include <vector>
 
 #include "core/base/heads.h"
+#include "core/lightnet/position_constants.h"
 
 namespace linscope::lightnet {
-
-constexpr double kLrpeBase = 10000.0;
-constexpr double kTpeDecay = 0.9;
 
 // θ_m of channel pair m for a head dimension `dim` and `axes` axes.
 double lrpe_theta(int64_t pair, int64_t dim, int64_t axes);

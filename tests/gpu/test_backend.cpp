@@ -38,7 +38,13 @@ TEST_F(GpuTest, SupportsOnlyWhatItImplements) {
   ln.family = Family::LightNet;
   EXPECT_TRUE(gpu().supports(ln, opts)) << "LightNet 1-D runs on the linear-attention kernels";
   ln.lightnet.md_lrpe = true;
-  EXPECT_FALSE(gpu().supports(ln, opts)) << "MD-LRPE runs on the CPU";
+  EXPECT_TRUE(gpu().supports(ln, opts)) << "MD-LRPE: an input rotation before those kernels";
+  ln.lightnet.md_lrpe = false;
+  ModelSpec deltanet;
+  deltanet.family = Family::DeltaNet;
+  RunOptions with_matrix = opts;
+  with_matrix.attention = true;
+  EXPECT_TRUE(gpu().supports(deltanet, with_matrix)) << "DeltaNet's attention matrix";
   ModelSpec gl;
   gl.family = Family::GateLoop;
   opts.form = Form::Recurrent;
@@ -73,31 +79,60 @@ TEST_F(GpuTest, OutOfMemoryIsABackendErrorWithSizes) {
   EXPECT_NO_THROW(gpu().run(la, in, RunOptions{}));
 }
 
-// Per-channel decay runs on GateLoop's kernels with a zero phase (recurrent and parallel, with
-// the attention matrix); with the normalizer, in the chunkwise form and for LION it falls back.
-// fp32 against run_cpu: 1e-4 relative.
-TEST_F(GpuTest, PerChannelDecayRecurrentAndParallelElseCpu) {
-  ModelSpec la;
-  la.decay = Decay::S;
-  Inputs in = generate_inputs(la, Shape{1, 2, 60, 12, 20}, GenerateOptions{3});
-  Tensor a({1, 2, 60, 12});
-  for (int64_t i = 0; i < a.numel(); ++i) a[i] = -0.02f - 0.3f * float((i * 7919) % 97) / 97.0f;
-  in.set("log_decay", a);
-  for (Form f : {Form::Recurrent, Form::Parallel}) {
-    RunOptions o;
-    o.form = f;
-    o.attention = f == Form::Parallel;
-    const Result g = gpu().run(la, in, o);
-    const Result c = run_cpu(la, in, o);
-    EXPECT_LE(compare(g.y, c.y).max_rel, 1e-4) << to_string(f);
-    if (o.attention) EXPECT_LE(compare(g.attention, c.attention).max_rel, 1e-4);
+// Per-channel decay (a gate per key channel) in every form, with and without the normalizer:
+// recurrent and parallel on GateLoop's kernels with a zero phase (the normalizer as a column of
+// ones), chunkwise on the linear-attention chunk kernels with A per channel. Chunks of 16 (row
+// tiles inside one chunk), 7 (row tiles across chunk boundaries: the kernel's other path) and
+// 64; decays down to log λ = −4 per step, so a chunk's factors span e^{−250} and underflow to 0
+// unless every exponent is a difference of logs. fp32 against run_cpu (its forms are checked
+// against the definition in tests/linear_attention): 1e-4 relative, as for scalar decay — the
+// same sums of O(L) fp32 terms. LION takes one decay per token: an Error, as on the CPU.
+TEST_F(GpuTest, PerChannelDecayEveryForm) {
+  for (bool normalize : {false, true}) {
+    ModelSpec la;
+    la.decay = Decay::S;
+    la.normalize = normalize;
+    Inputs in = generate_inputs(la, Shape{1, 2, 90, 12, 20}, GenerateOptions{3});
+    if (normalize) {  // positive q, k keep the normalizer away from zero, as generate_inputs does
+      for (const char* name : {"q", "k"}) {
+        Tensor t = in.get(name);
+        for (int64_t i = 0; i < t.numel(); ++i) t[i] = std::abs(t[i]) + 0.05f;
+        in.set(name, t);
+      }
+    }
+    Tensor a({1, 2, 90, 12});
+    for (int64_t i = 0; i < a.numel(); ++i) a[i] = -0.02f - 4.0f * float((i * 7919) % 97) / 97.0f;
+    in.set("log_decay", a);
+    for (Form f : {Form::Recurrent, Form::Parallel, Form::Chunkwise})
+      for (int64_t chunk : {16, 7, 64}) {
+        if (f != Form::Chunkwise && chunk != 16) continue;
+        SCOPED_TRACE(to_string(f) + " C=" + std::to_string(chunk) +
+                     (normalize ? " normalized" : ""));
+        RunOptions o;
+        o.form = f;
+        o.chunk = chunk;
+        o.attention = f == Form::Parallel;
+        const Result g = gpu().run(la, in, o);
+        const Result c = run_cpu(la, in, o);
+        const Difference d = compare(g.y, c.y);
+        EXPECT_TRUE(d.finite);
+        EXPECT_LE(d.max_rel, 1e-4);
+        if (o.attention) EXPECT_LE(compare(g.attention, c.attention).max_rel, 1e-4) << "matrix";
+      }
   }
-  RunOptions chunk;
-  chunk.form = Form::Chunkwise;
-  EXPECT_THROW(gpu().run(la, in, chunk), BackendError);
-  ModelSpec norm = la;
-  norm.normalize = true;
-  EXPECT_THROW(gpu().run(norm, in, RunOptions{}), BackendError);
+  ModelSpec lion;
+  lion.family = Family::Lion;
+  lion.direction = Direction::Bidirectional;
+  Inputs in = generate_inputs(lion, Shape{1, 1, 8, 4, 4}, GenerateOptions{});
+  in.set("log_decay", Tensor({1, 1, 8, 4}, -0.1f));
+  EXPECT_THROW(gpu().run(lion, in, RunOptions{}), Error);
+  try {
+    gpu().run(lion, in, RunOptions{});
+  } catch (const BackendError&) {
+    ADD_FAILURE() << "a LION input error, not a missing kernel";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("one scalar decay per token"), std::string::npos);
+  }
 }
 
 TEST_F(GpuTest, BadInputIsAnError) {

@@ -71,13 +71,21 @@ TEST_F(GpuTest, DeltaNetHandWorked) {
   in.set("v", Tensor({1, 1, 2, 1}, {2, 4}));
   in.set("beta", Tensor({1, 1, 2}, {0.5f, 0.5f}));
   for (const auto& [form, chunk] : {std::pair{Form::Recurrent, 1}, std::pair{Form::Chunkwise, 2},
-                                    std::pair{Form::Chunkwise, 1}}) {
+                                    std::pair{Form::Chunkwise, 1}, std::pair{Form::Parallel, 1}}) {
     RunOptions opts;
     opts.form = form;
     opts.chunk = chunk;
+    opts.attention = true;
     const Result r = gpu().run(deltanet(), in, opts);
     EXPECT_FLOAT_EQ(r.y[0], 1.0f) << to_string(form) << " C=" << chunk;
     EXPECT_FLOAT_EQ(r.y[1], 2.5f) << to_string(form) << " C=" << chunk;
+    // A_11 = β_1 q_1 k_1 = 0.5, A_12 = 0 (causal), A_21 = β_1 q_2 (1 − β_2 k_2²) k_1 = 0.25,
+    // A_22 = β_2 q_2 k_2 = 0.5: y = A v = (1, 0.25·2 + 0.5·4).
+    ASSERT_EQ(r.attention.numel(), 4);
+    EXPECT_FLOAT_EQ(r.attention[0], 0.5f);
+    EXPECT_EQ(r.attention[1], 0.0f);
+    EXPECT_FLOAT_EQ(r.attention[2], 0.25f);
+    EXPECT_FLOAT_EQ(r.attention[3], 0.5f);
   }
 }
 
@@ -118,16 +126,46 @@ TEST_F(GpuTest, DeltaNetChunkwiseSmall) {
   EXPECT_LE(compare(gpu().run(deltanet(), in, opts).y, delta_rule(in)).max_rel, kFp32Tol);
 }
 
-TEST_F(GpuTest, DeltaNetOtherFormsFallBack) {
-  RunOptions opts;
-  opts.form = Form::Parallel;
-  EXPECT_FALSE(gpu().supports(deltanet(), opts)) << "the one-chunk form runs on the CPU";
-  opts.attention = true;
-  opts.form = Form::Recurrent;
-  EXPECT_FALSE(gpu().supports(deltanet(), opts)) << "the attention matrix comes from the CPU";
-  opts.attention = false;
-  opts.trace.states = true;
-  EXPECT_TRUE(gpu().supports(deltanet(), opts)) << "state traces (test_trace.cpp)";
+// The parallel form and the attention matrix (gpu/deltanet_attention.cu: one backward sweep per
+// row through the H factors) against the delta rule in double and the CPU's matrix, which it
+// assembles from the WY/UT factors: a different algorithm, so agreement checks both. d_k = 40
+// (lanes idle in the second 32), 128 and 256 (8 channels per lane); L = 100 and 150 cross the
+// 32-column runs the kernel stores at once. Tolerance as above: each entry is a product of
+// contractions, rounding ~sqrt(L)·eps relative to max|A|. The matrix must not depend on the
+// form, and asking for it must not change y (bit for bit).
+TEST_F(GpuTest, DeltaNetParallelAndAttentionMatchTheRuleAndCpu) {
+  for (const Shape s :
+       {Shape{2, 3, 100, 40, 20}, Shape{1, 2, 150, 128, 64}, Shape{1, 1, 70, 256, 32}}) {
+    SCOPED_TRACE("Dk=" + std::to_string(s.Dk) + " L=" + std::to_string(s.L));
+    const Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(s.L)});
+    RunOptions par;
+    par.form = Form::Parallel;
+    par.attention = true;
+    ASSERT_TRUE(gpu().supports(deltanet(), par));
+    const Result g = gpu().run(deltanet(), in, par);
+    const Difference dy = compare(g.y, delta_rule(in));
+    EXPECT_TRUE(dy.finite);
+    EXPECT_LE(dy.max_rel, kFp32Tol) << "y = A v";
+    const Result c = run_cpu(deltanet(), in, par);
+    EXPECT_LE(compare(g.attention, c.attention).max_rel, kFp32Tol) << "matrix against run_cpu";
+    for (int64_t h = 0; h < s.heads(); ++h)
+      for (int64_t i = 0; i < s.L; ++i)
+        for (int64_t j = i + 1; j < s.L; ++j)
+          ASSERT_EQ(g.attention[(h * s.L + i) * s.L + j], 0.0f) << "above the diagonal";
+    for (Form f : {Form::Recurrent, Form::Chunkwise}) {
+      RunOptions o;
+      o.form = f;
+      o.chunk = 16;
+      const Tensor plain = gpu().run(deltanet(), in, o).y;
+      o.attention = true;
+      const Result with = gpu().run(deltanet(), in, o);
+      EXPECT_EQ(with.y.values(), plain.values()) << to_string(f);
+      EXPECT_EQ(with.attention.values(), g.attention.values()) << to_string(f);
+    }
+  }
+  RunOptions traced;
+  traced.trace.states = true;
+  EXPECT_TRUE(gpu().supports(deltanet(), traced)) << "state traces (test_trace.cpp)";
 }
 
 }  // namespace

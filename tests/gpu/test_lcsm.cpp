@@ -37,8 +37,9 @@ TEST_F(GpuTest, LcsmPresetsMatchCpuInEveryForm) {
   }
 }
 
-// The Mamba-like preset with o_t per channel (a data-dependent diagonal SSM): recurrent and
-// parallel on the GPU (GateLoop's kernels with a zero phase); chunkwise falls back with the reason.
+// The Mamba-like preset with o_t per channel (a data-dependent diagonal SSM): every form on the
+// GPU (recurrent and parallel on GateLoop's kernels with a zero phase, chunkwise on the chunk
+// kernels with a per-channel decay), none falling back.
 TEST_F(GpuTest, LcsmPerChannelOscillation) {
   ModelSpec spec;
   spec.family = Family::Lcsm;
@@ -51,10 +52,7 @@ TEST_F(GpuTest, LcsmPerChannelOscillation) {
     opts.form = f;
     std::string why;
     const Tensor y = run_with_fallback(gpu(), spec, in, opts, &why).y;
-    if (f == Form::Chunkwise)
-      EXPECT_NE(why.find("per-channel"), std::string::npos) << why;
-    else
-      EXPECT_TRUE(why.empty()) << to_string(f) << " fell back: " << why;
+    EXPECT_TRUE(why.empty()) << to_string(f) << " fell back: " << why;
     EXPECT_LE(compare(y, run_cpu(spec, in, opts).y).max_rel, kTol) << to_string(f);
   }
 }

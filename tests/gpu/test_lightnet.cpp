@@ -102,7 +102,7 @@ TEST_F(GpuTest, LightNetExtremeWeightsStayFinite) {
 }
 
 // The attention matrix of the parallel form is LightNet's: A_ts = q_t·k_s e^{f_s − z_t}, with
-// y = A v; the encodings and per-channel weights have no kernel and fall back.
+// y = A v; per-channel weights have no kernel and fall back.
 TEST_F(GpuTest, LightNetAttentionAndFallbacks) {
   const ModelSpec spec = lightnet(Direction::Causal);
   const Inputs in = generate_inputs(spec, Shape{1, 2, 50, 16, 16}, GenerateOptions{8});
@@ -113,12 +113,6 @@ TEST_F(GpuTest, LightNetAttentionAndFallbacks) {
   const Result g = gpu().run(spec, in, opts);
   const Result c = run_cpu(spec, in, opts);
   EXPECT_LE(compare(g.attention, c.attention).max_rel, kTol);
-  ModelSpec tpe = spec;
-  tpe.lightnet.md_tpe = true;
-  EXPECT_FALSE(gpu().supports(tpe, RunOptions{}));
-  ModelSpec lrpe = spec;
-  lrpe.lightnet.md_lrpe = true;
-  EXPECT_FALSE(gpu().supports(lrpe, RunOptions{}));
   Inputs per_channel = in;
   per_channel.set("log_weight", Tensor({1, 2, 50, 16}, 0.5f));
   std::string why;
@@ -128,6 +122,52 @@ TEST_F(GpuTest, LightNetAttentionAndFallbacks) {
   EXPECT_NE(why.find("per-channel"), std::string::npos) << why;
   EXPECT_LE(compare(y, run_cpu(spec, per_channel, rec).y).max_rel, 1e-6);
 }
+
+// MD-TPE and MD-LRPE (core/lightnet/position.h, N = 1) on the GPU: y and the attention matrix
+// equal run_cpu's, whose encodings tests/lightnet checks against their definitions. Both sides
+// encode with the same float (TPE) and double (LRPE angles) arithmetic, so the gap is that of
+// the plain model's kernels: 1e-4 relative as above. The encodings must matter at these sizes
+// (y moves by far more than the tolerance), so a GPU that ignored a flag would fail.
+struct Encoding {
+  bool tpe, lrpe;
+  Direction dir;
+  Form form;
+};
+
+class LnEncodings : public GpuTest, public ::testing::WithParamInterface<Encoding> {};
+
+TEST_P(LnEncodings, MatchTheCpu) {
+  const auto [tpe, lrpe, dir, form] = GetParam();
+  ModelSpec spec = lightnet(dir);
+  spec.lightnet.md_tpe = tpe;
+  spec.lightnet.md_lrpe = lrpe;
+  for (const Shape& shape : {Shape{1, 2, 45, 9, 7}, Shape{2, 1, 130, 32, 16}}) {
+    SCOPED_TRACE("L=" + std::to_string(shape.L) + " dk=" + std::to_string(shape.Dk));
+    const Inputs in = generate_inputs(spec, shape, GenerateOptions{uint64_t(shape.L)});
+    RunOptions opts;
+    opts.form = form;
+    opts.attention = true;
+    ASSERT_TRUE(gpu().supports(spec, opts));
+    const Result g = gpu().run(spec, in, opts);
+    const Result c = run_cpu(spec, in, opts);
+    const Difference dy = compare(g.y, c.y);
+    EXPECT_TRUE(dy.finite);
+    EXPECT_LE(dy.max_rel, kTol) << "y";
+    EXPECT_LE(compare(g.attention, c.attention).max_rel, kTol) << "attention";
+    const Tensor plain = run_cpu(lightnet(dir), in, opts).y;
+    EXPECT_GT(compare(g.y, plain).max_rel, 100 * kTol) << "the encodings changed nothing";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, LnEncodings,
+    ::testing::Values(Encoding{true, false, Direction::Causal, Form::Recurrent},
+                      Encoding{false, true, Direction::Causal, Form::Parallel},
+                      Encoding{true, true, Direction::Causal, Form::Parallel},
+                      Encoding{true, true, Direction::Causal, Form::Recurrent},
+                      Encoding{true, true, Direction::Bidirectional, Form::Parallel},
+                      Encoding{true, false, Direction::Bidirectional, Form::Recurrent},
+                      Encoding{false, true, Direction::Bidirectional, Form::Recurrent}));
 
 }  // namespace
 }  // namespace linscope::gpu_test

@@ -98,25 +98,24 @@ TEST_F(GpuTest, TraceDeltaNetAndGateLoop) {
 
 TEST_F(GpuTest, TracePerChannelDecayAndLcsm) {
   ModelSpec mamba = spec_of(Family::Lcsm);
-  mamba.lcsm = lcsm_preset(LcsmPreset::Mamba);  // per-channel decay: GateLoop's kernels
+  mamba.lcsm = lcsm_preset(LcsmPreset::Mamba);  // per-channel decay
   expect_same_trace(gpu(), mamba, kOdd, Form::Recurrent);
+  expect_same_trace(gpu(), mamba, kOdd, Form::Chunkwise);  // with the chunk states
   ModelSpec la = spec_of(Family::Lcsm);
   la.lcsm = lcsm_preset(LcsmPreset::LinearAttention);
   expect_same_trace(gpu(), la, kOdd, Form::Chunkwise);
 }
 
-TEST_F(GpuTest, LightNetTracesStayOnTheCpu) {
-  // The GPU runs LightNet on rewritten inputs whose states are not LightNet's: it declines,
-  // and the fallback gives the CPU's trace.
-  RunOptions o;
-  o.trace.states = true;
-  const ModelSpec ln = spec_of(Family::LightNet);
-  EXPECT_FALSE(gpu().supports(ln, o));
-  const Inputs in = generate_inputs(ln, Shape{1, 1, 20, 8, 8}, GenerateOptions{});
-  std::string note;
-  const Result r = run_with_fallback(gpu(), ln, in, o, &note);
-  EXPECT_NE(note.find("CPU"), std::string::npos) << note;
-  EXPECT_EQ(r.trace.states.values(), run_cpu(ln, in, o).trace.states.values());
+// LightNet's state is that of its causal rewrite (decay e^{z_{t−1} − z_t}, keys e^{f_t − z_t} k_t),
+// also in the global form, and after MD-TPE / MD-LRPE the state of the encoded q, k, v.
+TEST_F(GpuTest, LightNetTracesMatchTheCpu) {
+  for (Direction dir : {Direction::Causal, Direction::Bidirectional})
+    for (bool encoded : {false, true}) {
+      ModelSpec ln = spec_of(Family::LightNet, Decay::S, dir);
+      ln.lightnet.md_tpe = ln.lightnet.md_lrpe = encoded;
+      expect_same_trace(gpu(), ln, kOdd, Form::Recurrent);
+      expect_same_trace(gpu(), ln, Shape{1, 2, 40, 16, 8}, Form::Parallel);
+    }
 }
 
 }  // namespace
