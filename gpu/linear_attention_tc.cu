@@ -11,6 +11,14 @@
 // The four products run as 16x16x16 bf16 WMMA tiles. Intermediates rounded to bf16 on the way
 // into a product: the masked scores P, the decayed keys, and the copy of S used by Q S (S itself
 // accumulates in fp32). tests/gpu/test_linear_attention_tc.cpp derives the error bound from that.
+//
+// Where the time went (Nsight Compute, 2026-11-25, L = 4096, d = 128): the schedulers issued an
+// instruction on 40 % of cycles with 16 warps per SM, i.e. the kernel was bound by the scalar
+// instructions around the products, not by the tensor cores: every decay scaling passed through
+// a shared scratch tile (store, reload, one double subtraction and exp per element), and the
+// keys' decay took one exp per element (8192 per chunk). Now each accumulator element is scaled
+// in registers, at the (row, column) that WMMA gave it — learned once per warp by loading a tile
+// of known values (fragment_positions) — with per-row factors computed once per chunk.
 #include <cuda_bf16.h>
 #include <mma.h>
 
@@ -43,13 +51,54 @@ struct TcLayout {
   static constexpr size_t s_off = p_off + sizeof(bf16) * kTcMaxChunk * LDP;
   static constexpr size_t scratch_off = s_off + sizeof(bf16) * DK * LDV;
   static constexpr size_t a_off = scratch_off + sizeof(float) * kTcWarps * 256;
-  static constexpr size_t bytes = a_off + sizeof(double) * (kTcMaxChunk + 1);
+  static constexpr size_t e_off = a_off + sizeof(double) * (kTcMaxChunk + 1);
+  static constexpr size_t f_off = e_off + sizeof(float) * kTcMaxChunk;
+  static constexpr size_t bytes = f_off + sizeof(float) * kTcMaxChunk;
 };
+
+using Acc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>;
+constexpr int kAccElems = Acc::num_elements;
+
+// The (row, column) of each accumulator element this lane holds, packed 8 bits per element
+// (row << 4 | column). WMMA leaves the mapping unspecified, so it is read off the hardware: the
+// warp loads a 16x16 tile whose entry at (r, c) is 16 r + c into an accumulator fragment.
+struct FragmentPositions {
+  uint32_t packed[(kAccElems + 3) / 4];
+  __device__ int row(int x) const { return (packed[x >> 2] >> (8 * (x & 3) + 4)) & 15; }
+  __device__ int col(int x) const { return (packed[x >> 2] >> (8 * (x & 3))) & 15; }
+};
+
+__device__ FragmentPositions fragment_positions(float* scratch, int lane) {
+  using namespace nvcuda;
+  for (int e = lane; e < 256; e += 32) scratch[e] = static_cast<float>(e);
+  __syncwarp();
+  Acc f;
+  wmma::load_matrix_sync(f, scratch, 16, wmma::mem_row_major);
+  __syncwarp();
+  FragmentPositions p{};
+#pragma unroll
+  for (int x = 0; x < kAccElems; ++x)
+    p.packed[x >> 2] |= static_cast<uint32_t>(f.x[x]) << (8 * (x & 3));
+  return p;
+}
+
+// Eight bf16 (one 16-byte vector) times a float, rounded back to bf16 once.
+__device__ __forceinline__ uint4 scale_bf16x8(uint4 v, float f) {
+  uint32_t w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+  for (int m = 0; m < 4; ++m) {
+    __nv_bfloat162 h = *reinterpret_cast<__nv_bfloat162*>(&w[m]);
+    const float2 x = __bfloat1622float2(h);
+    h = __floats2bfloat162_rn(x.x * f, x.y * f);
+    w[m] = *reinterpret_cast<uint32_t*>(&h);
+  }
+  return make_uint4(w[0], w[1], w[2], w[3]);
+}
 
 // Grid: x = value tile (fastest, so the tiles of one head run together and share q, k in L2),
 // y = head. 8 warps. out [BH, L, Dc] (numerators; = y when the model does not normalize).
 template <int KT, int VT>
-__global__ void __launch_bounds__(kTcWarps * 32)
+__global__ void __launch_bounds__(kTcWarps * 32, 2)
     la_chunk_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                        const bf16* __restrict__ v, const double* __restrict__ A,
                        float* __restrict__ out, int64_t L, int64_t Dv, int64_t Dc, int C) {
@@ -71,6 +120,8 @@ __global__ void __launch_bounds__(kTcWarps * 32)
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   float* scratch = reinterpret_cast<float*>(smem + Lay::scratch_off) + warp * 256;  // 16x16
   double* Ad = reinterpret_cast<double*>(smem + Lay::a_off);  // [C] chunk's A, [kMax] = A_start
+  float* Es = reinterpret_cast<float*>(smem + Lay::e_off);    // [C] exp(A_i − A_start)
+  float* Fs = reinterpret_cast<float*>(smem + Lay::f_off);    // [C] exp(A_end − A_j)
 
   const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
   const bf16* qh = q + head * L * DK;
@@ -82,6 +133,7 @@ __global__ void __launch_bounds__(kTcWarps * 32)
   const bf16 zero = __float2bfloat16_rn(0.f), one = __float2bfloat16_rn(1.f);
   const bool v_vec = Dv % 8 == 0;
 
+  const FragmentPositions pos = fragment_positions(scratch, lane);
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> Sacc[S_PER_WARP];
 #pragma unroll
   for (int m = 0; m < S_PER_WARP; ++m) wmma::fill_fragment(Sacc[m], 0.f);
@@ -120,11 +172,16 @@ __global__ void __launch_bounds__(kTcWarps * 32)
         }
       }
     }
-    // Rows past L take the last token's A, so every exponent below stays finite.
-    for (int i = threadIdx.x; i < C; i += blockDim.x) Ad[i] = Ah[j0 + min(i, cn - 1)];
-    if (threadIdx.x == 0) Ad[kTcMaxChunk] = j0 > 0 ? Ah[j0 - 1] : 0.0;
+    // Rows past L take the last token's A, so every exponent below stays finite. The per-row
+    // factors are exponentials of differences taken in double, each <= 1.
+    const double a_start = j0 > 0 ? Ah[j0 - 1] : 0.0, a_end = Ah[j0 + cn - 1];
+    for (int i = threadIdx.x; i < C; i += blockDim.x) {
+      const double ai = Ah[j0 + min(i, cn - 1)];
+      Ad[i] = ai;
+      Es[i] = __expf(static_cast<float>(ai - a_start));
+      Fs[i] = __expf(static_cast<float>(a_end - ai));
+    }
     __syncthreads();
-    const double a_start = Ad[kTcMaxChunk], a_end = Ad[cn - 1];
 
     // ---- phase 1: masked scores P (lower-triangular tiles) and the inter-chunk Q S.
 #pragma unroll
@@ -133,10 +190,7 @@ __global__ void __launch_bounds__(kTcWarps * 32)
       if (t >= CT * CT) break;
       const int it = t / CT, jt = t % CT;
       bf16* dst = Pb + it * 16 * LDP + jt * 16;
-      if (jt > it) {  // strictly above the diagonal: M = 0
-        for (int e = lane; e < 256; e += 32) dst[(e >> 4) * LDP + (e & 15)] = zero;
-        continue;
-      }
+      if (jt > it) continue;  // strictly above the diagonal: M = 0, and P V never reads it
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
       wmma::fill_fragment(acc, 0.f);
 #pragma unroll
@@ -147,14 +201,13 @@ __global__ void __launch_bounds__(kTcWarps * 32)
         wmma::load_matrix_sync(fb, Ks + jt * 16 * LDK + r * 16, LDK);  // K^T: column-major K
         wmma::mma_sync(acc, fa, fb, acc);
       }
-      wmma::store_matrix_sync(scratch, acc, 16, wmma::mem_row_major);
-      __syncwarp();
-      for (int e = lane; e < 256; e += 32) {
-        const int ii = e >> 4, jj = e & 15, i = it * 16 + ii, j = jt * 16 + jj;
+      // M_ij = exp(A_i − A_j): the pairwise difference in double (exact for any decay mix).
+#pragma unroll
+      for (int x = 0; x < kAccElems; ++x) {
+        const int ii = pos.row(x), jj = pos.col(x), i = it * 16 + ii, j = jt * 16 + jj;
         const float w = j <= i ? __expf(static_cast<float>(Ad[i] - Ad[j])) : 0.f;
-        dst[ii * LDP + jj] = __float2bfloat16_rn(scratch[e] * w);
+        dst[ii * LDP + jj] = __float2bfloat16_rn(acc.x[x] * w);
       }
-      __syncwarp();
     }
     wmma::fragment<wmma::accumulator, 16, 16, 16, float> Oacc[O_PER_WARP];
 #pragma unroll
@@ -172,15 +225,9 @@ __global__ void __launch_bounds__(kTcWarps * 32)
         wmma::load_matrix_sync(fb, Sb + r * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
       }
-      // Row i of Q S decays by exp(A_i - A_start): scaled through the warp's scratch, as the
-      // accumulator's element-to-row mapping is opaque.
-      wmma::store_matrix_sync(scratch, Oacc[m], 16, wmma::mem_row_major);
-      __syncwarp();
-      for (int e = lane; e < 256; e += 32)
-        scratch[e] *= __expf(static_cast<float>(Ad[it * 16 + (e >> 4)] - a_start));
-      __syncwarp();
-      wmma::load_matrix_sync(Oacc[m], scratch, 16, wmma::mem_row_major);
-      __syncwarp();
+      // Row i of Q S decays by exp(A_i - A_start).
+#pragma unroll
+      for (int x = 0; x < kAccElems; ++x) Oacc[m].x[x] *= Es[it * 16 + pos.row(x)];
     }
     __syncthreads();  // P complete; every read of the undecayed K and of Sb done
 
@@ -198,10 +245,10 @@ __global__ void __launch_bounds__(kTcWarps * 32)
         wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
       }
     }
-    for (int e = threadIdx.x; e < C * DK; e += blockDim.x) {
-      const int j = e / DK, r = e % DK;
-      bf16& x = Ks[j * LDK + r];
-      x = __float2bfloat16_rn(__bfloat162float(x) * __expf(static_cast<float>(a_end - Ad[j])));
+    for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
+      const int j = e / (DK / 8), col = (e % (DK / 8)) * 8;
+      uint4* x = reinterpret_cast<uint4*>(Ks + j * LDK + col);
+      *x = scale_bf16x8(*x, Fs[j]);
     }
     __syncthreads();  // decayed keys complete
 
@@ -221,11 +268,9 @@ __global__ void __launch_bounds__(kTcWarps * 32)
         wmma::load_matrix_sync(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
       }
-      wmma::store_matrix_sync(scratch, Sacc[m], 16, wmma::mem_row_major);
-      __syncwarp();
-      for (int e = lane; e < 256; e += 32)
-        Sb[(rt * 16 + (e >> 4)) * LDV + ct * 16 + (e & 15)] = __float2bfloat16_rn(scratch[e]);
-      __syncwarp();
+#pragma unroll
+      for (int x = 0; x < kAccElems; ++x)
+        Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] = __float2bfloat16_rn(Sacc[m].x[x]);
     }
     const bool direct = Dc % 8 == 0;  // 32-byte aligned rows: tiles stored straight to HBM
 #pragma unroll
