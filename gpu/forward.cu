@@ -323,16 +323,20 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     const void* q16 = bf16_of(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16);
     const void* k16 = bf16_of(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16);
     const void* v16 = bf16_of(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16);
-    if (Dc == d.Dv && !bidir) {  // no normalizer: the numerators are y, written in place
-      la_chunk_tc(q16, k16, v16, ws.A.as<double>(), y, d, Dc, opts.chunk, s);
+    // The normalizers come apart from the numerators (la_chunk_tc: no extra value column).
+    const bool norm = Dc > d.Dv;
+    float* den = nullptr;
+    if (norm) {
+      ws.den.ensure(sizeof(float) * d.BH * d.L);
+      den = ws.den.as<float>();
+    }
+    if (!bidir) {  // the numerators go straight into y, divided in place when normalized
+      la_chunk_tc(q16, k16, v16, ws.A.as<double>(), y, den, d, opts.chunk, s);
+      if (norm) divide_rows(y, den, y, d, s);
       return;
     }
-    ws.num.ensure(sizeof(float) * d.BH * d.L * Dc);
-    la_chunk_tc(q16, k16, v16, ws.A.as<double>(), ws.num.as<float>(), d, Dc, opts.chunk, s);
-    if (!bidir) {
-      finish_numerators(ws.num.as<float>(), y, d, Dc, s);
-      return;
-    }
+    ws.num.ensure(sizeof(float) * d.BH * d.L * d.Dv);
+    la_chunk_tc(q16, k16, v16, ws.A.as<double>(), ws.num.as<float>(), den, d, opts.chunk, s);
     // LION's backward sweep: the same kernel on the reversed sequence with decays λ_{t+1}
     // (MODELS.md §2), then the sweeps combined with the diagonal counted once.
     auto reversed16 = [&](const void* x16, const float* x, int64_t D, DeviceBuffer& out) {
@@ -351,14 +355,23 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     const void* v16r = reversed16(v16, in.v, d.Dv, ws.v16_rev);
     ws.a_rev.ensure(sizeof(float) * d.BH * d.L);
     ws.A_rev.ensure(sizeof(double) * d.BH * d.L);
-    ws.num_rev.ensure(sizeof(float) * d.BH * d.L * Dc);
+    ws.num_rev.ensure(sizeof(float) * d.BH * d.L * d.Dv);
+    float* den_rev = nullptr;
+    if (norm) {
+      ws.den_rev.ensure(sizeof(float) * d.BH * d.L);
+      den_rev = ws.den_rev.as<float>();
+    }
     reverse_shift_decay(in.a, ws.a_rev.as<float>(), d.BH, d.L, s);
     cumulative_log(ws.a_rev.as<float>(), ws.A_rev.as<double>(), d, s);
-    la_chunk_tc(q16r, k16r, v16r, ws.A_rev.as<double>(), ws.num_rev.as<float>(), d, Dc, opts.chunk,
-                s);
+    la_chunk_tc(q16r, k16r, v16r, ws.A_rev.as<double>(), ws.num_rev.as<float>(), den_rev, d,
+                opts.chunk, s);
     ws.qk.ensure(sizeof(float) * d.BH * d.L);
-    lion_combine(ws.num.as<float>(), ws.num_rev.as<float>(), in.q, in.k, in.v, ws.qk.as<float>(), y,
-                 d, Dc, s);
+    if (norm)
+      lion_combine_split(ws.num.as<float>(), den, ws.num_rev.as<float>(), den_rev, in.q, in.k, in.v,
+                         ws.qk.as<float>(), y, d, s);
+    else
+      lion_combine(ws.num.as<float>(), ws.num_rev.as<float>(), in.q, in.k, in.v, ws.qk.as<float>(),
+                   y, d, d.Dv, s);
     return;
   }
   ws.A.ensure(sizeof(double) * d.BH * d.L);

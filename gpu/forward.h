@@ -35,6 +35,7 @@ struct Workspace {
   DeviceBuffer scores;                     // DeltaNet's parallel form without a requested matrix
   DeviceBuffer phase0, v_ones;             // per-channel decay on GateLoop's kernels
   DeviceBuffer q16_rev, k16_rev, v16_rev;  // LION's backward sweep on the tensor cores
+  DeviceBuffer den, den_rev;               // normalizers of the tensor-core sweeps
   DeviceBuffer ln_a, ln_w, ln_k;           // LightNet's rewritten inputs (gpu/lightnet.cu)
   DeviceBuffer ln_q, ln_kx, ln_v;          // LightNet's q, k, v after MD-TPE / MD-LRPE
   DeviceBuffer ln_y;                       // LightNet: y of the matrix's parallel pass

@@ -71,6 +71,13 @@ void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cuda
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
                   const float* v, float* qk_scratch, float* y, const Dims& d, int64_t Dc,
                   cudaStream_t s);
+// The same with the normalizers apart (the tensor-core path): numerators [BH, L, Dv], den [BH, L]
+// each (backward ones in reversed order).
+void lion_combine_split(const float* numF, const float* denF, const float* numB_rev,
+                        const float* denB_rev, const float* q, const float* k, const float* v,
+                        float* qk_scratch, float* y, const Dims& d, cudaStream_t s);
+// y [BH, L, Dv] = num / den row by row (den [BH, L]); y may be num.
+void divide_rows(const float* num, const float* den, float* y, const Dims& d, cudaStream_t s);
 
 // DeltaNet recurrence (gpu/deltanet.cu): beta [BH, L], y [BH, L, Dv] written directly.
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
@@ -137,8 +144,9 @@ void to_bf16(const float* x, void* y, int64_t n, cudaStream_t s);
 // chunk a multiple of 16 up to 64; any d_v, any L).
 bool la_chunk_tc_supported(int64_t Dk, int64_t chunk);
 // Causal chunkwise numerators from bf16 q, k [BH, L, Dk] and v [BH, L, Dv] (bf16 bits), A as
-// above; out [BH, L, Dc] fp32 (Dc = Dv: out is y). Throws BackendError when not supported.
+// above; out [BH, L, Dv] fp32 (= y when the model does not normalize); den [BH, L] (may be null)
+// the normalizer q_t^T z_t. Throws BackendError when not supported.
 void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
-                 const Dims& d, int64_t Dc, int64_t chunk, cudaStream_t s);
+                 float* den, const Dims& d, int64_t chunk, cudaStream_t s);
 
 }  // namespace linscope::gpu

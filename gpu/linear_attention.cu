@@ -453,6 +453,12 @@ __global__ void finish_kernel(const float* __restrict__ num, float* __restrict__
   y[e] = Dc > Dv ? x / num[t * Dc + Dv] : x;
 }
 
+__global__ void divide_rows_kernel(const float* num, const float* __restrict__ den, float* y,
+                                   int64_t rows, int64_t Dv) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e < rows * Dv) y[e] = num[e] / den[e / Dv];
+}
+
 unsigned blocks_for(int64_t n, int threads) {
   return static_cast<unsigned>((n + threads - 1) / threads);
 }
@@ -543,6 +549,13 @@ void finish_numerators(const float* num, float* y, const Dims& d, int64_t Dc, cu
   const int64_t rows = d.BH * d.L;
   finish_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(num, y, rows, d.Dv, Dc);
   check_launch("finish_kernel");
+}
+
+void divide_rows(const float* num, const float* den, float* y, const Dims& d, cudaStream_t s) {
+  const int64_t rows = d.BH * d.L;
+  if (rows * d.Dv == 0) return;
+  divide_rows_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(num, den, y, rows, d.Dv);
+  check_launch("divide_rows_kernel");
 }
 
 }  // namespace linscope::gpu

@@ -53,7 +53,8 @@ struct TcLayout {
   static constexpr size_t a_off = scratch_off + sizeof(float) * kTcWarps * 256;
   static constexpr size_t e_off = a_off + sizeof(double) * (kTcMaxChunk + 1);
   static constexpr size_t f_off = e_off + sizeof(float) * kTcMaxChunk;
-  static constexpr size_t bytes = f_off + sizeof(float) * kTcMaxChunk;
+  static constexpr size_t z_off = f_off + sizeof(float) * kTcMaxChunk;
+  static constexpr size_t bytes = z_off + sizeof(float) * DK;
 };
 
 using Acc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>;
@@ -96,12 +97,19 @@ __device__ __forceinline__ uint4 scale_bf16x8(uint4 v, float f) {
 }
 
 // Grid: x = value tile (fastest, so the tiles of one head run together and share q, k in L2),
-// y = head. 8 warps. out [BH, L, Dc] (numerators; = y when the model does not normalize).
+// y = head. 8 warps. out [BH, L, Dv] (numerators; = y when the model does not normalize).
+// den [BH, L] (may be null): the normalizer q_i^T z_i, z_i = Σ_{j<=i} exp(A_i − A_j) k_j, kept by
+// the blocks of value tile 0 as a d_k-vector next to S. It is S's response to a value column of
+// ones, but as its own column it cost a third 64-wide value tile (and unaligned rows): 9.40 ms
+// against 4.83 without it at L = 16384, d = 128. Here it is two short sums per row and chunk:
+// the row sums of the (bf16) masked scores P, the same P that multiplies V, and the carried
+// part exp(A_i − A_start) q_i^T z_start; z <- exp(A_end − A_start) z + column sums of K~.
 template <int KT, int VT>
 __global__ void __launch_bounds__(kTcWarps * 32, 2)
     la_chunk_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                        const bf16* __restrict__ v, const double* __restrict__ A,
-                       float* __restrict__ out, int64_t L, int64_t Dv, int64_t Dc, int C) {
+                       float* __restrict__ out, float* __restrict__ den, int64_t L, int64_t Dv,
+                       int C) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
   using Lay = TcLayout<KT, VT>;
@@ -122,22 +130,25 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   double* Ad = reinterpret_cast<double*>(smem + Lay::a_off);  // [C] chunk's A, [kMax] = A_start
   float* Es = reinterpret_cast<float*>(smem + Lay::e_off);    // [C] exp(A_i − A_start)
   float* Fs = reinterpret_cast<float*>(smem + Lay::f_off);    // [C] exp(A_end − A_j)
+  float* Zs = reinterpret_cast<float*>(smem + Lay::z_off);    // [DK] normalizer state z
 
   const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
   const bf16* qh = q + head * L * DK;
   const bf16* kh = k + head * L * DK;
   const bf16* vh = v + head * L * Dv;
   const double* Ah = A + head * L;
-  float* oh = out + head * L * Dc;
+  float* oh = out + head * L * Dv;
   const int CT = C / 16;
-  const bf16 zero = __float2bfloat16_rn(0.f), one = __float2bfloat16_rn(1.f);
+  const bf16 zero = __float2bfloat16_rn(0.f);
   const bool v_vec = Dv % 8 == 0;
+  const bool normalizer = den != nullptr && blockIdx.x == 0;  // uniform per block
 
   const FragmentPositions pos = fragment_positions(scratch, lane);
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> Sacc[S_PER_WARP];
 #pragma unroll
   for (int m = 0; m < S_PER_WARP; ++m) wmma::fill_fragment(Sacc[m], 0.f);
   for (int e = threadIdx.x; e < DK * LDV; e += blockDim.x) Sb[e] = zero;
+  for (int e = threadIdx.x; e < DK; e += blockDim.x) Zs[e] = 0.f;
 
   const int64_t NC = (L + C - 1) / C;
   for (int64_t n = 0; n < NC; ++n) {
@@ -154,7 +165,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       *reinterpret_cast<uint4*>(Qs + row * LDK + col) = qv;
       *reinterpret_cast<uint4*>(Ks + row * LDK + col) = kv;
     }
-    // v tile: columns c0 .. c0+VT of [v, 1] (the 1 is the normalizer's column Dv), 0 past Dc.
+    // v tile: columns c0 .. c0+VT of v, 0 past Dv.
     for (int e = threadIdx.x; e < C * (VT / 8); e += blockDim.x) {
       const int row = e / (VT / 8), col = (e % (VT / 8)) * 8;
       const int64_t cc = c0 + col;
@@ -167,7 +178,6 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
           const int64_t c = cc + x;
           bf16 val = zero;
           if (row < cn && c < Dv) val = vh[(j0 + row) * Dv + c];
-          if (row < cn && c == Dv && Dc > Dv) val = one;
           dst[x] = val;
         }
       }
@@ -245,6 +255,18 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
         wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
       }
     }
+    if (normalizer) {
+      // den_i = Σ_{j<=i} P_ij + exp(A_i − A_start) q_i^T z: four lanes per row, each a quarter
+      // of the row's scores and of the channels, summed with two shuffles.
+      const int i = threadIdx.x >> 2, part = threadIdx.x & 3;
+      float sp = 0.f, sz = 0.f;
+      for (int j = part; j <= i; j += 4) sp += __bfloat162float(Pb[i * LDP + j]);
+      for (int c = part; c < DK; c += 4) sz = fmaf(__bfloat162float(Qs[i * LDK + c]), Zs[c], sz);
+      float d = fmaf(Es[i], sz, sp);
+      d += __shfl_xor_sync(0xffffffffu, d, 1);
+      d += __shfl_xor_sync(0xffffffffu, d, 2);
+      if (part == 0 && i < cn) den[head * L + j0 + i] = d;
+    }
     for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
       const int j = e / (DK / 8), col = (e % (DK / 8)) * 8;
       uint4* x = reinterpret_cast<uint4*>(Ks + j * LDK + col);
@@ -272,15 +294,21 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       for (int x = 0; x < kAccElems; ++x)
         Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] = __float2bfloat16_rn(Sacc[m].x[x]);
     }
-    const bool direct = Dc % 8 == 0;  // 32-byte aligned rows: tiles stored straight to HBM
+    if (normalizer)  // z <- exp(A_end − A_start) z + Σ_j K~_j (its reads in phase 2 are done)
+      for (int c = threadIdx.x; c < DK; c += blockDim.x) {
+        float sum = 0.f;
+        for (int j = 0; j < cn; ++j) sum += __bfloat162float(Ks[j * LDK + c]);
+        Zs[c] = fmaf(gamma, Zs[c], sum);
+      }
+    const bool direct = Dv % 8 == 0;  // 32-byte aligned rows: tiles stored straight to HBM
 #pragma unroll
     for (int m = 0; m < O_PER_WARP; ++m) {
       const int t = warp + kTcWarps * m;
       if (t >= CT * VTT) break;
       const int it = t / VTT, ct = t % VTT;
       const int64_t col = c0 + ct * 16;
-      if (direct && it * 16 + 16 <= cn && col + 16 <= Dc) {
-        wmma::store_matrix_sync(oh + (j0 + it * 16) * Dc + col, Oacc[m], static_cast<unsigned>(Dc),
+      if (direct && it * 16 + 16 <= cn && col + 16 <= Dv) {
+        wmma::store_matrix_sync(oh + (j0 + it * 16) * Dv + col, Oacc[m], static_cast<unsigned>(Dv),
                                 wmma::mem_row_major);
         continue;
       }
@@ -289,7 +317,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       for (int e = lane; e < 256; e += 32) {
         const int i = it * 16 + (e >> 4);
         const int64_t c = col + (e & 15);
-        if (i < cn && c < Dc) oh[(j0 + i) * Dc + c] = scratch[e];
+        if (i < cn && c < Dv) oh[(j0 + i) * Dv + c] = scratch[e];
       }
       __syncwarp();
     }
@@ -301,20 +329,20 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
 }
 
 template <int KT, int VT>
-void launch_tc(const bf16* q, const bf16* k, const bf16* v, const double* A, float* out,
-               const Dims& d, int64_t Dc, int C, cudaStream_t s) {
+void launch_tc(const bf16* q, const bf16* k, const bf16* v, const double* A, float* out, float* den,
+               const Dims& d, int C, cudaStream_t s) {
   const size_t bytes = TcLayout<KT, VT>::bytes;
   check(cudaFuncSetAttribute(la_chunk_tc_kernel<KT, VT>,
                              cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
         "cudaFuncSetAttribute(la_chunk_tc)");
-  const dim3 grid(static_cast<unsigned>((Dc + VT - 1) / VT), static_cast<unsigned>(d.BH));
-  la_chunk_tc_kernel<KT, VT><<<grid, kTcWarps * 32, bytes, s>>>(q, k, v, A, out, d.L, d.Dv, Dc, C);
+  const dim3 grid(static_cast<unsigned>((d.Dv + VT - 1) / VT), static_cast<unsigned>(d.BH));
+  la_chunk_tc_kernel<KT, VT><<<grid, kTcWarps * 32, bytes, s>>>(q, k, v, A, out, den, d.L, d.Dv, C);
   check_launch("la_chunk_tc_kernel");
 }
 
 template <int KT>
 void launch_tc_vt(const bf16* q, const bf16* k, const bf16* v, const double* A, float* out,
-                  const Dims& d, int64_t Dc, int C, cudaStream_t s) {
+                  float* den, const Dims& d, int C, cudaStream_t s) {
   // 64-column value tiles read q, k half as often and recompute Q K^T half as often, but give
   // half the blocks. Measured on the H100 (132 SMs) at B=8, H=16, L=16384, d=128: 256 blocks of
   // 64 columns 4.72 ms, 512 blocks of 32 columns 7.06 ms (docs/performance.md). So 64 columns as
@@ -324,10 +352,10 @@ void launch_tc_vt(const bf16* q, const bf16* k, const bf16* v, const double* A, 
   check(cudaGetDevice(&device), "cudaGetDevice");
   check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
         "cudaDeviceGetAttribute(multiprocessors)");
-  int vt = d.BH * ((Dc + 63) / 64) >= sms ? 64 : 32;
+  int vt = d.BH * ((d.Dv + 63) / 64) >= sms ? 64 : 32;
   if (const char* env = std::getenv("LINSCOPE_TC_VT")) vt = std::atoi(env) == 64 ? 64 : 32;
-  if (vt == 64) return launch_tc<KT, 64>(q, k, v, A, out, d, Dc, C, s);
-  launch_tc<KT, 32>(q, k, v, A, out, d, Dc, C, s);
+  if (vt == 64) return launch_tc<KT, 64>(q, k, v, A, out, den, d, C, s);
+  launch_tc<KT, 32>(q, k, v, A, out, den, d, C, s);
 }
 
 }  // namespace
@@ -345,7 +373,7 @@ void to_bf16(const float* x, void* y, int64_t n, cudaStream_t s) {
 }
 
 void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
-                 const Dims& d, int64_t Dc, int64_t chunk, cudaStream_t s) {
+                 float* den, const Dims& d, int64_t chunk, cudaStream_t s) {
   if (!la_chunk_tc_supported(d.Dk, chunk))
     throw BackendError(
         "tensor-core chunkwise: needs d_k in {16,32,64,128} and a chunk of 16..64 "
@@ -356,13 +384,13 @@ void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, f
   const int C = static_cast<int>(chunk);
   switch (d.Dk) {
     case 16:
-      return launch_tc_vt<1>(qb, kb, vb, A, out, d, Dc, C, s);
+      return launch_tc_vt<1>(qb, kb, vb, A, out, den, d, C, s);
     case 32:
-      return launch_tc_vt<2>(qb, kb, vb, A, out, d, Dc, C, s);
+      return launch_tc_vt<2>(qb, kb, vb, A, out, den, d, C, s);
     case 64:
-      return launch_tc_vt<4>(qb, kb, vb, A, out, d, Dc, C, s);
+      return launch_tc_vt<4>(qb, kb, vb, A, out, den, d, C, s);
     default:
-      return launch_tc_vt<8>(qb, kb, vb, A, out, d, Dc, C, s);
+      return launch_tc_vt<8>(qb, kb, vb, A, out, den, d, C, s);
   }
 }
 
