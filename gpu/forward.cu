@@ -335,43 +335,14 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
       if (norm) divide_rows(y, den, y, d, s);
       return;
     }
-    ws.num.ensure(sizeof(float) * d.BH * d.L * d.Dv);
-    la_chunk_tc(q16, k16, v16, ws.A.as<double>(), ws.num.as<float>(), den, d, opts.chunk, s);
-    // LION's backward sweep: the same kernel on the reversed sequence with decays λ_{t+1}
-    // (MODELS.md §2), then the sweeps combined with the diagonal counted once.
-    auto reversed16 = [&](const void* x16, const float* x, int64_t D, DeviceBuffer& out) {
-      out.ensure(2 * d.BH * d.L * D);
-      if (D % 2 == 0) {  // tokens are rows of D bf16 = D/2 four-byte words: reverse the words
-        reverse_rows(static_cast<const float*>(x16), out.as<float>(), d.BH, d.L, D / 2, s);
-      } else {
-        ws.v_rev.ensure(sizeof(float) * d.BH * d.L * D);
-        reverse_rows(x, ws.v_rev.as<float>(), d.BH, d.L, D, s);
-        to_bf16(ws.v_rev.as<float>(), out.as<void>(), d.BH * d.L * D, s);
-      }
-      return static_cast<const void*>(out.as<void>());
-    };
-    const void* q16r = reversed16(q16, in.q, d.Dk, ws.q16_rev);
-    const void* k16r = reversed16(k16, in.k, d.Dk, ws.k16_rev);
-    const void* v16r = reversed16(v16, in.v, d.Dv, ws.v16_rev);
+    // LION: the forward sweep's numerators into y, then the backward sweep on the same bf16
+    // rows read backwards with decays λ_{t+1} (MODELS.md §2), combined in its epilogue.
+    la_chunk_tc(q16, k16, v16, ws.A.as<double>(), y, den, d, opts.chunk, s);
     ws.a_rev.ensure(sizeof(float) * d.BH * d.L);
     ws.A_rev.ensure(sizeof(double) * d.BH * d.L);
-    ws.num_rev.ensure(sizeof(float) * d.BH * d.L * d.Dv);
-    float* den_rev = nullptr;
-    if (norm) {
-      ws.den_rev.ensure(sizeof(float) * d.BH * d.L);
-      den_rev = ws.den_rev.as<float>();
-    }
     reverse_shift_decay(in.a, ws.a_rev.as<float>(), d.BH, d.L, s);
     cumulative_log(ws.a_rev.as<float>(), ws.A_rev.as<double>(), d, s);
-    la_chunk_tc(q16r, k16r, v16r, ws.A_rev.as<double>(), ws.num_rev.as<float>(), den_rev, d,
-                opts.chunk, s);
-    ws.qk.ensure(sizeof(float) * d.BH * d.L);
-    if (norm)
-      lion_combine_split(ws.num.as<float>(), den, ws.num_rev.as<float>(), den_rev, in.q, in.k, in.v,
-                         ws.qk.as<float>(), y, d, s);
-    else
-      lion_combine(ws.num.as<float>(), ws.num_rev.as<float>(), in.q, in.k, in.v, ws.qk.as<float>(),
-                   y, d, d.Dv, s);
+    lion_backward_tc(q16, k16, v16, ws.A_rev.as<double>(), y, den, d, opts.chunk, s);
     return;
   }
   ws.A.ensure(sizeof(double) * d.BH * d.L);

@@ -32,13 +32,12 @@ struct DeviceInputs {
 // Scratch memory kept across calls, so that timed repetitions allocate nothing.
 struct Workspace {
   DeviceBuffer A, A_rev, num, num_rev, states, q_rev, k_rev, v_rev, a_rev, qk, q16, k16, v16, gl;
-  DeviceBuffer scores;                     // DeltaNet's parallel form without a requested matrix
-  DeviceBuffer phase0, v_ones;             // per-channel decay on GateLoop's kernels
-  DeviceBuffer q16_rev, k16_rev, v16_rev;  // LION's backward sweep on the tensor cores
-  DeviceBuffer den, den_rev;               // normalizers of the tensor-core sweeps
-  DeviceBuffer ln_a, ln_w, ln_k;           // LightNet's rewritten inputs (gpu/lightnet.cu)
-  DeviceBuffer ln_q, ln_kx, ln_v;          // LightNet's q, k, v after MD-TPE / MD-LRPE
-  DeviceBuffer ln_y;                       // LightNet: y of the matrix's parallel pass
+  DeviceBuffer scores;             // DeltaNet's parallel form without a requested matrix
+  DeviceBuffer phase0, v_ones;     // per-channel decay on GateLoop's kernels
+  DeviceBuffer den;                // normalizers of the tensor-core sweep(s)
+  DeviceBuffer ln_a, ln_w, ln_k;   // LightNet's rewritten inputs (gpu/lightnet.cu)
+  DeviceBuffer ln_q, ln_kx, ln_v;  // LightNet's q, k, v after MD-TPE / MD-LRPE
+  DeviceBuffer ln_y;               // LightNet: y of the matrix's parallel pass
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.

@@ -71,11 +71,6 @@ void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cuda
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
                   const float* v, float* qk_scratch, float* y, const Dims& d, int64_t Dc,
                   cudaStream_t s);
-// The same with the normalizers apart (the tensor-core path): numerators [BH, L, Dv], den [BH, L]
-// each (backward ones in reversed order).
-void lion_combine_split(const float* numF, const float* denF, const float* numB_rev,
-                        const float* denB_rev, const float* q, const float* k, const float* v,
-                        float* qk_scratch, float* y, const Dims& d, cudaStream_t s);
 // y [BH, L, Dv] = num / den row by row (den [BH, L]); y may be num.
 void divide_rows(const float* num, const float* den, float* y, const Dims& d, cudaStream_t s);
 
@@ -148,5 +143,11 @@ bool la_chunk_tc_supported(int64_t Dk, int64_t chunk);
 // the normalizer q_t^T z_t. Throws BackendError when not supported.
 void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
                  float* den, const Dims& d, int64_t chunk, cudaStream_t s);
+// Bidirectional LION's backward sweep on the same bf16 q, k, v (read backwards; A_rev the
+// cumulative reverse-shifted decays, reverse_shift_decay), fused with the combine: y holds the
+// forward sweep's numerators from la_chunk_tc and den its normalizers (null: not normalized);
+// y becomes LION's output.
+void lion_backward_tc(const void* q, const void* k, const void* v, const double* A_rev, float* y,
+                      const float* den, const Dims& d, int64_t chunk, cudaStream_t s);
 
 }  // namespace linscope::gpu

@@ -54,7 +54,8 @@ struct TcLayout {
   static constexpr size_t e_off = a_off + sizeof(double) * (kTcMaxChunk + 1);
   static constexpr size_t f_off = e_off + sizeof(float) * kTcMaxChunk;
   static constexpr size_t z_off = f_off + sizeof(float) * kTcMaxChunk;
-  static constexpr size_t bytes = z_off + sizeof(float) * DK;
+  static constexpr size_t d_off = z_off + sizeof(float) * DK;
+  static constexpr size_t bytes = d_off + sizeof(float) * kTcMaxChunk;
 };
 
 using Acc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>;
@@ -104,7 +105,15 @@ __device__ __forceinline__ uint4 scale_bf16x8(uint4 v, float f) {
 // against 4.83 without it at L = 16384, d = 128. Here it is two short sums per row and chunk:
 // the row sums of the (bf16) masked scores P, the same P that multiplies V, and the carried
 // part exp(A_i − A_start) q_i^T z_start; z <- exp(A_end − A_start) z + column sums of K~.
-template <int KT, int VT>
+//
+// BACK: LION's backward sweep (MODELS.md §2), fused with the combine. The kernel walks the
+// reversed sequence s = L − 1 − t (A: the cumulative reverse-shifted decays) by reading q, k, v
+// rows backwards, so no reversed copies exist; out holds the forward sweep's numerators F (y of
+// the first launch) and den its normalizers (null: not normalized), and each output element
+// becomes y_t = (F_t + B_t − P_tt v_t) / (den^F_t + den^B_t − P_tt): the diagonal, counted by
+// both sweeps, is removed with the same bf16 P_tt the sweeps used. Every block then keeps z, as
+// each needs den^B of its rows.
+template <int KT, int VT, bool BACK>
 __global__ void __launch_bounds__(kTcWarps * 32, 2)
     la_chunk_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                        const bf16* __restrict__ v, const double* __restrict__ A,
@@ -131,6 +140,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   float* Es = reinterpret_cast<float*>(smem + Lay::e_off);    // [C] exp(A_i − A_start)
   float* Fs = reinterpret_cast<float*>(smem + Lay::f_off);    // [C] exp(A_end − A_j)
   float* Zs = reinterpret_cast<float*>(smem + Lay::z_off);    // [DK] normalizer state z
+  float* Ds = reinterpret_cast<float*>(smem + Lay::d_off);    // [C] BACK: den^B of the chunk
 
   const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
   const bf16* qh = q + head * L * DK;
@@ -141,7 +151,9 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   const int CT = C / 16;
   const bf16 zero = __float2bfloat16_rn(0.f);
   const bool v_vec = Dv % 8 == 0;
-  const bool normalizer = den != nullptr && blockIdx.x == 0;  // uniform per block
+  const bool normalizer = den != nullptr && (BACK || blockIdx.x == 0);  // uniform per block
+  // Token of row `row` of the chunk starting at j0 (BACK: the sequence read backwards).
+  auto token = [&](int64_t j0, int row) { return BACK ? L - 1 - (j0 + row) : j0 + row; };
 
   const FragmentPositions pos = fragment_positions(scratch, lane);
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> Sacc[S_PER_WARP];
@@ -159,8 +171,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
       uint4 qv = make_uint4(0, 0, 0, 0), kv = qv;
       if (row < cn) {
-        qv = *reinterpret_cast<const uint4*>(qh + (j0 + row) * DK + col);
-        kv = *reinterpret_cast<const uint4*>(kh + (j0 + row) * DK + col);
+        qv = *reinterpret_cast<const uint4*>(qh + token(j0, row) * DK + col);
+        kv = *reinterpret_cast<const uint4*>(kh + token(j0, row) * DK + col);
       }
       *reinterpret_cast<uint4*>(Qs + row * LDK + col) = qv;
       *reinterpret_cast<uint4*>(Ks + row * LDK + col) = kv;
@@ -171,13 +183,14 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       const int64_t cc = c0 + col;
       bf16* dst = Vs + row * LDV + col;
       if (row < cn && v_vec && cc + 8 <= Dv) {
-        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(vh + (j0 + row) * Dv + cc);
+        *reinterpret_cast<uint4*>(dst) =
+            *reinterpret_cast<const uint4*>(vh + token(j0, row) * Dv + cc);
       } else {
 #pragma unroll
         for (int x = 0; x < 8; ++x) {
           const int64_t c = cc + x;
           bf16 val = zero;
-          if (row < cn && c < Dv) val = vh[(j0 + row) * Dv + c];
+          if (row < cn && c < Dv) val = vh[token(j0, row) * Dv + c];
           dst[x] = val;
         }
       }
@@ -265,7 +278,10 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       float d = fmaf(Es[i], sz, sp);
       d += __shfl_xor_sync(0xffffffffu, d, 1);
       d += __shfl_xor_sync(0xffffffffu, d, 2);
-      if (part == 0 && i < cn) den[head * L + j0 + i] = d;
+      if (BACK && part == 0)
+        Ds[i] = d;  // read after the barrier below
+      else if (part == 0 && i < cn)
+        den[head * L + j0 + i] = d;
     }
     for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
       const int j = e / (DK / 8), col = (e % (DK / 8)) * 8;
@@ -307,6 +323,21 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       if (t >= CT * VTT) break;
       const int it = t / VTT, ct = t % VTT;
       const int64_t col = c0 + ct * 16;
+      if (BACK) {  // the combine, through the warp's scratch so that rows go out coalesced
+        wmma::store_matrix_sync(scratch, Oacc[m], 16, wmma::mem_row_major);
+        __syncwarp();
+        for (int e = lane; e < 256; e += 32) {
+          const int i = it * 16 + (e >> 4), cc = ct * 16 + (e & 15);
+          if (i >= cn || c0 + cc >= Dv) continue;
+          const int64_t tok = token(j0, i), at = tok * Dv + c0 + cc;
+          const float pd = __bfloat162float(Pb[i * LDP + i]);  // P_tt = q_t·k_t (M_tt = 1)
+          float y = oh[at] + scratch[e] - pd * __bfloat162float(Vs[i * LDV + cc]);
+          if (den) y /= den[head * L + tok] + Ds[i] - pd;
+          oh[at] = y;
+        }
+        __syncwarp();
+        continue;
+      }
       if (direct && it * 16 + 16 <= cn && col + 16 <= Dv) {
         wmma::store_matrix_sync(oh + (j0 + it * 16) * Dv + col, Oacc[m], static_cast<unsigned>(Dv),
                                 wmma::mem_row_major);
@@ -330,19 +361,20 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
 
 template <int KT, int VT>
 void launch_tc(const bf16* q, const bf16* k, const bf16* v, const double* A, float* out, float* den,
-               const Dims& d, int C, cudaStream_t s) {
+               const Dims& d, int C, bool back, cudaStream_t s) {
   const size_t bytes = TcLayout<KT, VT>::bytes;
-  check(cudaFuncSetAttribute(la_chunk_tc_kernel<KT, VT>,
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+  auto* kernel = back ? la_chunk_tc_kernel<KT, VT, true> : la_chunk_tc_kernel<KT, VT, false>;
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(bytes)),
         "cudaFuncSetAttribute(la_chunk_tc)");
   const dim3 grid(static_cast<unsigned>((d.Dv + VT - 1) / VT), static_cast<unsigned>(d.BH));
-  la_chunk_tc_kernel<KT, VT><<<grid, kTcWarps * 32, bytes, s>>>(q, k, v, A, out, den, d.L, d.Dv, C);
+  kernel<<<grid, kTcWarps * 32, bytes, s>>>(q, k, v, A, out, den, d.L, d.Dv, C);
   check_launch("la_chunk_tc_kernel");
 }
 
 template <int KT>
 void launch_tc_vt(const bf16* q, const bf16* k, const bf16* v, const double* A, float* out,
-                  float* den, const Dims& d, int C, cudaStream_t s) {
+                  float* den, const Dims& d, int C, bool back, cudaStream_t s) {
   // 64-column value tiles read q, k half as often and recompute Q K^T half as often, but give
   // half the blocks. Measured on the H100 (132 SMs) at B=8, H=16, L=16384, d=128: 256 blocks of
   // 64 columns 4.72 ms, 512 blocks of 32 columns 7.06 ms (docs/performance.md). So 64 columns as
@@ -354,8 +386,8 @@ void launch_tc_vt(const bf16* q, const bf16* k, const bf16* v, const double* A, 
         "cudaDeviceGetAttribute(multiprocessors)");
   int vt = d.BH * ((d.Dv + 63) / 64) >= sms ? 64 : 32;
   if (const char* env = std::getenv("LINSCOPE_TC_VT")) vt = std::atoi(env) == 64 ? 64 : 32;
-  if (vt == 64) return launch_tc<KT, 64>(q, k, v, A, out, den, d, C, s);
-  launch_tc<KT, 32>(q, k, v, A, out, den, d, C, s);
+  if (vt == 64) return launch_tc<KT, 64>(q, k, v, A, out, den, d, C, back, s);
+  launch_tc<KT, 32>(q, k, v, A, out, den, d, C, back, s);
 }
 
 }  // namespace
@@ -372,8 +404,10 @@ void to_bf16(const float* x, void* y, int64_t n, cudaStream_t s) {
   check_launch("to_bf16_kernel");
 }
 
-void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
-                 float* den, const Dims& d, int64_t chunk, cudaStream_t s) {
+namespace {
+
+void launch_any(const void* q, const void* k, const void* v, const double* A, float* out,
+                float* den, const Dims& d, int64_t chunk, bool back, cudaStream_t s) {
   if (!la_chunk_tc_supported(d.Dk, chunk))
     throw BackendError(
         "tensor-core chunkwise: needs d_k in {16,32,64,128} and a chunk of 16..64 "
@@ -384,14 +418,26 @@ void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, f
   const int C = static_cast<int>(chunk);
   switch (d.Dk) {
     case 16:
-      return launch_tc_vt<1>(qb, kb, vb, A, out, den, d, C, s);
+      return launch_tc_vt<1>(qb, kb, vb, A, out, den, d, C, back, s);
     case 32:
-      return launch_tc_vt<2>(qb, kb, vb, A, out, den, d, C, s);
+      return launch_tc_vt<2>(qb, kb, vb, A, out, den, d, C, back, s);
     case 64:
-      return launch_tc_vt<4>(qb, kb, vb, A, out, den, d, C, s);
+      return launch_tc_vt<4>(qb, kb, vb, A, out, den, d, C, back, s);
     default:
-      return launch_tc_vt<8>(qb, kb, vb, A, out, den, d, C, s);
+      return launch_tc_vt<8>(qb, kb, vb, A, out, den, d, C, back, s);
   }
+}
+
+}  // namespace
+
+void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
+                 float* den, const Dims& d, int64_t chunk, cudaStream_t s) {
+  launch_any(q, k, v, A, out, den, d, chunk, false, s);
+}
+
+void lion_backward_tc(const void* q, const void* k, const void* v, const double* A_rev, float* y,
+                      const float* den, const Dims& d, int64_t chunk, cudaStream_t s) {
+  launch_any(q, k, v, A_rev, y, const_cast<float*>(den), d, chunk, true, s);
 }
 
 }  // namespace linscope::gpu

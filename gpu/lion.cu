@@ -43,9 +43,7 @@ __global__ void row_dot_kernel(const float* __restrict__ q, const float* __restr
   if (lane == 0) qk[row] = s;
 }
 
-// Normalizers in column Dv of the numerators (Dc = Dv + 1), or apart in denF / denB (Dc = Dv).
 __global__ void lion_combine_kernel(const float* __restrict__ F, const float* __restrict__ Brev,
-                                    const float* __restrict__ denF, const float* __restrict__ denB,
                                     const float* __restrict__ qkr, const float* __restrict__ v,
                                     float* __restrict__ y, int64_t L, int64_t Dv, int64_t Dc,
                                     int64_t rows) {
@@ -55,10 +53,6 @@ __global__ void lion_combine_kernel(const float* __restrict__ F, const float* __
   const float qk = qkr[row];
   const int64_t brow = h * L + (L - 1 - t);
   const float numer = F[row * Dc + c] + Brev[brow * Dc + c] - qk * v[row * Dv + c];
-  if (denF) {
-    y[e] = numer / (denF[row] + denB[brow] - qk);
-    return;
-  }
   if (Dc == Dv) {
     y[e] = numer;
     return;
@@ -96,19 +90,8 @@ void lion_combine(const float* numF, const float* numB_rev, const float* q, cons
   const int64_t rows = d.BH * d.L;
   row_dot_kernel<<<blocks_for(rows * 32, 256), 256, 0, s>>>(q, k, qk_scratch, rows, d.Dk);
   check_launch("row_dot_kernel");
-  lion_combine_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(
-      numF, numB_rev, nullptr, nullptr, qk_scratch, v, y, d.L, d.Dv, Dc, rows);
-  check_launch("lion_combine_kernel");
-}
-
-void lion_combine_split(const float* numF, const float* denF, const float* numB_rev,
-                        const float* denB_rev, const float* q, const float* k, const float* v,
-                        float* qk_scratch, float* y, const Dims& d, cudaStream_t s) {
-  const int64_t rows = d.BH * d.L;
-  row_dot_kernel<<<blocks_for(rows * 32, 256), 256, 0, s>>>(q, k, qk_scratch, rows, d.Dk);
-  check_launch("row_dot_kernel");
-  lion_combine_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(
-      numF, numB_rev, denF, denB_rev, qk_scratch, v, y, d.L, d.Dv, d.Dv, rows);
+  lion_combine_kernel<<<blocks_for(rows * d.Dv, 256), 256, 0, s>>>(numF, numB_rev, qk_scratch, v, y,
+                                                                   d.L, d.Dv, Dc, rows);
   check_launch("lion_combine_kernel");
 }
 
