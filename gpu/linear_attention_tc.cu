@@ -55,8 +55,29 @@ struct TcLayout {
   static constexpr size_t f_off = e_off + sizeof(float) * kTcMaxChunk;
   static constexpr size_t z_off = f_off + sizeof(float) * kTcMaxChunk;
   static constexpr size_t d_off = z_off + sizeof(float) * DK;
-  static constexpr size_t bytes = d_off + sizeof(float) * kTcMaxChunk;
+  // Second K and V buffers: chunk n + 1 streams in (cp.async) while chunk n computes.
+  // (128-byte aligned: cp.async writes 16-byte vectors, and A's 65 doubles leave d_off at 8 mod 16)
+  static constexpr size_t k2_off = (d_off + sizeof(float) * kTcMaxChunk + 127) / 128 * 128;
+  static constexpr size_t v2_off = k2_off + sizeof(bf16) * kTcMaxChunk * LDK;
+  static constexpr size_t bytes = v2_off + sizeof(bf16) * kTcMaxChunk * LDV;
+  static_assert(k_off % 16 == 0 && v_off % 16 == 0 && k2_off % 16 == 0 && v2_off % 16 == 0 &&
+                    (LDK * sizeof(bf16)) % 16 == 0 && (LDV * sizeof(bf16)) % 16 == 0,
+                "cp.async and the 16-byte loads need 16-byte aligned rows");
 };
+
+// 16 bytes global -> shared without passing through registers (sm_80+); zero-filled when
+// !valid (src-size 0: nothing is read).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+  const auto d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src),
+               "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::);
+}
+__device__ __forceinline__ void cp_async_wait_all() {
+  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+}
 
 using Acc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>;
 constexpr int kAccElems = Acc::num_elements;
@@ -130,8 +151,15 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   constexpr int P_PER_WARP = (P_MAX + kTcWarps - 1) / kTcWarps;
   extern __shared__ __align__(128) unsigned char smem[];
   bf16* Qs = reinterpret_cast<bf16*>(smem + Lay::q_off);  // [C][LDK]
-  bf16* Ks = reinterpret_cast<bf16*>(smem + Lay::k_off);  // [C][LDK], then decayed in place
-  bf16* Vs = reinterpret_cast<bf16*>(smem + Lay::v_off);  // [C][LDV]
+  // K [C][LDK] (decayed in place during the chunk) and V [C][LDV] alternate between two
+  // buffers by chunk parity (kbuf, vbuf); Q has one, refilled once the chunk's last read of it is
+  // done.
+  auto kbuf = [&](int64_t n) {
+    return reinterpret_cast<bf16*>(smem + ((n & 1) ? Lay::k2_off : Lay::k_off));
+  };
+  auto vbuf = [&](int64_t n) {
+    return reinterpret_cast<bf16*>(smem + ((n & 1) ? Lay::v2_off : Lay::v_off));
+  };
   bf16* Pb = reinterpret_cast<bf16*>(smem + Lay::p_off);  // [C][LDP] masked scores
   bf16* Sb = reinterpret_cast<bf16*>(smem + Lay::s_off);  // [DK][LDV] bf16 copy of S
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -163,40 +191,40 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   for (int e = threadIdx.x; e < DK; e += blockDim.x) Zs[e] = 0.f;
 
   const int64_t NC = (L + C - 1) / C;
-  for (int64_t n = 0; n < NC; ++n) {
+  // Chunk n's q, k, v rows into Qs, Kbuf[n & 1], Vbuf[n & 1], as asynchronous copies (rows past
+  // L zero-filled); v rows that are not whole 16-byte vectors are stored directly.
+  auto issue_loads = [&](int64_t n) {
     const int64_t j0 = n * C;
     const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
-    // ---- load the chunk: q, k rows of DK bf16 as 16-byte vectors; zero rows past L.
+    bf16* Kd = kbuf(n);
+    bf16* Vd = vbuf(n);
     for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
       const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
-      uint4 qv = make_uint4(0, 0, 0, 0), kv = qv;
-      if (row < cn) {
-        qv = *reinterpret_cast<const uint4*>(qh + token(j0, row) * DK + col);
-        kv = *reinterpret_cast<const uint4*>(kh + token(j0, row) * DK + col);
-      }
-      *reinterpret_cast<uint4*>(Qs + row * LDK + col) = qv;
-      *reinterpret_cast<uint4*>(Ks + row * LDK + col) = kv;
+      const int64_t off = (row < cn ? token(j0, row) : 0) * DK + col;
+      cp_async16(Qs + row * LDK + col, qh + off, row < cn);
+      cp_async16(Kd + row * LDK + col, kh + off, row < cn);
     }
-    // v tile: columns c0 .. c0+VT of v, 0 past Dv.
     for (int e = threadIdx.x; e < C * (VT / 8); e += blockDim.x) {
       const int row = e / (VT / 8), col = (e % (VT / 8)) * 8;
       const int64_t cc = c0 + col;
-      bf16* dst = Vs + row * LDV + col;
-      if (row < cn && v_vec && cc + 8 <= Dv) {
-        *reinterpret_cast<uint4*>(dst) =
-            *reinterpret_cast<const uint4*>(vh + token(j0, row) * Dv + cc);
+      bf16* dst = Vd + row * LDV + col;
+      if (v_vec && cc + 8 <= Dv) {
+        cp_async16(dst, vh + (row < cn ? token(j0, row) : 0) * Dv + cc, row < cn);
       } else {
 #pragma unroll
         for (int x = 0; x < 8; ++x) {
           const int64_t c = cc + x;
-          bf16 val = zero;
-          if (row < cn && c < Dv) val = vh[token(j0, row) * Dv + c];
-          dst[x] = val;
+          dst[x] = row < cn && c < Dv ? vh[token(j0, row) * Dv + c] : zero;
         }
       }
     }
-    // Rows past L take the last token's A, so every exponent below stays finite. The per-row
-    // factors are exponentials of differences taken in double, each <= 1.
+    cp_async_commit();
+  };
+  // Chunk n's decay factors. Rows past L take the last token's A, so every exponent stays
+  // finite; each factor is the exponential of a difference taken in double, <= 1.
+  auto decay_factors = [&](int64_t n) {
+    const int64_t j0 = n * C;
+    const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
     const double a_start = j0 > 0 ? Ah[j0 - 1] : 0.0, a_end = Ah[j0 + cn - 1];
     for (int i = threadIdx.x; i < C; i += blockDim.x) {
       const double ai = Ah[j0 + min(i, cn - 1)];
@@ -204,7 +232,18 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       Es[i] = __expf(static_cast<float>(ai - a_start));
       Fs[i] = __expf(static_cast<float>(a_end - ai));
     }
-    __syncthreads();
+  };
+  issue_loads(0);
+  decay_factors(0);
+
+  for (int64_t n = 0; n < NC; ++n) {
+    const int64_t j0 = n * C;
+    const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
+    bf16* const Ks = kbuf(n);
+    bf16* const Vs = vbuf(n);
+    const double a_start = j0 > 0 ? Ah[j0 - 1] : 0.0, a_end = Ah[j0 + cn - 1];
+    cp_async_wait_all();
+    __syncthreads();  // chunk n's tiles and factors are in; chunk n − 1 is done with everything
 
     // ---- phase 1: masked scores P (lower-triangular tiles) and the inter-chunk Q S.
 #pragma unroll
@@ -290,7 +329,12 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
     }
     __syncthreads();  // decayed keys complete
 
-    // ---- phase 3: S <- exp(A_end - A_start) S + K~^T V; write O.
+    // ---- phase 3: S <- exp(A_end - A_start) S + K~^T V; write O. Its reads are K~, V, P, the
+    // scratch and z, so chunk n + 1's q, k, v (other K, V buffers) and factors go in now.
+    if (n + 1 < NC) {
+      issue_loads(n + 1);
+      decay_factors(n + 1);
+    }
     const float gamma = __expf(static_cast<float>(a_end - a_start));
 #pragma unroll
     for (int m = 0; m < S_PER_WARP; ++m) {
@@ -352,7 +396,6 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       }
       __syncwarp();
     }
-    __syncthreads();  // before the next chunk overwrites the shared tiles
   }
 #else
   __trap();  // built only for sm_80+ (bf16 WMMA); la_chunk_tc_supported() keeps callers away
