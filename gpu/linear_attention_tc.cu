@@ -41,6 +41,10 @@ __global__ void to_bf16_kernel(const float* __restrict__ x, bf16* __restrict__ y
   if (i < n) y[i] = __float2bfloat16_rn(x[i]);
 }
 
+// The normalizer's state z is kept as kZParts partial vectors (z = their sum), each updated from
+// its own quarter of the chunk's key rows, so the update is 16 short sums per thread, not 64.
+constexpr int kZParts = 4;
+
 template <int KT, int VT>
 struct TcLayout {
   static constexpr int DK = KT * 16, LDK = DK + kPad, LDV = VT + kPad, LDP = kTcMaxChunk + kPad;
@@ -54,7 +58,7 @@ struct TcLayout {
   static constexpr size_t e_off = a_off + sizeof(double) * (kTcMaxChunk + 1);
   static constexpr size_t f_off = e_off + sizeof(float) * kTcMaxChunk;
   static constexpr size_t z_off = f_off + sizeof(float) * kTcMaxChunk;
-  static constexpr size_t d_off = z_off + sizeof(float) * DK;
+  static constexpr size_t d_off = z_off + sizeof(float) * kZParts * DK;
   // Second K and V buffers: chunk n + 1 streams in (cp.async) while chunk n computes.
   // (128-byte aligned: cp.async writes 16-byte vectors, and A's 65 doubles leave d_off at 8 mod 16)
   static constexpr size_t k2_off = (d_off + sizeof(float) * kTcMaxChunk + 127) / 128 * 128;
@@ -167,7 +171,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   double* Ad = reinterpret_cast<double*>(smem + Lay::a_off);  // [C] chunk's A, [kMax] = A_start
   float* Es = reinterpret_cast<float*>(smem + Lay::e_off);    // [C] exp(A_i − A_start)
   float* Fs = reinterpret_cast<float*>(smem + Lay::f_off);    // [C] exp(A_end − A_j)
-  float* Zs = reinterpret_cast<float*>(smem + Lay::z_off);    // [DK] normalizer state z
+  float* Zs = reinterpret_cast<float*>(smem + Lay::z_off);    // [kZParts][DK] z, in parts
   float* Ds = reinterpret_cast<float*>(smem + Lay::d_off);    // [C] BACK: den^B of the chunk
 
   const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
@@ -188,7 +192,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
 #pragma unroll
   for (int m = 0; m < S_PER_WARP; ++m) wmma::fill_fragment(Sacc[m], 0.f);
   for (int e = threadIdx.x; e < DK * LDV; e += blockDim.x) Sb[e] = zero;
-  for (int e = threadIdx.x; e < DK; e += blockDim.x) Zs[e] = 0.f;
+  for (int e = threadIdx.x; e < kZParts * DK; e += blockDim.x) Zs[e] = 0.f;
 
   const int64_t NC = (L + C - 1) / C;
   // Chunk n's q, k, v rows into Qs, Kbuf[n & 1], Vbuf[n & 1], as asynchronous copies (rows past
@@ -308,12 +312,37 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       }
     }
     if (normalizer) {
-      // den_i = Σ_{j<=i} P_ij + exp(A_i − A_start) q_i^T z: four lanes per row, each a quarter
-      // of the row's scores and of the channels, summed with two shuffles.
+      // den_i = Σ_{j<=i} P_ij + exp(A_i − A_start) q_i^T z: four lanes per row, each every
+      // fourth group of 8 scores and of 8 channels (16-byte loads), summed with two shuffles.
+      // P's groups up to column i lie in tiles at or left of the diagonal: written this chunk,
+      // with zeros above the diagonal.
       const int i = threadIdx.x >> 2, part = threadIdx.x & 3;
       float sp = 0.f, sz = 0.f;
-      for (int j = part; j <= i; j += 4) sp += __bfloat162float(Pb[i * LDP + j]);
-      for (int c = part; c < DK; c += 4) sz = fmaf(__bfloat162float(Qs[i * LDK + c]), Zs[c], sz);
+      for (int g = part * 8; g <= i; g += 32) {
+        const uint4 w = *reinterpret_cast<const uint4*>(Pb + i * LDP + g);
+        const uint32_t u[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+        for (int h = 0; h < 4; ++h) {
+          const float2 f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&u[h]));
+          sp += f.x + f.y;
+        }
+      }
+      for (int g = part * 8; g < DK; g += 32) {
+        const uint4 w = *reinterpret_cast<const uint4*>(Qs + i * LDK + g);
+        const uint32_t u[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+        for (int h = 0; h < 4; ++h) {
+          const float2 f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&u[h]));
+          float z0 = 0.f, z1 = 0.f;
+#pragma unroll
+          for (int r = 0; r < kZParts; ++r) {
+            const float2 z = *reinterpret_cast<const float2*>(Zs + r * DK + g + 2 * h);
+            z0 += z.x;
+            z1 += z.y;
+          }
+          sz = fmaf(f.x, z0, fmaf(f.y, z1, sz));
+        }
+      }
       float d = fmaf(Es[i], sz, sp);
       d += __shfl_xor_sync(0xffffffffu, d, 1);
       d += __shfl_xor_sync(0xffffffffu, d, 2);
@@ -354,12 +383,20 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       for (int x = 0; x < kAccElems; ++x)
         Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] = __float2bfloat16_rn(Sacc[m].x[x]);
     }
-    if (normalizer)  // z <- exp(A_end − A_start) z + Σ_j K~_j (its reads in phase 2 are done)
-      for (int c = threadIdx.x; c < DK; c += blockDim.x) {
-        float sum = 0.f;
-        for (int j = 0; j < cn; ++j) sum += __bfloat162float(Ks[j * LDK + c]);
-        Zs[c] = fmaf(gamma, Zs[c], sum);
+    // z <- exp(A_end − A_start) z + Σ_j K~_j (its reads in phase 2 are done): thread = channel
+    // pair and part r, summing rows r, r + kZParts, ... into its partial vector.
+    if (normalizer && threadIdx.x < kZParts * (DK / 2)) {
+      const int c = 2 * (threadIdx.x % (DK / 2)), r = threadIdx.x / (DK / 2);
+      float s0 = 0.f, s1 = 0.f;
+      for (int j = r; j < cn; j += kZParts) {
+        const float2 f =
+            __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(Ks + j * LDK + c));
+        s0 += f.x;
+        s1 += f.y;
       }
+      float2* z = reinterpret_cast<float2*>(Zs + r * DK + c);
+      *z = make_float2(fmaf(gamma, z->x, s0), fmaf(gamma, z->y, s1));
+    }
     const bool direct = Dv % 8 == 0;  // 32-byte aligned rows: tiles stored straight to HBM
 #pragma unroll
     for (int m = 0; m < O_PER_WARP; ++m) {
