@@ -132,7 +132,6 @@ int cmd_bench(int argc, char** argv) {
       for (int64_t D : dims)
         for (int64_t L : lengths) {
           if (f == Form::Parallel && L > max_parallel) continue;
-          if (m.family == Family::DeltaNet && f == Form::Parallel) continue;  // no GPU kernel
           gpu::BenchCase c;
           c.spec = m;
           c.opts.form = f;
