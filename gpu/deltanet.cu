@@ -8,6 +8,8 @@
 // q_t^T S_t after it: both are sums over rows, i.e. warp reductions (butterfly shuffles), done
 // for the kCols columns together so their shuffle chains overlap. No block barrier at all: the
 // warps' columns are independent, which is what makes the delta rule's per-step latency short.
+#include <cuda_bf16.h>
+
 #include <algorithm>
 #include <string>
 
@@ -134,11 +136,15 @@ constexpr int kDnThreads = 256;
 
 __global__ void __launch_bounds__(kDnThreads)
     deltanet_ut_kernel(const float* __restrict__ k, const float* __restrict__ v,
-                       const float* __restrict__ beta, float* __restrict__ W, float* __restrict__ U,
-                       int64_t L, int Dk, int Dv, int C) {
+                       const float* __restrict__ beta, float* __restrict__ W,
+                       __nv_bfloat16* __restrict__ W16, float* __restrict__ U, int64_t L, int Dk,
+                       int Dv, int C) {
   extern __shared__ float sm[];
-  float* Ks = sm;           // [C][Dk]
-  float* Ws = Ks + C * Dk;  // [C][Dk]
+  // K's rows padded by one float: G's dot products have lanes on consecutive rows j, which
+  // without it all hit one bank (a 32-way conflict that made this kernel ~10x slower).
+  const int LK = Dk + 1;
+  float* Ks = sm;           // [C][LK]
+  float* Ws = Ks + C * LK;  // [C][Dk]
   float* Us = Ws + C * Dk;  // [C][Dv]
   float* G = Us + C * Dv;   // [C][C]: k_i·k_j
   float* bs = G + C * C;    // [C]
@@ -146,7 +152,7 @@ __global__ void __launch_bounds__(kDnThreads)
   const int n = static_cast<int>(L - c0 < C ? L - c0 : C);
   const float* kh = k + (head * L + c0) * Dk;
   const float* vh = v + (head * L + c0) * Dv;
-  for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) Ws[e] = Ks[e] = kh[e];
+  for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) Ws[e] = Ks[(e / Dk) * LK + e % Dk] = kh[e];
   for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) Us[e] = vh[e];
   for (int e = threadIdx.x; e < n; e += blockDim.x) bs[e] = beta[head * L + c0 + e];
   __syncthreads();
@@ -154,7 +160,7 @@ __global__ void __launch_bounds__(kDnThreads)
     const int i = e / n, j = e % n;
     float g = 0.f;
     if (j < i)
-      for (int c = 0; c < Dk; ++c) g = fmaf(Ks[i * Dk + c], Ks[j * Dk + c], g);
+      for (int c = 0; c < Dk; ++c) g = fmaf(Ks[i * LK + c], Ks[j * LK + c], g);
     G[i * C + j] = g;
   }
   __syncthreads();
@@ -170,9 +176,15 @@ __global__ void __launch_bounds__(kDnThreads)
     }
     __syncthreads();
   }
-  float* wh = W + (head * L + c0) * Dk;
+  float* wh = W ? W + (head * L + c0) * Dk : nullptr;
   float* uh = U + (head * L + c0) * Dv;
-  for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) wh[e] = Ws[e];
+  // W in fp32 for the fp32 state pass, or rounded once to bf16 for the tensor-core one.
+  if (W16) {
+    __nv_bfloat16* w16 = W16 + (head * L + c0) * Dk;
+    for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) w16[e] = __float2bfloat16_rn(Ws[e]);
+  } else {
+    for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) wh[e] = Ws[e];
+  }
   for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) uh[e] = Us[e];
 }
 
@@ -183,9 +195,10 @@ __global__ void __launch_bounds__(kDnThreads)
                           float* __restrict__ y, float* __restrict__ state, int64_t L, int Dk,
                           int Dv, int C) {
   extern __shared__ float sm[];
-  float* Qs = sm;           // [C][Dk]
-  float* Ks = Qs + C * Dk;  // [C][Dk]
-  float* Ws = Ks + C * Dk;  // [C][Dk]
+  const int LK = Dk + 1;    // padded rows, as in deltanet_ut_kernel (the scores' bank conflicts)
+  float* Qs = sm;           // [C][LK]
+  float* Ks = Qs + C * LK;  // [C][LK]
+  float* Ws = Ks + C * LK;  // [C][Dk]
   float* Us = Ws + C * Dk;  // [C][Dv]: U, then Ũ
   float* G = Us + C * Dv;   // [C][C]: q_i·k_j
   float* Ss = G + C * C;    // [Dk][Dv] when kSharedState
@@ -196,8 +209,9 @@ __global__ void __launch_bounds__(kDnThreads)
     const int n = static_cast<int>(L - c0 < C ? L - c0 : C);
     const int64_t at = head * L + c0;
     for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) {
-      Qs[e] = q[at * Dk + e];
-      Ks[e] = k[at * Dk + e];
+      const int pe = (e / Dk) * LK + e % Dk;
+      Qs[pe] = q[at * Dk + e];
+      Ks[pe] = k[at * Dk + e];
       Ws[e] = W[at * Dk + e];
     }
     for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) Us[e] = U[at * Dv + e];
@@ -213,7 +227,7 @@ __global__ void __launch_bounds__(kDnThreads)
       const int i = e / n, j = e % n;
       float g = 0.f;
       if (j <= i)
-        for (int c = 0; c < Dk; ++c) g = fmaf(Qs[i * Dk + c], Ks[j * Dk + c], g);
+        for (int c = 0; c < Dk; ++c) g = fmaf(Qs[i * LK + c], Ks[j * LK + c], g);
       G[i * C + j] = g;
     }
     __syncthreads();
@@ -221,7 +235,7 @@ __global__ void __launch_bounds__(kDnThreads)
     for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) {
       const int i = e / Dv, col = e % Dv;
       float acc = 0.f;
-      for (int c = 0; c < Dk; ++c) acc = fmaf(Qs[i * Dk + c], S[c * Dv + col], acc);
+      for (int c = 0; c < Dk; ++c) acc = fmaf(Qs[i * LK + c], S[c * Dv + col], acc);
       for (int j = 0; j <= i; ++j) acc = fmaf(G[i * C + j], Us[j * Dv + col], acc);
       y[(at + i) * Dv + col] = acc;
     }
@@ -230,7 +244,7 @@ __global__ void __launch_bounds__(kDnThreads)
     for (int e = threadIdx.x; e < Dk * Dv; e += blockDim.x) {
       const int r = e / Dv, col = e % Dv;
       float acc = S[e];
-      for (int j = 0; j < n; ++j) acc = fmaf(Ks[j * Dk + r], Us[j * Dv + col], acc);
+      for (int j = 0; j < n; ++j) acc = fmaf(Ks[j * LK + r], Us[j * Dv + col], acc);
       S[e] = acc;
     }
     __syncthreads();
@@ -240,11 +254,11 @@ __global__ void __launch_bounds__(kDnThreads)
 constexpr size_t kDnSmemLimit = 200 * 1024;
 
 size_t ut_smem(int64_t Dk, int64_t Dv, int64_t C) {
-  return sizeof(float) * static_cast<size_t>(2 * C * Dk + C * Dv + C * C + C);
+  return sizeof(float) * static_cast<size_t>(C * (Dk + 1) + C * Dk + C * Dv + C * C + C);
 }
 size_t state_smem(int64_t Dk, int64_t Dv, int64_t C, bool shared_state) {
-  return sizeof(float) *
-         static_cast<size_t>(3 * C * Dk + C * Dv + C * C + (shared_state ? Dk * Dv : 0));
+  return sizeof(float) * static_cast<size_t>(2 * C * (Dk + 1) + C * Dk + C * Dv + C * C +
+                                             (shared_state ? Dk * Dv : 0));
 }
 // The state stays in shared memory when it takes at most 96 KB (d_k·d_v <= 24576: d = 128).
 // (Splitting the value columns over blocks was measured slower: 257 vs 94 ms at L = 16384,
@@ -287,7 +301,7 @@ void deltanet_chunkwise(const float* q, const float* k, const float* v, const fl
                              static_cast<int>(ub)),
         "cudaFuncSetAttribute(deltanet_ut)");
   const dim3 ugrid(static_cast<unsigned>((d.L + C - 1) / C), static_cast<unsigned>(d.BH));
-  deltanet_ut_kernel<<<ugrid, kDnThreads, ub, s>>>(k, v, beta, W, U, d.L, Dk, Dv, Ci);
+  deltanet_ut_kernel<<<ugrid, kDnThreads, ub, s>>>(k, v, beta, W, nullptr, U, d.L, Dk, Dv, Ci);
   check_launch("deltanet_ut_kernel");
   auto state_kernel = shared ? deltanet_state_kernel<true> : deltanet_state_kernel<false>;
   check(cudaFuncSetAttribute(state_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -296,6 +310,36 @@ void deltanet_chunkwise(const float* q, const float* k, const float* v, const fl
   state_kernel<<<static_cast<unsigned>(d.BH), kDnThreads, sb, s>>>(q, k, W, U, y, S, d.L, Dk, Dv,
                                                                    Ci);
   check_launch("deltanet_state_kernel");
+}
+
+bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk) {
+  return la_chunk_tc_supported(d.Dk, chunk) && chunk <= d.L &&
+         ut_smem(d.Dk, d.Dv, chunk) <= kDnSmemLimit;
+}
+
+size_t deltanet_chunk_tc_workspace(const Dims& d) {
+  return static_cast<size_t>(d.BH * d.L) * (2 * d.Dk + sizeof(float) * d.Dv);  // W16, U
+}
+
+void deltanet_chunk_tc(const void* q16, const void* k16, const float* k, const float* v,
+                       const float* beta, float* y, void* workspace, const Dims& d, int64_t chunk,
+                       cudaStream_t s) {
+  if (!deltanet_chunk_tc_supported(d, chunk))
+    throw BackendError(
+        "DeltaNet tensor-core chunkwise: needs d_k in {16,32,64,128}, a chunk of 16..64 in "
+        "steps of 16 and at most L, and the UT tiles in shared memory");
+  auto* W16 = static_cast<__nv_bfloat16*>(workspace);
+  float* U = reinterpret_cast<float*>(W16 + d.BH * d.L * d.Dk);  // 16-byte aligned: Dk % 16 == 0
+  const size_t ub = ut_smem(d.Dk, d.Dv, chunk);
+  check(cudaFuncSetAttribute(deltanet_ut_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(ub)),
+        "cudaFuncSetAttribute(deltanet_ut)");
+  const dim3 ugrid(static_cast<unsigned>((d.L + chunk - 1) / chunk), static_cast<unsigned>(d.BH));
+  deltanet_ut_kernel<<<ugrid, kDnThreads, ub, s>>>(k, v, beta, nullptr, W16, U, d.L,
+                                                   static_cast<int>(d.Dk), static_cast<int>(d.Dv),
+                                                   static_cast<int>(chunk));
+  check_launch("deltanet_ut_kernel");
+  deltanet_state_tc(q16, k16, W16, U, y, d, chunk, s);
 }
 
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,

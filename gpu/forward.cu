@@ -70,6 +70,16 @@ void causal_numerators(const RunOptions& opts, const float* q, const float* k, c
   throw BackendError("no CUDA kernel for this form");
 }
 
+// The tensor-core kernels take bf16 rows: `given` when the caller has them (the bench's "bf16
+// in"), else x converted into buf.
+const void* bf16_copy(const void* given, const float* x, int64_t n, DeviceBuffer& buf,
+                      cudaStream_t s) {
+  if (given) return given;
+  buf.ensure(2 * n);
+  to_bf16(x, buf.as<void>(), n, s);
+  return buf.as<void>();
+}
+
 // Per-channel decay (a gate per key channel: GLA-style linear attention, LCSM's per-channel
 // o_t), MODELS.md §1 with diag(λ_t). Chunkwise: the linear-attention chunk kernels with A per
 // channel. Recurrent and parallel: S_t = diag(λ_t) S_{t−1} + k_t v_t^T is GateLoop's recurrence
@@ -167,6 +177,8 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
 }
 
 bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
+  if (spec.family == Family::DeltaNet)  // the chunkwise state pass (gpu/deltanet_tc.cu)
+    return opts.bf16 && opts.form == Form::Chunkwise && deltanet_chunk_tc_supported(d, opts.chunk);
   // Causal linear attention and LION in both directions (bidirectional: two causal sweeps).
   const bool la = spec.family == Family::LinearAttention || spec.family == Family::Lion;
   return opts.bf16 && la && opts.form == Form::Chunkwise && !opts.attention &&
@@ -176,6 +188,8 @@ bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
   if (spec.family == Family::DeltaNet) {
     if (opts.form == Form::Parallel) return sizeof(float) * d.BH * d.L * d.L;  // the scores
+    if (uses_tensor_cores(spec, opts, d))
+      return deltanet_chunk_tc_workspace(d) + 4 * static_cast<size_t>(d.BH * d.L * d.Dk);
     return opts.form == Form::Chunkwise ? deltanet_chunk_workspace(d) : 0;
   }
   if (spec.family == Family::Lcsm) return workspace_bytes(lcsm_as_linear_attention(), opts, d);
@@ -246,6 +260,13 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
         return;
       }
     }
+    if (uses_tensor_cores(spec, opts, d)) {
+      const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
+      const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
+      ws.states.ensure(deltanet_chunk_tc_workspace(d));
+      deltanet_chunk_tc(q16, k16, in.k, in.v, in.beta, y, ws.states.as<void>(), d, opts.chunk, s);
+      return;
+    }
     if (opts.form == Form::Chunkwise) {
       ws.states.ensure(deltanet_chunk_workspace(d));
       deltanet_chunkwise(in.q, in.k, in.v, in.beta, y, ws.states.as<void>(), d, opts.chunk, s);
@@ -314,15 +335,9 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   if (uses_tensor_cores(spec, opts, d)) {
     ws.A.ensure(sizeof(double) * d.BH * d.L);
     cumulative_log(in.a, ws.A.as<double>(), d, s);
-    auto bf16_of = [&](const void* given, const float* x, int64_t n, DeviceBuffer& buf) {
-      if (given) return given;
-      buf.ensure(2 * n);
-      to_bf16(x, buf.as<void>(), n, s);
-      return static_cast<const void*>(buf.as<void>());
-    };
-    const void* q16 = bf16_of(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16);
-    const void* k16 = bf16_of(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16);
-    const void* v16 = bf16_of(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16);
+    const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
+    const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
+    const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
     // The normalizers come apart from the numerators (la_chunk_tc: no extra value column).
     const bool norm = Dc > d.Dv;
     float* den = nullptr;

@@ -27,11 +27,13 @@
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
+#include "gpu/tc_fragments.cuh"
 
 namespace linscope::gpu {
 namespace {
 
 using bf16 = __nv_bfloat16;
+using namespace tc;
 constexpr int kTcWarps = 8;
 constexpr int kTcMaxChunk = 64;
 constexpr int kPad = 8;  // 16 bytes of padding per shared row: spreads rows over the banks
@@ -68,46 +70,6 @@ struct TcLayout {
                     (LDK * sizeof(bf16)) % 16 == 0 && (LDV * sizeof(bf16)) % 16 == 0,
                 "cp.async and the 16-byte loads need 16-byte aligned rows");
 };
-
-// 16 bytes global -> shared without passing through registers (sm_80+); zero-filled when
-// !valid (src-size 0: nothing is read).
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
-  const auto d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src),
-               "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void cp_async_commit() {
-  asm volatile("cp.async.commit_group;\n" ::);
-}
-__device__ __forceinline__ void cp_async_wait_all() {
-  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
-}
-
-using Acc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>;
-constexpr int kAccElems = Acc::num_elements;
-
-// The (row, column) of each accumulator element this lane holds, packed 8 bits per element
-// (row << 4 | column). WMMA leaves the mapping unspecified, so it is read off the hardware: the
-// warp loads a 16x16 tile whose entry at (r, c) is 16 r + c into an accumulator fragment.
-struct FragmentPositions {
-  uint32_t packed[(kAccElems + 3) / 4];
-  __device__ int row(int x) const { return (packed[x >> 2] >> (8 * (x & 3) + 4)) & 15; }
-  __device__ int col(int x) const { return (packed[x >> 2] >> (8 * (x & 3))) & 15; }
-};
-
-__device__ FragmentPositions fragment_positions(float* scratch, int lane) {
-  using namespace nvcuda;
-  for (int e = lane; e < 256; e += 32) scratch[e] = static_cast<float>(e);
-  __syncwarp();
-  Acc f;
-  wmma::load_matrix_sync(f, scratch, 16, wmma::mem_row_major);
-  __syncwarp();
-  FragmentPositions p{};
-#pragma unroll
-  for (int x = 0; x < kAccElems; ++x)
-    p.packed[x >> 2] |= static_cast<uint32_t>(f.x[x]) << (8 * (x & 3));
-  return p;
-}
 
 // Eight bf16 (one 16-byte vector) times a float, rounded back to bf16 once.
 __device__ __forceinline__ uint4 scale_bf16x8(uint4 v, float f) {

@@ -3,6 +3,7 @@
 // norm <= 1), so rounding errors do not grow along the sequence beyond ~sqrt(L)·eps·|S|;
 // with L = 100 that is ~1e-6 relative, and 1e-4 is >50x above it while a wrong sign or a
 // missing β changes y at the 1e-1 level.
+#include "gpu/forward.h"
 #include "gpu_test_util.h"
 
 namespace linscope::gpu_test {
@@ -166,6 +167,65 @@ TEST_F(GpuTest, DeltaNetParallelAndAttentionMatchTheRuleAndCpu) {
   RunOptions traced;
   traced.trace.states = true;
   EXPECT_TRUE(gpu().supports(deltanet(), traced)) << "state traces (test_trace.cpp)";
+}
+
+// The tensor-core state pass (gpu/deltanet_tc.cu, RunOptions::bf16 with the chunkwise form)
+// against the delta rule in double on the same bf16-rounded q, k, v. Bound: the kernel rounds to
+// bf16 (u = 2^-8) W, the copy of S that enters W S and Q S, Ũ = U − W S and P = tril(Q K^T):
+// at most four roundings on the way to each term of y_i = q_i^T S + Σ_j P_ij Ũ_j, each of
+// relative size u. Every quantity is bounded by the state's size, which the delta rule keeps at
+// the values' scale (I − β k k^T with ||k|| = 1 is a contraction), so an error that enters S
+// at one chunk is not amplified at later ones; the test allows 8u of max|y| (twice the
+// first-order count) and prints the observed ratio. L = 2048 (32 chunks) checks that the error
+// does not drift along the sequence.
+TEST_F(GpuTest, DeltaNetTensorCoresMatchTheRule) {
+  const double u = std::ldexp(1.0, -8);
+  for (const Shape s : {Shape{1, 2, 130, 128, 128}, Shape{2, 1, 67, 64, 40},
+                        Shape{1, 1, 100, 16, 24}, Shape{1, 1, 2048, 64, 64}}) {
+    Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(s.L + s.Dk)});
+    for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
+    const Tensor ref = delta_rule(in);
+    double scale = 0;
+    for (int64_t i = 0; i < ref.numel(); ++i) scale = std::max(scale, std::abs(double(ref[i])));
+    for (int64_t chunk : {16, 32, 64}) {
+      SCOPED_TRACE("Dk=" + std::to_string(s.Dk) + " Dv=" + std::to_string(s.Dv) +
+                   " L=" + std::to_string(s.L) + " C=" + std::to_string(chunk));
+      RunOptions opts;
+      opts.form = Form::Chunkwise;
+      opts.chunk = chunk;
+      opts.bf16 = true;
+      ASSERT_TRUE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{s.heads(), s.L, s.Dk, s.Dv}));
+      const Tensor y = gpu().run(deltanet(), in, opts).y;
+      double worst = 0;
+      for (int64_t i = 0; i < y.numel(); ++i) {
+        ASSERT_TRUE(std::isfinite(y[i]));
+        worst = std::max(worst, std::abs(double(y[i]) - ref[i]));
+      }
+      std::printf("DeltaNet TC Dk=%lld L=%lld C=%lld: max error %.2f u of max|y|\n",
+                  static_cast<long long>(s.Dk), static_cast<long long>(s.L),
+                  static_cast<long long>(chunk), worst / scale / u);
+      EXPECT_LE(worst, 8 * u * scale);
+    }
+  }
+  RunOptions odd;
+  odd.form = Form::Chunkwise;
+  odd.bf16 = true;
+  odd.chunk = 40;  // not a multiple of 16: the fp32 kernels on rounded inputs
+  EXPECT_FALSE(gpu::uses_tensor_cores(deltanet(), odd, gpu::Dims{1, 100, 64, 64}));
+}
+
+// A small case for compute-sanitizer (memcheck, racecheck on the state pass's shared tiles):
+// three chunks of 16 and a partial one, d_v = 24 (a partial value tile).
+TEST_F(GpuTest, DeltaNetTensorCoresSmall) {
+  Inputs in = generate_inputs(deltanet(), Shape{1, 2, 55, 32, 24}, GenerateOptions{9});
+  for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
+  RunOptions opts;
+  opts.form = Form::Chunkwise;
+  opts.chunk = 16;
+  opts.bf16 = true;
+  const Difference d = compare(gpu().run(deltanet(), in, opts).y, delta_rule(in));
+  EXPECT_TRUE(d.finite);
+  EXPECT_LE(d.max_rel, 8 * std::ldexp(1.0, -8));  // the bound above (max_rel: of max|y|)
 }
 
 }  // namespace

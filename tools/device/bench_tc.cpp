@@ -72,6 +72,16 @@ int main(int argc, char** argv) {
                                "LION-S chunkwise bf16 (TC)"};
         row(names[static_cast<int>(dc)], c, ceil);
       }
+    // DeltaNet chunkwise (WY/UT): the UT transform in fp32, the state pass on the tensor cores
+    // (TARGETS.md: <= 4.94 ms at L = 16384, D = 128), next to the fp32 state pass.
+    for (bool tc : {true, false})
+      for (int64_t D : {int64_t{128}, int64_t{64}}) {
+        gpu::BenchCase c = make(Decay::S, D, 16384);
+        c.spec.family = Family::DeltaNet;
+        c.opts.bf16 = tc;
+        c.reps = tc ? 10 : 3;
+        row(tc ? "DeltaNet chunkwise bf16 (TC)" : "DeltaNet chunkwise fp32", c, ceil);
+      }
     for (const char* vt : {"32", "64"}) {
       setenv("LINSCOPE_TC_VT", vt, 1);
       row((std::string("la S TC, value tile ") + vt).c_str(), make(Decay::S, 128, 16384), ceil);

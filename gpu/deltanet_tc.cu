@@ -1,0 +1,269 @@
+// DeltaNet's chunkwise form (WY/UT, MODELS.md §4) with its state pass on the tensor cores: bf16
+// q, k and W, fp32 U and state, fp32 accumulation (RunOptions::bf16). CPU twin
+// core/deltanet/chunkwise.cpp; the fp32 kernels and the UT transform are in gpu/deltanet.cu.
+//
+// Per chunk with entering state S (d_k x d_v), W = T K and U = T V from the UT transform:
+//   Ũ = U − W S,   O = Q S + tril(Q K^T) Ũ,   S ← S + K^T Ũ.
+// One block owns one head and VT value columns (every product above splits by value columns:
+// (W S)[:, c] = W S[:, c]) and walks the chunks in order with S in WMMA accumulators, as
+// gpu/linear_attention_tc.cu does; there is no decay, and the intra-chunk values are Ũ, which
+// depend on the state, so they are formed in phase 1 next to Q S.
+// Rounded to bf16 on the way into a product: q, k, W, the bf16 copy of S (S itself accumulates
+// in fp32), P = tril(Q K^T), and Ũ. tests/gpu/test_deltanet.cpp states the bound.
+#include <cuda_bf16.h>
+#include <mma.h>
+
+#include "gpu/cuda_check.h"
+#include "gpu/kernels.h"
+#include "gpu/tc_fragments.cuh"
+
+namespace linscope::gpu {
+namespace {
+
+using bf16 = __nv_bfloat16;
+using namespace tc;
+constexpr int kWarps = 8;
+constexpr int kMaxChunk = 64;
+constexpr int kPad = 8;  // 16 bytes per shared row: spreads rows over the banks
+
+template <int KT, int VT>
+struct DnLayout {
+  static constexpr int DK = KT * 16, LDK = DK + kPad, LDV = VT + kPad, LDP = kMaxChunk + kPad;
+  static constexpr size_t q_off = 0;
+  static constexpr size_t k_off = q_off + sizeof(bf16) * kMaxChunk * LDK;
+  static constexpr size_t w_off = k_off + sizeof(bf16) * kMaxChunk * LDK;
+  static constexpr size_t u_off = w_off + sizeof(bf16) * kMaxChunk * LDK;  // Ũ, bf16
+  static constexpr size_t p_off = u_off + sizeof(bf16) * kMaxChunk * LDV;
+  static constexpr size_t s_off = p_off + sizeof(bf16) * kMaxChunk * LDP;
+  static constexpr size_t scratch_off = s_off + sizeof(bf16) * DK * LDV;
+  static constexpr size_t bytes = scratch_off + sizeof(float) * kWarps * 256;
+  static_assert(k_off % 16 == 0 && w_off % 16 == 0 && (LDK * sizeof(bf16)) % 16 == 0,
+                "cp.async needs 16-byte aligned rows");
+};
+
+// Grid: x = value tile, y = head. q, k, w [BH, L, DK] bf16; u, y [BH, L, Dv] fp32.
+template <int KT, int VT>
+__global__ void __launch_bounds__(kWarps * 32, 2)
+    deltanet_state_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
+                             const bf16* __restrict__ w, const float* __restrict__ u,
+                             float* __restrict__ y, int64_t L, int64_t Dv, int C) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  using namespace nvcuda;
+  using Lay = DnLayout<KT, VT>;
+  constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, LDP = Lay::LDP;
+  constexpr int VTT = VT / 16;
+  constexpr int S_TILES = KT * VTT, S_PER_WARP = (S_TILES + kWarps - 1) / kWarps;
+  constexpr int O_MAX = (kMaxChunk / 16) * VTT, O_PER_WARP = (O_MAX + kWarps - 1) / kWarps;
+  constexpr int P_MAX = (kMaxChunk / 16) * (kMaxChunk / 16);
+  constexpr int P_PER_WARP = (P_MAX + kWarps - 1) / kWarps;
+  extern __shared__ __align__(128) unsigned char smem[];
+  bf16* Qs = reinterpret_cast<bf16*>(smem + Lay::q_off);  // [C][LDK]
+  bf16* Ks = reinterpret_cast<bf16*>(smem + Lay::k_off);  // [C][LDK]
+  bf16* Ws = reinterpret_cast<bf16*>(smem + Lay::w_off);  // [C][LDK]
+  bf16* Ub = reinterpret_cast<bf16*>(smem + Lay::u_off);  // [C][LDV] Ũ
+  bf16* Pb = reinterpret_cast<bf16*>(smem + Lay::p_off);  // [C][LDP] tril(Q K^T)
+  bf16* Sb = reinterpret_cast<bf16*>(smem + Lay::s_off);  // [DK][LDV] bf16 copy of S
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  float* scratch = reinterpret_cast<float*>(smem + Lay::scratch_off) + warp * 256;
+
+  const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
+  const bf16* qh = q + head * L * DK;
+  const bf16* kh = k + head * L * DK;
+  const bf16* wh = w + head * L * DK;
+  const float* uh = u + head * L * Dv;
+  float* yh = y + head * L * Dv;
+  const int CT = C / 16;
+  const bf16 zero = __float2bfloat16_rn(0.f);
+
+  const FragmentPositions pos = fragment_positions(scratch, lane);
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> Sacc[S_PER_WARP];
+#pragma unroll
+  for (int m = 0; m < S_PER_WARP; ++m) wmma::fill_fragment(Sacc[m], 0.f);
+  for (int e = threadIdx.x; e < DK * LDV; e += blockDim.x) Sb[e] = zero;
+
+  const int64_t NC = (L + C - 1) / C;
+  for (int64_t n = 0; n < NC; ++n) {
+    const int64_t j0 = n * C;
+    const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
+    for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
+      const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
+      const int64_t off = (row < cn ? j0 + row : 0) * DK + col;
+      cp_async16(Qs + row * LDK + col, qh + off, row < cn);
+      cp_async16(Ks + row * LDK + col, kh + off, row < cn);
+      cp_async16(Ws + row * LDK + col, wh + off, row < cn);
+    }
+    cp_async_commit();
+    cp_async_wait_all();
+    __syncthreads();  // the chunk's tiles are in; the previous chunk is done with every buffer
+
+    // ---- phase 1: P = tril(Q K^T) (diagonal included), Ũ = U − W S, and Q S.
+#pragma unroll
+    for (int m = 0; m < P_PER_WARP; ++m) {
+      const int t = warp + kWarps * m;
+      if (t >= CT * CT) break;
+      const int it = t / CT, jt = t % CT;
+      if (jt > it) continue;  // above the diagonal: P V never reads it
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+      wmma::fill_fragment(acc, 0.f);
+#pragma unroll
+      for (int r = 0; r < KT; ++r) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;
+        wmma::load_matrix_sync(fa, Qs + it * 16 * LDK + r * 16, LDK);
+        wmma::load_matrix_sync(fb, Ks + jt * 16 * LDK + r * 16, LDK);
+        wmma::mma_sync(acc, fa, fb, acc);
+      }
+      bf16* dst = Pb + it * 16 * LDP + jt * 16;
+#pragma unroll
+      for (int x = 0; x < kAccElems; ++x) {
+        const int ii = pos.row(x), jj = pos.col(x);
+        dst[ii * LDP + jj] = __float2bfloat16_rn(it * 16 + ii >= jt * 16 + jj ? acc.x[x] : 0.f);
+      }
+    }
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> Oacc[O_PER_WARP];
+#pragma unroll
+    for (int m = 0; m < O_PER_WARP; ++m) {
+      const int t = warp + kWarps * m;
+      if (t >= CT * VTT) break;
+      const int it = t / VTT, ct = t % VTT;
+      wmma::fill_fragment(Oacc[m], 0.f);
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> X;  // W S for this tile
+      wmma::fill_fragment(X, 0.f);
+      if (n > 0) {  // S = 0 before the first chunk
+#pragma unroll
+        for (int r = 0; r < KT; ++r) {
+          wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fw;
+          wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
+          wmma::load_matrix_sync(fs, Sb + r * 16 * LDV + ct * 16, LDV);
+          wmma::load_matrix_sync(fw, Ws + it * 16 * LDK + r * 16, LDK);
+          wmma::mma_sync(X, fw, fs, X);
+        }
+      }
+      // Ũ = U − W S at this lane's elements; rows past L and columns past Dv are zero.
+#pragma unroll
+      for (int x = 0; x < kAccElems; ++x) {
+        const int i = it * 16 + pos.row(x), cc = ct * 16 + pos.col(x);
+        const int64_t col = c0 + cc;
+        const float uv = i < cn && col < Dv ? uh[(j0 + i) * Dv + col] : 0.f;
+        Ub[i * LDV + cc] = __float2bfloat16_rn(i < cn && col < Dv ? uv - X.x[x] : 0.f);
+      }
+      if (n > 0)
+#pragma unroll
+        for (int r = 0; r < KT; ++r) {
+          wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fq;
+          wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
+          wmma::load_matrix_sync(fs, Sb + r * 16 * LDV + ct * 16, LDV);
+          wmma::load_matrix_sync(fq, Qs + it * 16 * LDK + r * 16, LDK);
+          wmma::mma_sync(Oacc[m], fq, fs, Oacc[m]);
+        }
+    }
+    __syncthreads();  // P and Ũ complete; every read of Sb done
+
+    // ---- phase 2: O += P Ũ; S ← S + K^T Ũ (and its bf16 copy); write O.
+#pragma unroll
+    for (int m = 0; m < O_PER_WARP; ++m) {
+      const int t = warp + kWarps * m;
+      if (t >= CT * VTT) break;
+      const int it = t / VTT, ct = t % VTT;
+      for (int jt = 0; jt <= it; ++jt) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
+        wmma::load_matrix_sync(fa, Pb + it * 16 * LDP + jt * 16, LDP);
+        wmma::load_matrix_sync(fb, Ub + jt * 16 * LDV + ct * 16, LDV);
+        wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
+      }
+    }
+#pragma unroll
+    for (int m = 0; m < S_PER_WARP; ++m) {
+      const int t = warp + kWarps * m;
+      if (t >= S_TILES) break;
+      const int rt = t / VTT, ct = t % VTT;
+      for (int jt = 0; jt < CT; ++jt) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::col_major> fa;  // K^T
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
+        wmma::load_matrix_sync(fa, Ks + jt * 16 * LDK + rt * 16, LDK);
+        wmma::load_matrix_sync(fb, Ub + jt * 16 * LDV + ct * 16, LDV);
+        wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
+      }
+#pragma unroll
+      for (int x = 0; x < kAccElems; ++x)
+        Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] = __float2bfloat16_rn(Sacc[m].x[x]);
+    }
+    const bool direct = Dv % 8 == 0;
+#pragma unroll
+    for (int m = 0; m < O_PER_WARP; ++m) {
+      const int t = warp + kWarps * m;
+      if (t >= CT * VTT) break;
+      const int it = t / VTT, ct = t % VTT;
+      const int64_t col = c0 + ct * 16;
+      if (direct && it * 16 + 16 <= cn && col + 16 <= Dv) {
+        wmma::store_matrix_sync(yh + (j0 + it * 16) * Dv + col, Oacc[m], static_cast<unsigned>(Dv),
+                                wmma::mem_row_major);
+        continue;
+      }
+      wmma::store_matrix_sync(scratch, Oacc[m], 16, wmma::mem_row_major);
+      __syncwarp();
+      for (int e = lane; e < 256; e += 32) {
+        const int i = it * 16 + (e >> 4);
+        const int64_t c = col + (e & 15);
+        if (i < cn && c < Dv) yh[(j0 + i) * Dv + c] = scratch[e];
+      }
+      __syncwarp();
+    }
+    __syncthreads();  // Q, K, W, P, Ũ are overwritten by the next chunk
+  }
+#else
+  __trap();  // built only for sm_80+; deltanet_chunk_tc_supported() keeps callers away
+#endif
+}
+
+template <int KT, int VT>
+void launch(const bf16* q, const bf16* k, const bf16* w, const float* u, float* y, const Dims& d,
+            int C, cudaStream_t s) {
+  const size_t bytes = DnLayout<KT, VT>::bytes;
+  check(cudaFuncSetAttribute(deltanet_state_tc_kernel<KT, VT>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+        "cudaFuncSetAttribute(deltanet_state_tc)");
+  const dim3 grid(static_cast<unsigned>((d.Dv + VT - 1) / VT), static_cast<unsigned>(d.BH));
+  deltanet_state_tc_kernel<KT, VT><<<grid, kWarps * 32, bytes, s>>>(q, k, w, u, y, d.L, d.Dv, C);
+  check_launch("deltanet_state_tc_kernel");
+}
+
+template <int KT>
+void launch_vt(const bf16* q, const bf16* k, const bf16* w, const float* u, float* y, const Dims& d,
+               int C, cudaStream_t s) {
+  // As for linear attention (linear_attention_tc.cu): 64-column tiles while they still give
+  // every SM a block, else 32 for the parallelism.
+  int device = 0, sms = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
+        "cudaDeviceGetAttribute(multiprocessors)");
+  if (d.BH * ((d.Dv + 63) / 64) >= sms) return launch<KT, 64>(q, k, w, u, y, d, C, s);
+  launch<KT, 32>(q, k, w, u, y, d, C, s);
+}
+
+}  // namespace
+
+void deltanet_state_tc(const void* q, const void* k, const void* w, const float* u, float* y,
+                       const Dims& d, int64_t chunk, cudaStream_t s) {
+  if (!la_chunk_tc_supported(d.Dk, chunk))
+    throw BackendError(
+        "DeltaNet tensor-core chunkwise: needs d_k in {16,32,64,128} and a chunk of 16..64 in "
+        "steps of 16");
+  const auto* qb = static_cast<const bf16*>(q);
+  const auto* kb = static_cast<const bf16*>(k);
+  const auto* wb = static_cast<const bf16*>(w);
+  const int C = static_cast<int>(chunk);
+  switch (d.Dk) {
+    case 16:
+      return launch_vt<1>(qb, kb, wb, u, y, d, C, s);
+    case 32:
+      return launch_vt<2>(qb, kb, wb, u, y, d, C, s);
+    case 64:
+      return launch_vt<4>(qb, kb, wb, u, y, d, C, s);
+    default:
+      return launch_vt<8>(qb, kb, wb, u, y, d, C, s);
+  }
+}
+
+}  // namespace linscope::gpu
