@@ -133,8 +133,12 @@ void launch(const float* q, const float* k, const float* v, const float* beta, f
 // (B·H·L/C blocks); (2) one block per head walks the chunks with the state in shared memory
 // (global memory, L2-resident, when d_k·d_v does not fit).
 constexpr int kDnThreads = 256;
+constexpr int kUtMaxChunk = 64;  // deltanet_chunk_size() never exceeds it
 
-__global__ void __launch_bounds__(kDnThreads)
+// Two blocks per SM (128 registers): with the column in registers the kernel took 164 and ran
+// one block of 8 warps per SM, latency bound (Nsight Compute: 12.5 % occupancy, 13.4 ms of the
+// 15.0 ms tensor-core chunkwise form at L = 16384, d = 128).
+__global__ void __launch_bounds__(kDnThreads, 2)
     deltanet_ut_kernel(const float* __restrict__ k, const float* __restrict__ v,
                        const float* __restrict__ beta, float* __restrict__ W,
                        __nv_bfloat16* __restrict__ W16, float* __restrict__ U, int64_t L, int Dk,
@@ -143,17 +147,14 @@ __global__ void __launch_bounds__(kDnThreads)
   // K's rows padded by one float: G's dot products have lanes on consecutive rows j, which
   // without it all hit one bank (a 32-way conflict that made this kernel ~10x slower).
   const int LK = Dk + 1;
-  float* Ks = sm;           // [C][LK]
-  float* Ws = Ks + C * LK;  // [C][Dk]
-  float* Us = Ws + C * Dk;  // [C][Dv]
-  float* G = Us + C * Dv;   // [C][C]: k_i·k_j
-  float* bs = G + C * C;    // [C]
+  float* Ks = sm;          // [C][LK]
+  float* G = Ks + C * LK;  // [C][C]: k_i·k_j, j < i
+  float* bs = G + C * C;   // [C]
   const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * C;
   const int n = static_cast<int>(L - c0 < C ? L - c0 : C);
   const float* kh = k + (head * L + c0) * Dk;
   const float* vh = v + (head * L + c0) * Dv;
-  for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) Ws[e] = Ks[(e / Dk) * LK + e % Dk] = kh[e];
-  for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) Us[e] = vh[e];
+  for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) Ks[(e / Dk) * LK + e % Dk] = kh[e];
   for (int e = threadIdx.x; e < n; e += blockDim.x) bs[e] = beta[head * L + c0 + e];
   __syncthreads();
   for (int e = threadIdx.x; e < n * n; e += blockDim.x) {
@@ -164,28 +165,40 @@ __global__ void __launch_bounds__(kDnThreads)
     G[i * C + j] = g;
   }
   __syncthreads();
-  // Forward substitution, one row at a time; the row's Dk + Dv columns in parallel.
-  for (int i = 0; i < n; ++i) {
-    for (int col = threadIdx.x; col < Dk + Dv; col += blockDim.x) {
-      float* row = col < Dk ? Ws + i * Dk + col : Us + i * Dv + (col - Dk);
-      const float* base = col < Dk ? Ws + col : Us + (col - Dk);
-      const int stride = col < Dk ? Dk : Dv;
-      float acc = *row;
-      for (int j = 0; j < i; ++j) acc = fmaf(-G[i * C + j], base[j * stride], acc);
-      *row = bs[i] * acc;
-    }
-    __syncthreads();
-  }
+  // Forward substitution. Every column of W (from k) and U (from v) is an independent system,
+  // so a thread owns whole columns: the column's n values live in registers (loaded and stored
+  // coalesced across the warp), no barrier per row, and each row's sum over j < i runs in four
+  // interleaved partial sums instead of one chain of dependent FMAs through shared memory.
   float* wh = W ? W + (head * L + c0) * Dk : nullptr;
+  __nv_bfloat16* w16 = W16 ? W16 + (head * L + c0) * Dk : nullptr;
   float* uh = U + (head * L + c0) * Dv;
-  // W in fp32 for the fp32 state pass, or rounded once to bf16 for the tensor-core one.
-  if (W16) {
-    __nv_bfloat16* w16 = W16 + (head * L + c0) * Dk;
-    for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) w16[e] = __float2bfloat16_rn(Ws[e]);
-  } else {
-    for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) wh[e] = Ws[e];
+  for (int col = threadIdx.x; col < Dk + Dv; col += blockDim.x) {
+    const bool is_w = col < Dk;
+    const float* src = is_w ? kh + col : vh + (col - Dk);
+    const int stride = is_w ? Dk : Dv;
+    float x[kUtMaxChunk];
+#pragma unroll
+    for (int i = 0; i < kUtMaxChunk; ++i) x[i] = i < n ? src[i * stride] : 0.f;
+#pragma unroll
+    for (int i = 0; i < kUtMaxChunk; ++i) {
+      if (i >= n) break;
+      float p[4] = {x[i], 0.f, 0.f, 0.f};
+#pragma unroll
+      for (int j = 0; j < i; ++j) p[j & 3] = fmaf(-G[i * C + j], x[j], p[j & 3]);
+      x[i] = bs[i] * ((p[0] + p[1]) + (p[2] + p[3]));
+    }
+    // W in fp32 for the fp32 state pass, or rounded once to bf16 for the tensor-core one.
+#pragma unroll
+    for (int i = 0; i < kUtMaxChunk; ++i) {
+      if (i >= n) break;
+      if (!is_w)
+        uh[i * Dv + (col - Dk)] = x[i];
+      else if (w16)
+        w16[i * Dk + col] = __float2bfloat16_rn(x[i]);
+      else
+        wh[i * Dk + col] = x[i];
+    }
   }
-  for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) uh[e] = Us[e];
 }
 
 template <bool kSharedState>
@@ -254,7 +267,8 @@ __global__ void __launch_bounds__(kDnThreads)
 constexpr size_t kDnSmemLimit = 200 * 1024;
 
 size_t ut_smem(int64_t Dk, int64_t Dv, int64_t C) {
-  return sizeof(float) * static_cast<size_t>(C * (Dk + 1) + C * Dk + C * Dv + C * C + C);
+  (void)Dv;  // W and U go from registers to global memory
+  return sizeof(float) * static_cast<size_t>(C * (Dk + 1) + C * C + C);
 }
 size_t state_smem(int64_t Dk, int64_t Dv, int64_t C, bool shared_state) {
   return sizeof(float) * static_cast<size_t>(2 * C * (Dk + 1) + C * Dk + C * Dv + C * C +
