@@ -3,6 +3,7 @@
 // The chunkwise kernels also take a per-channel decay (a gate per key channel, GLA-style):
 // A [BH, L, Dk], the decay of state row r from its own channel's cumulative log.
 #include <algorithm>
+#include <cstdlib>
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
@@ -87,20 +88,22 @@ __device__ __forceinline__ float value_at(const float* v, int64_t t, int64_t c, 
 constexpr int kRecWarps = 8;
 constexpr int kRecTile = 16;
 
-template <int R, int W>
+// NCOL columns per lane (the block's columns are lane + 32 j, j < NCOL, so value loads stay
+// coalesced): each q, k value read from shared memory then feeds NCOL times as many FMAs.
+template <int R, int W, int NCOL>
 __global__ void __launch_bounds__(W * 32)
     la_recurrent_kernel(const float* __restrict__ q, const float* __restrict__ k,
                         const float* __restrict__ v, const float* __restrict__ a,
                         float* __restrict__ num, int64_t L, int64_t Dk, int64_t Dv, int64_t Dc) {
+  constexpr int CW = 32 * NCOL;  // columns per block
   extern __shared__ float smem[];
   float* qs = smem;                 // [T][Dk]
   float* ks = qs + kRecTile * Dk;   // [T][Dk]
-  float* vs = ks + kRecTile * Dk;   // [T][32]
-  float* lam = vs + kRecTile * 32;  // [T]
-  float* part = lam + kRecTile;     // [W][T][32]
-  const int64_t head = blockIdx.y;
+  float* vs = ks + kRecTile * Dk;   // [T][CW]
+  float* lam = vs + kRecTile * CW;  // [T]
+  float* part = lam + kRecTile;     // [W][T][CW]
+  const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * CW;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int64_t c = blockIdx.x * 32 + lane;
   const float* qh = q + head * L * Dk;
   const float* kh = k + head * L * Dk;
   const float* vh = v + head * L * Dv;
@@ -108,16 +111,19 @@ __global__ void __launch_bounds__(W * 32)
   float* nh = num + head * L * Dc;
   // Rows warp*R .. warp*R+R-1 of the state: contiguous, so q and k load 4 at a time.
   const bool vec4 = Dk % 4 == 0;
-  float S[R];
+  float S[NCOL][R];
 #pragma unroll
-  for (int r = 0; r < R; ++r) S[r] = 0.f;
+  for (int j = 0; j < NCOL; ++j)
+#pragma unroll
+    for (int r = 0; r < R; ++r) S[j][r] = 0.f;
   // The next tile's q, k, v, log λ are fetched into registers while this tile computes (the
   // loads' latency hides behind the math instead of stalling every warp at the barrier).
   // Needs 16-byte rows (Dk % 4 == 0) and Dk <= 256 (4 float4 of q and of k per thread).
   constexpr int kPf = kRecTile * 256 / 4 / (W * 32);
+  constexpr int kPv = kRecTile * CW / (W * 32);
   const bool prefetch = vec4 && Dk <= 256;
   float4 pq[kPf], pk[kPf];
-  float pv[kRecTile * 32 / (W * 32)], pa = 0.f;
+  float pv[kPv], pa = 0.f;
   auto fetch = [&](int64_t t0) {
     const int64_t T = min(static_cast<int64_t>(kRecTile), L - t0), n4 = T * Dk / 4;
     const float4* q4 = reinterpret_cast<const float4*>(qh + t0 * Dk);
@@ -131,10 +137,10 @@ __global__ void __launch_bounds__(W * 32)
       }
     }
 #pragma unroll
-    for (int m = 0; m < kRecTile * 32 / (W * 32); ++m) {
+    for (int m = 0; m < kPv; ++m) {
       const int64_t e = threadIdx.x + m * W * 32;
-      const int64_t cc = blockIdx.x * 32 + (e & 31);
-      pv[m] = e < T * 32 && cc < Dc ? value_at(vh, t0 + (e >> 5), cc, Dv) : 0.f;
+      const int64_t cc = c0 + (e % CW);
+      pv[m] = e < T * CW && cc < Dc ? value_at(vh, t0 + e / CW, cc, Dv) : 0.f;
     }
     pa = threadIdx.x < T ? ah[t0 + threadIdx.x] : 0.f;
   };
@@ -153,84 +159,113 @@ __global__ void __launch_bounds__(W * 32)
         }
       }
 #pragma unroll
-      for (int m = 0; m < kRecTile * 32 / (W * 32); ++m) vs[threadIdx.x + m * W * 32] = pv[m];
+      for (int m = 0; m < kPv; ++m) vs[threadIdx.x + m * W * 32] = pv[m];
       if (threadIdx.x < T) lam[threadIdx.x] = __expf(pa);
     } else {
       for (int64_t e = threadIdx.x; e < T * Dk; e += blockDim.x) {
         qs[e] = qh[t0 * Dk + e];
         ks[e] = kh[t0 * Dk + e];
       }
-      for (int e = threadIdx.x; e < T * 32; e += blockDim.x) {
-        const int64_t cc = blockIdx.x * 32 + (e & 31);
-        vs[e] = cc < Dc ? value_at(vh, t0 + (e >> 5), cc, Dv) : 0.f;
+      for (int e = threadIdx.x; e < T * CW; e += blockDim.x) {
+        const int64_t cc = c0 + (e % CW);
+        vs[e] = cc < Dc ? value_at(vh, t0 + e / CW, cc, Dv) : 0.f;
       }
       if (threadIdx.x < T) lam[threadIdx.x] = __expf(ah[t0 + threadIdx.x]);
     }
     __syncthreads();
     if (prefetch && t0 + kRecTile < L) fetch(t0 + kRecTile);
     for (int t = 0; t < T; ++t) {
-      const float vt = vs[t * 32 + lane], lt = lam[t];
+      float vt[NCOL];
+#pragma unroll
+      for (int j = 0; j < NCOL; ++j) vt[j] = vs[t * CW + lane + 32 * j];
+      const float lt = lam[t];
       const float* kt = ks + t * Dk;
       const float* qt = qs + t * Dk;
-      float p = 0.f;
+      float p[NCOL];
       if (R % 4 == 0 && vec4) {
         // 16-byte shared loads of q and k: 2 FMAs per 0.5 load instead of per 2 loads, as the
         // loop is bound by instruction issue, not by the FMAs.
-        float p4[4] = {0.f, 0.f, 0.f, 0.f};
+        float p4[NCOL][4];
+#pragma unroll
+        for (int j = 0; j < NCOL; ++j) p4[j][0] = p4[j][1] = p4[j][2] = p4[j][3] = 0.f;
 #pragma unroll
         for (int m = 0; m < R / 4; ++m) {
           const int64_t row = warp * R + 4 * m;
           if (row < Dk) {
             const float4 kk = *reinterpret_cast<const float4*>(kt + row);
             const float4 qq = *reinterpret_cast<const float4*>(qt + row);
-            S[4 * m + 0] = fmaf(lt, S[4 * m + 0], kk.x * vt);
-            S[4 * m + 1] = fmaf(lt, S[4 * m + 1], kk.y * vt);
-            S[4 * m + 2] = fmaf(lt, S[4 * m + 2], kk.z * vt);
-            S[4 * m + 3] = fmaf(lt, S[4 * m + 3], kk.w * vt);
-            p4[0] = fmaf(qq.x, S[4 * m + 0], p4[0]);
-            p4[1] = fmaf(qq.y, S[4 * m + 1], p4[1]);
-            p4[2] = fmaf(qq.z, S[4 * m + 2], p4[2]);
-            p4[3] = fmaf(qq.w, S[4 * m + 3], p4[3]);
+#pragma unroll
+            for (int j = 0; j < NCOL; ++j) {
+              S[j][4 * m + 0] = fmaf(lt, S[j][4 * m + 0], kk.x * vt[j]);
+              S[j][4 * m + 1] = fmaf(lt, S[j][4 * m + 1], kk.y * vt[j]);
+              S[j][4 * m + 2] = fmaf(lt, S[j][4 * m + 2], kk.z * vt[j]);
+              S[j][4 * m + 3] = fmaf(lt, S[j][4 * m + 3], kk.w * vt[j]);
+              p4[j][0] = fmaf(qq.x, S[j][4 * m + 0], p4[j][0]);
+              p4[j][1] = fmaf(qq.y, S[j][4 * m + 1], p4[j][1]);
+              p4[j][2] = fmaf(qq.z, S[j][4 * m + 2], p4[j][2]);
+              p4[j][3] = fmaf(qq.w, S[j][4 * m + 3], p4[j][3]);
+            }
           }
         }
-        p = (p4[0] + p4[1]) + (p4[2] + p4[3]);
+#pragma unroll
+        for (int j = 0; j < NCOL; ++j) p[j] = (p4[j][0] + p4[j][1]) + (p4[j][2] + p4[j][3]);
       } else {
+#pragma unroll
+        for (int j = 0; j < NCOL; ++j) p[j] = 0.f;
 #pragma unroll
         for (int r = 0; r < R; ++r) {
           const int64_t row = warp * R + r;
           if (row < Dk) {
-            S[r] = fmaf(lt, S[r], kt[row] * vt);
-            p = fmaf(qt[row], S[r], p);
+#pragma unroll
+            for (int j = 0; j < NCOL; ++j) {
+              S[j][r] = fmaf(lt, S[j][r], kt[row] * vt[j]);
+              p[j] = fmaf(qt[row], S[j][r], p[j]);
+            }
           }
         }
       }
-      part[(warp * kRecTile + t) * 32 + lane] = p;
+#pragma unroll
+      for (int j = 0; j < NCOL; ++j) part[(warp * kRecTile + t) * CW + lane + 32 * j] = p[j];
     }
     __syncthreads();
-    for (int e = threadIdx.x; e < T * 32; e += blockDim.x) {
-      const int t = e >> 5, l = e & 31;
-      const int64_t cc = blockIdx.x * 32 + l;
+    for (int e = threadIdx.x; e < T * CW; e += blockDim.x) {
+      const int t = e / CW, l = e % CW;
+      const int64_t cc = c0 + l;
       float sum = 0.f;
 #pragma unroll
-      for (int w = 0; w < W; ++w) sum += part[(w * kRecTile + t) * 32 + l];
+      for (int w = 0; w < W; ++w) sum += part[(w * kRecTile + t) * CW + l];
       if (cc < Dc) nh[(t0 + t) * Dc + cc] = sum;
     }
     __syncthreads();
   }
-  (void)c;
 }
 
-template <int R, int W>
+template <int R, int W, int NCOL>
 void launch_recurrent(const float* q, const float* k, const float* v, const float* a, float* num,
                       const Dims& d, int64_t Dc, cudaStream_t s) {
+  constexpr int CW = 32 * NCOL;
   const size_t bytes =
-      sizeof(float) * (2 * kRecTile * d.Dk + kRecTile * 32 + kRecTile + W * kRecTile * 32);
-  check(cudaFuncSetAttribute(la_recurrent_kernel<R, W>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             static_cast<int>(bytes)),
+      sizeof(float) * (2 * kRecTile * d.Dk + kRecTile * CW + kRecTile + W * kRecTile * CW);
+  check(cudaFuncSetAttribute(la_recurrent_kernel<R, W, NCOL>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
         "cudaFuncSetAttribute(la_recurrent)");
-  const dim3 grid(static_cast<unsigned>((Dc + 31) / 32), static_cast<unsigned>(d.BH));
-  la_recurrent_kernel<R, W><<<grid, W * 32, bytes, s>>>(q, k, v, a, num, d.L, d.Dk, d.Dv, Dc);
+  const dim3 grid(static_cast<unsigned>((Dc + CW - 1) / CW), static_cast<unsigned>(d.BH));
+  la_recurrent_kernel<R, W, NCOL><<<grid, W * 32, bytes, s>>>(q, k, v, a, num, d.L, d.Dk, d.Dv, Dc);
   check_launch("la_recurrent_kernel");
+}
+
+// Columns per lane. Measured on the H100 at B = 8, H = 16, L = 16384 (docs/performance.md):
+// two columns per lane (64 per block) 9.36 ms against 12.01 with one at d = 128, 4.79 against
+// 5.74 at d = 64; but LION's normalized sweeps (d_c = 129) got slower, 34.2 against 32.5 ms, as
+// 64-column blocks leave a third block almost empty. So two columns when 64-column blocks cover
+// d_c with no more idle columns than 32-column ones. LINSCOPE_REC_COLS=1|2 overrides, for tuning.
+template <int R>
+void launch_recurrent_cols(const float* q, const float* k, const float* v, const float* a,
+                           float* num, const Dims& d, int64_t Dc, cudaStream_t s) {
+  int cols = (Dc + 63) / 64 * 64 <= (Dc + 31) / 32 * 32 ? 2 : 1;
+  if (const char* env = std::getenv("LINSCOPE_REC_COLS")) cols = std::atoi(env) == 2 ? 2 : 1;
+  if (cols == 2) return launch_recurrent<R, kRecWarps, 2>(q, k, v, a, num, d, Dc, s);
+  launch_recurrent<R, kRecWarps, 1>(q, k, v, a, num, d, Dc, s);
 }
 
 // Chunk states: block = (chunk, head, 32x32 tile of [Dk, Dc]).
@@ -473,14 +508,15 @@ void cumulative_log(const float* a, double* A, const Dims& d, cudaStream_t s) {
 void la_recurrent(const float* q, const float* k, const float* v, const float* a, float* num,
                   const Dims& d, int64_t Dc, cudaStream_t s) {
   // 8 warps. Measured on the H100 (docs/performance.md): 16 warps of 8 rows at d_k = 128 ran
-  // 20 % slower (14.6 vs 12.2 ms at L = 16384), so W stays a template parameter for tuning only.
+  // 20 % slower (14.6 vs 12.2 ms at L = 16384), so W stays a template parameter for tuning only;
+  // the columns per lane are chosen in launch_recurrent_cols.
   const int64_t R = (d.Dk + kRecWarps - 1) / kRecWarps;
-  if (R <= 1) return launch_recurrent<1, kRecWarps>(q, k, v, a, num, d, Dc, s);
-  if (R <= 2) return launch_recurrent<2, kRecWarps>(q, k, v, a, num, d, Dc, s);
-  if (R <= 4) return launch_recurrent<4, kRecWarps>(q, k, v, a, num, d, Dc, s);
-  if (R <= 8) return launch_recurrent<8, kRecWarps>(q, k, v, a, num, d, Dc, s);
-  if (R <= 16) return launch_recurrent<16, kRecWarps>(q, k, v, a, num, d, Dc, s);
-  if (R <= 32) return launch_recurrent<32, kRecWarps>(q, k, v, a, num, d, Dc, s);
+  if (R <= 1) return launch_recurrent_cols<1>(q, k, v, a, num, d, Dc, s);
+  if (R <= 2) return launch_recurrent_cols<2>(q, k, v, a, num, d, Dc, s);
+  if (R <= 4) return launch_recurrent_cols<4>(q, k, v, a, num, d, Dc, s);
+  if (R <= 8) return launch_recurrent_cols<8>(q, k, v, a, num, d, Dc, s);
+  if (R <= 16) return launch_recurrent_cols<16>(q, k, v, a, num, d, Dc, s);
+  if (R <= 32) return launch_recurrent_cols<32>(q, k, v, a, num, d, Dc, s);
   throw BackendError("recurrent kernel supports d_k <= 256, got " + std::to_string(d.Dk));
 }
 
