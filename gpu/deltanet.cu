@@ -266,6 +266,12 @@ __global__ void __launch_bounds__(kDnThreads)
 
 constexpr size_t kDnSmemLimit = 200 * 1024;
 
+// Threads of the UT kernel: one per column of W and U, in whole warps, at most kDnThreads (then
+// each thread takes several columns). At d = 64 (128 columns) a full 256 left half idle.
+unsigned ut_threads(int64_t Dk, int64_t Dv) {
+  return static_cast<unsigned>(std::min<int64_t>(kDnThreads, (Dk + Dv + 31) / 32 * 32));
+}
+
 size_t ut_smem(int64_t Dk, int64_t Dv, int64_t C) {
   (void)Dv;  // W and U go from registers to global memory
   return sizeof(float) * static_cast<size_t>(C * (Dk + 1) + C * C + C);
@@ -315,7 +321,8 @@ void deltanet_chunkwise(const float* q, const float* k, const float* v, const fl
                              static_cast<int>(ub)),
         "cudaFuncSetAttribute(deltanet_ut)");
   const dim3 ugrid(static_cast<unsigned>((d.L + C - 1) / C), static_cast<unsigned>(d.BH));
-  deltanet_ut_kernel<<<ugrid, kDnThreads, ub, s>>>(k, v, beta, W, nullptr, U, d.L, Dk, Dv, Ci);
+  deltanet_ut_kernel<<<ugrid, ut_threads(d.Dk, d.Dv), ub, s>>>(k, v, beta, W, nullptr, U, d.L, Dk,
+                                                               Dv, Ci);
   check_launch("deltanet_ut_kernel");
   auto state_kernel = shared ? deltanet_state_kernel<true> : deltanet_state_kernel<false>;
   check(cudaFuncSetAttribute(state_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -349,9 +356,9 @@ void deltanet_chunk_tc(const void* q16, const void* k16, const float* k, const f
                              static_cast<int>(ub)),
         "cudaFuncSetAttribute(deltanet_ut)");
   const dim3 ugrid(static_cast<unsigned>((d.L + chunk - 1) / chunk), static_cast<unsigned>(d.BH));
-  deltanet_ut_kernel<<<ugrid, kDnThreads, ub, s>>>(k, v, beta, nullptr, W16, U, d.L,
-                                                   static_cast<int>(d.Dk), static_cast<int>(d.Dv),
-                                                   static_cast<int>(chunk));
+  deltanet_ut_kernel<<<ugrid, ut_threads(d.Dk, d.Dv), ub, s>>>(
+      k, v, beta, nullptr, W16, U, d.L, static_cast<int>(d.Dk), static_cast<int>(d.Dv),
+      static_cast<int>(chunk));
   check_launch("deltanet_ut_kernel");
   deltanet_state_tc(q16, k16, W16, U, y, d, chunk, s);
 }
