@@ -21,21 +21,6 @@ void upload(DeviceBuffer& buf, const Tensor& t, cudaStream_t s) {
         "cudaMemcpyAsync (upload)");
 }
 
-// A stream owned by the backend.
-class Stream {
- public:
-  Stream() { check(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreate"); }
-  ~Stream() {
-    if (s_) cudaStreamDestroy(s_);
-  }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return s_; }
-
- private:
-  cudaStream_t s_ = nullptr;
-};
-
 class CudaBackend final : public Backend {
  public:
   CudaBackend(int device, std::string name) : device_(device), name_(std::move(name)) {}
@@ -202,12 +187,11 @@ class CudaBackend final : public Backend {
     return run_on_device(spec, opts, din, sh, s, &tr);
   }
 
-  // LightNet 1-D: q, k, v and the log weights f [B,H,L] (MODELS.md §6). Per-channel weights
-  // [B,H,L,Dk] have no kernel: a BackendError, so the CPU computes them.
+  // LightNet 1-D: q, k, v and the log weights f [B,H,L], or [B,H,L,Dk] per key channel
+  // (MODELS.md §6).
   Result run_lightnet(const ModelSpec& spec, const Inputs& in, const RunOptions& opts,
                       const Shape& sh) {
-    if (expect_decay_shape(in, "log_weight", sh))
-      throw BackendError("per-channel LightNet weights have no CUDA kernel");
+    const bool per_channel = expect_decay_shape(in, "log_weight", sh);
     check(cudaSetDevice(device_), "cudaSetDevice");
     Stream stream;
     const cudaStream_t s = stream.get();
@@ -215,21 +199,25 @@ class CudaBackend final : public Backend {
     DeviceBuffer q, k, v, f;
     upload_qkv(in, opts, d, q, k, v, s);
     upload(f, in.get("log_weight"), s);
-    const DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), f.as<float>(), nullptr, d};
+    DeviceInputs din{q.as<float>(), k.as<float>(), v.as<float>(), f.as<float>(), nullptr, d};
+    din.per_channel_decay = per_channel;
     if (!opts.trace.states) return run_on_device(spec, opts, din, sh, s);
     // LightNet's state S_t (core/lightnet/lightnet.cpp, also in the global form, whose one scan
     // is the causal one) is the state of its causal rewrite: decay e^{z_{t−1} − z_t}, keys
-    // e^{f_t − z_t} k_t of the encoded k, values the encoded v (gpu/lightnet.cu).
+    // e^{f_t − z_t} k_t of the encoded k, values the encoded v (gpu/lightnet.cu); per channel
+    // when f is.
     Workspace enc_ws;
     const DeviceInputs enc = lightnet_encoded(spec, din, enc_ws, s);
-    DeviceBuffer decay(sizeof(float) * d.BH * d.L), weight(decay.bytes()),
+    const int64_t width = per_channel ? d.Dk : 1;
+    DeviceBuffer decay(sizeof(float) * d.BH * d.L * width), weight(sizeof(float) * d.BH * d.L),
         keys(sizeof(float) * d.BH * d.L * d.Dk);
     lightnet_inputs(f.as<float>(), enc.k, decay.as<float>(), weight.as<float>(), keys.as<float>(),
-                    d, false, s);
+                    d, false, per_channel, s);
     TraceInputs tr;
     tr.k = keys.as<float>();
     tr.v = enc.v;
     tr.log_decay = decay.as<float>();
+    if (per_channel) tr.decay_width = d.Dk;
     return run_on_device(spec, opts, din, sh, s, &tr);
   }
 

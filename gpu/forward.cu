@@ -195,7 +195,8 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
   if (spec.family == Family::Lcsm) return workspace_bytes(lcsm_as_linear_attention(), opts, d);
   if (spec.family == Family::LightNet) {
     const bool encoded = spec.lightnet.md_tpe || spec.lightnet.md_lrpe;
-    return sizeof(float) * d.BH * d.L * (2 + d.Dk + (encoded ? 2 * d.Dk + d.Dv : 0)) +
+    // Upper bound: the decays as if per channel.
+    return sizeof(float) * d.BH * d.L * (1 + 2 * d.Dk + (encoded ? 2 * d.Dk + d.Dv : 0)) +
            workspace_bytes(lightnet_as_linear_attention(spec), opts, d);
   }
   if (spec.family == Family::GateLoop) {
@@ -229,12 +230,13 @@ DeviceInputs lightnet_encoded(const ModelSpec& spec, const DeviceInputs& in, Wor
   float* k = copy(in.k, d.Dk, ws.ln_kx);
   if (tpe) {
     float* v = copy(in.v, d.Dv, ws.ln_v);
-    for (float* x : {q, k}) lightnet_tpe(x, d.BH, d.L, d.Dk, s);
-    lightnet_tpe(v, d.BH, d.L, d.Dv, s);
+    const TokenGrid line{1, 1, d.L};  // the 1-D model: one axis of L tokens
+    for (float* x : {q, k}) lightnet_md_tpe(x, nullptr, d.BH, line, d.Dk, false, s);
+    lightnet_md_tpe(v, nullptr, d.BH, line, d.Dv, false, s);
     out.v = v;
   }
   if (lrpe)
-    for (float* x : {q, k}) lightnet_lrpe(x, d.BH, d.L, d.Dk, s);
+    for (float* x : {q, k}) lightnet_md_lrpe(x, d.BH, TokenGrid{1, 1, d.L}, d.Dk, s);
   out.q = q;
   out.k = k;
   out.q16 = out.k16 = out.v16 = nullptr;
@@ -281,13 +283,18 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   }
   if (spec.family == Family::LightNet) {  // in.a holds the log weights f
     DeviceInputs la = lightnet_encoded(spec, in, ws, s);
-    ws.ln_a.ensure(sizeof(float) * d.BH * d.L);
+    const bool global = spec.direction == Direction::Bidirectional;
+    // Per-channel f ([BH, L, Dk], in.per_channel_decay): causal, a decay per key channel for
+    // per_channel_forward; global, a scalar zero decay as for scalar f.
+    const bool channels = in.per_channel_decay && !global;
+    ws.ln_a.ensure(sizeof(float) * d.BH * d.L * (channels ? d.Dk : 1));
     ws.ln_w.ensure(sizeof(float) * d.BH * d.L);
     ws.ln_k.ensure(sizeof(float) * d.BH * d.L * d.Dk);
     lightnet_inputs(in.a, la.k, ws.ln_a.as<float>(), ws.ln_w.as<float>(), ws.ln_k.as<float>(), d,
-                    spec.direction == Direction::Bidirectional, s);
+                    global, in.per_channel_decay, s);
     la.k = ws.ln_k.as<float>();
     la.a = ws.ln_a.as<float>();
+    la.per_channel_decay = channels;
     la.q16 = la.k16 = la.v16 = nullptr;
     const ModelSpec as_la = lightnet_as_linear_attention(spec);
     if (att && opts.form != Form::Parallel) {
@@ -303,7 +310,8 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
       forward(as_la, opts, la, y, att, ws, s);
     }
     // The matrix above acts on the encoded v = (I + T) v; for the v given it is A (I + T).
-    if (att && spec.lightnet.md_tpe) lightnet_tpe_attention(att, d.BH, d.L, s);
+    if (att && spec.lightnet.md_tpe)
+      lightnet_md_tpe(att, nullptr, d.BH * d.L, TokenGrid{1, 1, d.L}, 1, true, s);
     return;
   }
   if (spec.family == Family::GateLoop) {

@@ -26,6 +26,7 @@ struct DeviceInputs {
   const float* log_magnitude = nullptr;
   const float* phase = nullptr;
   // Linear attention / LCSM: a is [BH, L, Dk], a gate per key channel (causal only).
+  // LightNet: its log weights f in a are [BH, L, Dk], one per key channel.
   bool per_channel_decay = false;
 };
 

@@ -112,14 +112,27 @@ void gateloop_scan(const float* q, const float* k, const float* v, const float* 
 // LightNet (gpu/lightnet.cu): from log weights f [BH, L] the inputs under which the
 // linear-attention kernels compute LightNet exactly: log_decay [BH, L] (z_{t-1} − z_t causal, 0
 // global), log_weight [BH, L] (f_t − z_t causal, f_t − z_L global) and k_scaled [BH, L, Dk].
+// per_channel: f is [BH, L, Dk] and so is log_decay in the causal form (the global form's stays
+// a scalar 0 per token); log_weight is not used (may be null).
 void lightnet_inputs(const float* f, const float* k, float* log_decay, float* log_weight,
-                     float* k_scaled, const Dims& d, bool global, cudaStream_t s);
-// LightNet's 1-D encodings, in place on x [BH, L, D] (core/lightnet/position.h, N = 1):
-// MD-TPE x ← (I + T) x (a causal scan per channel), MD-LRPE (channel pairs rotated by θ_m t),
-// and the attention matrix's MD-TPE factor att ← att (I + T) (att [BH, L, L]).
-void lightnet_tpe(float* x, int64_t BH, int64_t L, int64_t D, cudaStream_t s);
-void lightnet_lrpe(float* x, int64_t BH, int64_t L, int64_t D, cudaStream_t s);
-void lightnet_tpe_attention(float* att, int64_t BH, int64_t L, cudaStream_t s);
+                     float* k_scaled, const Dims& d, bool global, bool per_channel, cudaStream_t s);
+
+// The tokens of one head for LightNet's encodings: a sequence of `width` tokens (axes = 1, the
+// 1-D model) or a height × width grid numbered row-major (axes = 2, core/lightnet/grid.h).
+struct TokenGrid {
+  int axes = 1;
+  int64_t height = 1, width = 1;
+  int64_t size() const { return height * width; }
+};
+// MD-TPE (gpu/lightnet_position.cu; core/lightnet/position.h md_tpe_apply) in place on x
+// [outer, n, C], each slice n = g.size() tokens of C channels: x ← x + T x, transposed
+// x ← x + T^T x. With two axes `source` is scratch of x's size (every axis reads the unmixed x),
+// with one it may be null. The attention matrix's factor A (I + T) is the transposed case on
+// the rows of A: outer = rows, C = 1.
+void lightnet_md_tpe(float* x, float* source, int64_t outer, const TokenGrid& g, int64_t C,
+                     bool transposed, cudaStream_t s);
+// MD-LRPE in place on x [outer, n, D]: channel pairs of token p rotated by its position.
+void lightnet_md_lrpe(float* x, int64_t outer, const TokenGrid& g, int64_t D, cudaStream_t s);
 
 // GateLoop's surrogate attention (its parallel form): A [BH, L, L] causal scores, y = A v.
 // att (may be null) receives A; workspace: gateloop_attention_workspace() bytes (it holds A

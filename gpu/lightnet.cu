@@ -11,12 +11,11 @@
 // of logs, never ratios of sums); the recurrent, chunkwise and parallel kernels of
 // linear_attention.cu and lion.cu do the rest.
 //
-// MD-TPE and MD-LRPE (core/lightnet/position.h, their N = 1 cases) act on the inputs before
-// that rewrite, in the CPU's order: MD-TPE on q, k, v, then MD-LRPE on q and k; with MD-TPE the
-// attention matrix of the given v is A (I + T), one more backward scan per row.
+// Per-channel weights f [BH, L, Dk] make the decay per channel: the same rewrite, one scan per
+// channel, for the per-channel kernels of forward.cu (causal); the global form stays LION-LIT.
+// MD-TPE and MD-LRPE act on the inputs before this rewrite (gpu/lightnet_position.cu).
 #include <cmath>
 
-#include "core/lightnet/position_constants.h"
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
 
@@ -61,55 +60,39 @@ __global__ void lightnet_inputs_kernel(const float* __restrict__ f, const float*
   for (int64_t i = threadIdx.x; i < L * Dk; i += blockDim.x) oh[i] = expf(wh[i / Dk]) * kh[i];
 }
 
-// MD-TPE for N = 1 (core/lightnet/position.h): x_t ← x_t + u_t with u_t = λ u_{t−1} + (1 − λ) x_t,
-// one causal scan per head and channel; adjacent threads take adjacent channels, so every step
-// reads and writes one coalesced row. The float arithmetic is the CPU's (md_tpe_apply).
-__global__ void lightnet_tpe_kernel(float* __restrict__ x, int64_t BH, int64_t L, int64_t D) {
+// Per-channel weights f [BH, L, Dk] (the paper's default, f = k): δ, the decay and the weight
+// are per key channel c (core/lightnet/lightnet.cpp), so one thread per (head, channel) runs
+// its own log-sum-exp scan in double; adjacent threads take adjacent channels, so each step
+// reads one coalesced row of f and k. Causal: a [BH, L, Dk] = z_{t−1,c} − z_{t,c} and keys
+// e^{f_tc − z_tc} k_tc. Global: keys e^{f_tc − z_Lc} k_tc (a second pass once z_L is known);
+// the decay is then the scalar zero the launcher writes.
+__global__ void lightnet_inputs_channels_kernel(const float* __restrict__ f,
+                                                const float* __restrict__ k, float* __restrict__ a,
+                                                float* __restrict__ k_out, int64_t BH, int64_t L,
+                                                int64_t Dk, bool global) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i >= BH * D) return;
-  const int64_t head = i / D, c = i % D;
-  float* xh = x + head * L * D + c;
-  const auto lam = static_cast<float>(lightnet::kTpeDecay);
-  const auto one = static_cast<float>(1.0 - lightnet::kTpeDecay);
-  float u = 0.0f;
-  for (int64_t t = 0; t < L; ++t) {
-    const float src = xh[t * D];
-    u = lam * u + one * src;
-    xh[t * D] = src + u;
+  if (i >= BH * Dk) return;
+  const int64_t base = (i / Dk) * L * Dk + i % Dk;  // token 0 of this head and channel
+  auto log_add_exp = [](double x, double y) {
+    const double m = fmax(x, y);
+    return m + log1p(exp(-fabs(x - y)));
+  };
+  double z = f[base];
+  if (global) {
+    for (int64_t t = 1; t < L; ++t) z = log_add_exp(z, f[base + t * Dk]);
+    for (int64_t t = 0; t < L; ++t) {
+      const int64_t at = base + t * Dk;
+      k_out[at] = expf(static_cast<float>(static_cast<double>(f[at]) - z)) * k[at];
+    }
+    return;
   }
-}
-
-// MD-LRPE for N = 1: channel pair m of token t turns by φ = θ_m t, θ_m = base^{−2m/D} (RoPE's
-// frequencies), in double as the CPU's md_lrpe_rotate. One thread per (head, token, pair).
-__global__ void lightnet_lrpe_kernel(float* __restrict__ x, int64_t BH, int64_t L, int64_t D) {
-  const int64_t pairs = D / 2;
-  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i >= BH * L * pairs) return;
-  const int64_t m = i % pairs, row = i / pairs, t = row % L;
-  const double theta =
-      pow(lightnet::kLrpeBase, -2.0 * static_cast<double>(m) / static_cast<double>(D));
-  double sn = 0, cs = 1;
-  sincos(theta * static_cast<double>(t), &sn, &cs);
-  float* p = x + row * D + 2 * m;
-  const double a = p[0], b = p[1];
-  p[0] = static_cast<float>(cs * a - sn * b);
-  p[1] = static_cast<float>(sn * a + cs * b);
-}
-
-// att ← att (I + T): (a (I + T))_p = a_p + Σ_{p' ≥ p} (1 − λ) λ^{p'−p} a_{p'}, a backward scan
-// along each row (the CPU's with_tpe). One thread per row: the matrix is the views' L <= a few
-// thousand, where this pass costs far less than forming the matrix.
-__global__ void lightnet_tpe_attention_kernel(float* __restrict__ att, int64_t rows, int64_t L) {
-  const int64_t r = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (r >= rows) return;
-  float* a = att + r * L;
-  const auto lam = static_cast<float>(lightnet::kTpeDecay);
-  const auto one = static_cast<float>(1.0 - lightnet::kTpeDecay);
-  float u = 0.0f;
-  for (int64_t p = L - 1; p >= 0; --p) {
-    const float src = a[p];
-    u = lam * u + one * src;
-    a[p] = src + u;
+  for (int64_t t = 0; t < L; ++t) {
+    const int64_t at = base + t * Dk;
+    const double ft = f[at];
+    const double z_new = t == 0 ? ft : log_add_exp(z, ft);
+    a[at] = t == 0 ? 0.0f : static_cast<float>(z - z_new);
+    k_out[at] = expf(static_cast<float>(ft - z_new)) * k[at];
+    z = z_new;
   }
 }
 
@@ -120,29 +103,21 @@ unsigned blocks_for(int64_t n) {
 }  // namespace
 
 void lightnet_inputs(const float* f, const float* k, float* log_decay, float* log_weight,
-                     float* k_scaled, const Dims& d, bool global, cudaStream_t s) {
+                     float* k_scaled, const Dims& d, bool global, bool per_channel,
+                     cudaStream_t s) {
   if (d.BH == 0 || d.L == 0) return;
+  if (per_channel) {
+    if (global)
+      check(cudaMemsetAsync(log_decay, 0, sizeof(float) * d.BH * d.L, s),
+            "cudaMemsetAsync (LightNet decays)");
+    lightnet_inputs_channels_kernel<<<blocks_for(d.BH * d.Dk), kThreads, 0, s>>>(
+        f, k, log_decay, k_scaled, d.BH, d.L, d.Dk, global);
+    check_launch("lightnet_inputs (per channel)");
+    return;
+  }
   lightnet_inputs_kernel<<<static_cast<unsigned>(d.BH), kThreads, 0, s>>>(
       f, k, log_decay, log_weight, k_scaled, d.L, d.Dk, global);
   check_launch("lightnet_inputs");
-}
-
-void lightnet_tpe(float* x, int64_t BH, int64_t L, int64_t D, cudaStream_t s) {
-  if (BH * L * D == 0) return;
-  lightnet_tpe_kernel<<<blocks_for(BH * D), kThreads, 0, s>>>(x, BH, L, D);
-  check_launch("lightnet_tpe");
-}
-
-void lightnet_lrpe(float* x, int64_t BH, int64_t L, int64_t D, cudaStream_t s) {
-  if (BH * L * (D / 2) == 0) return;
-  lightnet_lrpe_kernel<<<blocks_for(BH * L * (D / 2)), kThreads, 0, s>>>(x, BH, L, D);
-  check_launch("lightnet_lrpe");
-}
-
-void lightnet_tpe_attention(float* att, int64_t BH, int64_t L, cudaStream_t s) {
-  if (BH * L == 0) return;
-  lightnet_tpe_attention_kernel<<<blocks_for(BH * L), kThreads, 0, s>>>(att, BH * L, L);
-  check_launch("lightnet_tpe_attention");
 }
 
 }  // namespace linscope::gpu

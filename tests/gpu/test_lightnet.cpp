@@ -1,13 +1,15 @@
 // LightNet 1-D on the CUDA backend (gpu/lightnet.cu): causal and global (bidirectional),
 // recurrent and parallel forms, against LightNet's definition evaluated in double here
 // (MODELS.md §6: y_t = q_t^T Σ_{s<=t} e^{f_s}/δ_t k_s v_s^T, δ_t = Σ_{s<=t} e^{f_s}; global:
-// δ_L and s over all tokens) and against run_cpu. fp32 tolerance 1e-4 relative (the suite's:
-// the kernels sum O(L) fp32 terms in fp32, log weights and decays are computed in double).
+// δ_L and s over all tokens), with one weight per token or per key channel, and against run_cpu.
+// fp32 tolerance 1e-4 relative (the suite's: the kernels sum O(L) fp32 terms in fp32, log weights
+// and decays are computed in double).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
+#include "core/base/random.h"
 #include "gpu_test_util.h"
 
 namespace linscope::gpu_test {
@@ -22,34 +24,48 @@ ModelSpec lightnet(Direction dir) {
   return s;
 }
 
-// The definition, in double, with δ from a running log-sum-exp.
+// The definition, in double, with δ from a running log-sum-exp; f is [B,H,L] (one weight per
+// token) or [B,H,L,Dk] (one per key channel c: A_tu = Σ_c q_tc k_uc e^{f_uc − z_{t,c}}, with
+// z_L in the global form).
 Tensor reference(const Inputs& in, bool global) {
   const Shape s = in.shape();
   const Tensor &q = in.get("q"), &k = in.get("k"), &v = in.get("v"), &f = in.get("log_weight");
+  const int64_t nf = f.shape().size() == 4 ? s.Dk : 1;
   Tensor y({s.B, s.H, s.L, s.Dv});
+  std::vector<double> z(size_t(s.L * nf)), acc(size_t(s.Dv));
   for (int64_t h = 0; h < s.heads(); ++h) {
-    const float* fh = f.data() + h * s.L;
-    std::vector<double> z(size_t(s.L));
-    for (int64_t t = 0; t < s.L; ++t) {
-      const double prev = t ? z[size_t(t - 1)] : -INFINITY;
-      const double m = std::max(prev, double(fh[t]));
-      z[size_t(t)] = m + std::log(std::exp(prev - m) + std::exp(fh[t] - m));
-    }
+    const float* fh = f.data() + h * s.L * nf;
+    for (int64_t t = 0; t < s.L; ++t)
+      for (int64_t c = 0; c < nf; ++c) {
+        const double prev = t ? z[size_t((t - 1) * nf + c)] : -INFINITY;
+        const double ft = fh[t * nf + c], m = std::max(prev, ft);
+        z[size_t(t * nf + c)] = m + std::log(std::exp(prev - m) + std::exp(ft - m));
+      }
     for (int64_t t = 0; t < s.L; ++t) {
       const int64_t last = global ? s.L - 1 : t;
-      for (int64_t j = 0; j < s.Dv; ++j) {
-        double acc = 0;
-        for (int64_t u = 0; u <= last; ++u) {
-          double qk = 0;
-          for (int64_t c = 0; c < s.Dk; ++c)
-            qk += double(q[(h * s.L + t) * s.Dk + c]) * k[(h * s.L + u) * s.Dk + c];
-          acc += qk * std::exp(fh[u] - z[size_t(last)]) * v[(h * s.L + u) * s.Dv + j];
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t u = 0; u <= last; ++u) {
+        double score = 0;
+        for (int64_t c = 0; c < s.Dk; ++c) {
+          const int64_t g = nf == 1 ? 0 : c;
+          score += double(q[(h * s.L + t) * s.Dk + c]) * k[(h * s.L + u) * s.Dk + c] *
+                   std::exp(fh[u * nf + g] - z[size_t(last * nf + g)]);
         }
-        y[(h * s.L + t) * s.Dv + j] = float(acc);
+        for (int64_t j = 0; j < s.Dv; ++j) acc[size_t(j)] += score * v[(h * s.L + u) * s.Dv + j];
       }
+      for (int64_t j = 0; j < s.Dv; ++j) y[(h * s.L + t) * s.Dv + j] = float(acc[size_t(j)]);
     }
   }
   return y;
+}
+
+// Per-channel log weights for `in`: N(0, 2²) per (token, channel), far enough apart between
+// channels that a kernel using one weight for the whole row would miss by O(1).
+Inputs with_channel_weights(Inputs in, uint64_t seed) {
+  const Shape s = in.shape();
+  Rng rng(seed);
+  in.set("log_weight", random_normal({s.B, s.H, s.L, s.Dk}, rng, 0.0, 2.0));
+  return in;
 }
 
 struct Case {
@@ -102,8 +118,8 @@ TEST_F(GpuTest, LightNetExtremeWeightsStayFinite) {
 }
 
 // The attention matrix of the parallel form is LightNet's: A_ts = q_t·k_s e^{f_s − z_t}, with
-// y = A v; per-channel weights have no kernel and fall back.
-TEST_F(GpuTest, LightNetAttentionAndFallbacks) {
+// y = A v.
+TEST_F(GpuTest, LightNetAttentionMatchesTheCpu) {
   const ModelSpec spec = lightnet(Direction::Causal);
   const Inputs in = generate_inputs(spec, Shape{1, 2, 50, 16, 16}, GenerateOptions{8});
   RunOptions opts;
@@ -113,14 +129,67 @@ TEST_F(GpuTest, LightNetAttentionAndFallbacks) {
   const Result g = gpu().run(spec, in, opts);
   const Result c = run_cpu(spec, in, opts);
   EXPECT_LE(compare(g.attention, c.attention).max_rel, kTol);
-  Inputs per_channel = in;
-  per_channel.set("log_weight", Tensor({1, 2, 50, 16}, 0.5f));
-  std::string why;
-  RunOptions rec;
-  rec.form = Form::Recurrent;
-  const Tensor y = run_with_fallback(gpu(), spec, per_channel, rec, &why).y;
-  EXPECT_NE(why.find("per-channel"), std::string::npos) << why;
-  EXPECT_LE(compare(y, run_cpu(spec, per_channel, rec).y).max_rel, 1e-6);
+}
+
+// Per-channel weights f [B,H,L,Dk] (the paper's default) on the GPU, every direction and form:
+// against the definition and run_cpu, computed by the GPU's kernels (gpu().run has no fallback:
+// a missing kernel would throw). Causal: the per-channel decay kernels of forward.cu; global:
+// LION-LIT on keys weighted per channel.
+class LnChannels : public GpuTest, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(LnChannels, MatchDefinitionAndCpu) {
+  const auto [dir, form] = GetParam();
+  const ModelSpec spec = lightnet(dir);
+  for (const Shape& shape :
+       {Shape{1, 1, 1, 8, 8}, Shape{2, 3, 67, 16, 24}, Shape{1, 2, 300, 64, 40}}) {
+    SCOPED_TRACE("L=" + std::to_string(shape.L) + " dk=" + std::to_string(shape.Dk));
+    const Inputs in =
+        with_channel_weights(generate_inputs(spec, shape, GenerateOptions{uint64_t(shape.L)}), 3);
+    RunOptions opts;
+    opts.form = form;
+    const Tensor y = gpu().run(spec, in, opts).y;
+    const Difference d = compare(y, reference(in, dir == Direction::Bidirectional));
+    EXPECT_TRUE(d.finite);
+    EXPECT_LE(d.max_rel, kTol);
+    EXPECT_LE(compare(y, run_cpu(spec, in, opts).y).max_rel, kTol) << "against run_cpu";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, LnChannels,
+                         ::testing::Values(Case{Direction::Causal, Form::Recurrent},
+                                           Case{Direction::Causal, Form::Parallel},
+                                           Case{Direction::Bidirectional, Form::Recurrent},
+                                           Case{Direction::Bidirectional, Form::Parallel}));
+
+// Per-channel weights of ±200 (one channel's sum beyond fp32's range) stay finite and exact; the
+// matrix and MD-TPE + MD-LRPE with per-channel weights equal the CPU's.
+TEST_F(GpuTest, LightNetPerChannelExtremesEncodingsAndMatrix) {
+  for (Direction dir : {Direction::Causal, Direction::Bidirectional}) {
+    SCOPED_TRACE(dir == Direction::Causal ? "causal" : "global");
+    ModelSpec spec = lightnet(dir);
+    Inputs in = generate_inputs(spec, Shape{1, 2, 40, 8, 8}, GenerateOptions{2});
+    Tensor f({1, 2, 40, 8});
+    for (int64_t i = 0; i < f.numel(); ++i)
+      f[i] = ((i / 8 + i % 8) % 3 == 0 ? 200.0f : -200.0f) + 0.1f * float(i % 8);
+    in.set("log_weight", f);
+    RunOptions opts;
+    opts.form = Form::Recurrent;
+    const Difference d =
+        compare(gpu().run(spec, in, opts).y, reference(in, dir == Direction::Bidirectional));
+    EXPECT_TRUE(d.finite);
+    EXPECT_LE(d.max_rel, kTol) << "extreme weights";
+
+    spec.lightnet.md_tpe = spec.lightnet.md_lrpe = true;
+    const Inputs enc =
+        with_channel_weights(generate_inputs(spec, Shape{2, 1, 70, 16, 12}, GenerateOptions{4}), 5);
+    for (Form form : {Form::Recurrent, Form::Parallel}) {
+      opts.form = form;
+      opts.attention = true;
+      const Result g = gpu().run(spec, enc, opts), c = run_cpu(spec, enc, opts);
+      EXPECT_LE(compare(g.y, c.y).max_rel, kTol) << "y, encoded";
+      EXPECT_LE(compare(g.attention, c.attention).max_rel, kTol) << "attention, encoded";
+    }
+  }
 }
 
 // MD-TPE and MD-LRPE (core/lightnet/position.h, N = 1) on the GPU: y and the attention matrix

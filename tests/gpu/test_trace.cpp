@@ -7,6 +7,7 @@
 // in (0, 1] or the delta rule's contraction, so rounding stays ~sqrt(L)·eps ≈ 1e-6 of max|S|;
 // 1e-4 of max|S| is 100x above it, while a state one step off or a missing decay differs at
 // the 1e-2..1 level.
+#include "core/base/random.h"
 #include "gpu_test_util.h"
 
 namespace linscope::gpu_test {
@@ -33,14 +34,12 @@ ModelSpec spec_of(Family f, Decay d = Decay::S, Direction dir = Direction::Causa
   return m;
 }
 
-// Runs both backends with a trace of every 7th step and compares every record.
-void expect_same_trace(Backend& gpu, const ModelSpec& spec, const Shape& shape, Form form,
+// Runs both backends on `in` with a trace of every 7th step and compares every record.
+void expect_same_trace(Backend& gpu, const ModelSpec& spec, const Inputs& in, Form form,
                        int64_t chunk = 16) {
+  const Shape shape = in.shape();
   SCOPED_TRACE(describe(spec) + " " + to_string(form) + " Dk=" + std::to_string(shape.Dk) +
                " Dv=" + std::to_string(shape.Dv));
-  GenerateOptions g;
-  g.seed = 5;
-  const Inputs in = generate_inputs(spec, shape, g);
   RunOptions o;
   o.form = form;
   o.chunk = chunk;
@@ -66,6 +65,14 @@ void expect_same_trace(Backend& gpu, const ModelSpec& spec, const Shape& shape, 
   RunOptions plain = o;
   plain.trace.states = false;
   EXPECT_EQ(gpu.run(spec, in, plain).y.values(), dev.y.values());
+}
+
+// The same on the generator's inputs for the model.
+void expect_same_trace(Backend& gpu, const ModelSpec& spec, const Shape& shape, Form form,
+                       int64_t chunk = 16) {
+  GenerateOptions g;
+  g.seed = 5;
+  expect_same_trace(gpu, spec, generate_inputs(spec, shape, g), form, chunk);
 }
 
 // d_k = 40, d_v = 20: idle rows and columns in the kernel's tiles; 100 steps, 2 x 2 heads.
@@ -116,6 +123,22 @@ TEST_F(GpuTest, LightNetTracesMatchTheCpu) {
       expect_same_trace(gpu(), ln, kOdd, Form::Recurrent);
       expect_same_trace(gpu(), ln, Shape{1, 2, 40, 16, 8}, Form::Parallel);
     }
+}
+
+// Per-channel log weights f [B,H,L,Dk]: the rewrite's decay and key weight are per channel, so
+// the trace is that of a per-channel decay (a state one channel's weight off would differ at
+// the 1e-2 level).
+TEST_F(GpuTest, LightNetPerChannelTracesMatchTheCpu) {
+  for (Direction dir : {Direction::Causal, Direction::Bidirectional}) {
+    ModelSpec ln = spec_of(Family::LightNet, Decay::S, dir);
+    GenerateOptions g;
+    g.seed = 6;
+    Inputs in = generate_inputs(ln, kOdd, g);
+    Rng rng(11);
+    in.set("log_weight", random_normal({kOdd.B, kOdd.H, kOdd.L, kOdd.Dk}, rng, 0.0, 2.0));
+    expect_same_trace(gpu(), ln, in, Form::Recurrent);
+    expect_same_trace(gpu(), ln, in, Form::Parallel);
+  }
 }
 
 }  // namespace
