@@ -2,10 +2,13 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "core/engine/backend.h"
 #include "gpu/bench.h"
+#include "gpu/lightnet_grid.h"
 
 namespace linscope::gpu {
 
@@ -39,6 +42,22 @@ std::vector<lightnet::GridTiming> time_grid_gpu(const std::vector<int64_t>& side
                      a.scans > 1 ? std::to_string(a.scans) + " scans as heads of one launch"
                                  : std::string("recurrent kernel")});
     }
+    // The whole one-scan model as a user calls it, the twin of the CPU's run_grid row: weights
+    // in log space, the scan in order, y back in pixel order, inputs and y through the host.
+    const lightnet::Grid g{side, side};
+    const lightnet::GridInputs in = lightnet::random_grid_inputs(g, Dk, Dv, 0);
+    const auto order = lightnet::scan_order(g, lightnet::ScanOrder::RowMajor);
+    std::vector<double> ms;
+    gpu::run_grid(in, order, Form::Recurrent, {});  // warm-up: allocations, first launches
+    for (int i = 0; i < repetitions; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      gpu::run_grid(in, order, Form::Recurrent, {});
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    out.push_back({std::string(lightnet::grid_approaches()[0].name) + ", whole model", side, name,
+                   ms[ms.size() / 2], "gpu::run_grid, recurrent form, host in and out"});
   }
   return out;
 }

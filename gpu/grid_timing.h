@@ -5,7 +5,9 @@
 // its normalization divides each output by δ_t, O(n·Dv) work the kernel's cost dwarfs), the
 // multiplicative ones as decay D. A GPU runs independent scans at once, so k directions are k
 // heads of one launch; the CPU runs them one after another. CUDA-event medians on device-resident
-// inputs (gpu/bench.h).
+// inputs (gpu/bench.h). After each side's four rows, a fifth: the whole one-scan model,
+// gpu::run_grid (gpu/lightnet_grid.h), wall-clock with inputs and y through the host, the
+// twin of the CPU's run_grid row.
 #pragma once
 #include <cstdint>
 #include <vector>

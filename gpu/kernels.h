@@ -134,6 +134,15 @@ void lightnet_md_tpe(float* x, float* source, int64_t outer, const TokenGrid& g,
 // MD-LRPE in place on x [outer, n, D]: channel pairs of token p rotated by its position.
 void lightnet_md_lrpe(float* x, int64_t outer, const TokenGrid& g, int64_t D, cudaStream_t s);
 
+// LightNet on a grid (gpu/lightnet_grid.cu): rows of x [n, C] into scan order,
+// out[t] = x[order[t]], and back, out[order[t]] = x[t]; the matrix of the scan-ordered tokens
+// back to pixel numbering, out[order[i], order[j]] = att[i, j] (att, out [n, n]).
+void gather_rows(const float* x, const int64_t* order, float* out, int64_t n, int64_t C,
+                 cudaStream_t s);
+void scatter_rows(const float* x, const int64_t* order, float* out, int64_t n, int64_t C,
+                  cudaStream_t s);
+void scatter_square(const float* att, const int64_t* order, float* out, int64_t n, cudaStream_t s);
+
 // GateLoop's surrogate attention (its parallel form): A [BH, L, L] causal scores, y = A v.
 // att (may be null) receives A; workspace: gateloop_attention_workspace() bytes (it holds A
 // when att is null).

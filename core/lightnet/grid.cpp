@@ -16,7 +16,7 @@ std::vector<int64_t> position_of(const Grid& g, int64_t p) {
   return {p / g.width, p % g.width};
 }
 
-void check(const GridInputs& in) {
+void check_inputs(const GridInputs& in) {
   const int64_t n = in.grid.size();
   if (in.grid.height < 1 || in.grid.width < 1) throw Error("grid: height and width must be >= 1");
   if (in.q.rows() != n || in.k.rows() != n || in.v.rows() != n || in.log_weight.size() != n)
@@ -98,6 +98,11 @@ std::vector<double> scan_coefficients(const GridInputs& in, const std::vector<in
 
 }  // namespace
 
+void check_grid(const GridInputs& in, const std::vector<int64_t>& order) {
+  check_inputs(in);
+  check_order(order, in.grid.size());
+}
+
 std::vector<int64_t> scan_order(const Grid& g, ScanOrder order, uint64_t seed) {
   std::vector<int64_t> out;
   out.reserve(static_cast<size_t>(g.size()));
@@ -144,9 +149,8 @@ GridInputs random_grid_inputs(const Grid& grid, int64_t Dk, int64_t Dv, uint64_t
 
 GridResult run_grid(const GridInputs& in, const std::vector<int64_t>& order, Form form,
                     const LightNetSettings& st, bool attention) {
-  check(in);
+  check_grid(in, order);
   const int64_t n = in.grid.size(), Dk = in.q.cols(), Dv = in.v.cols();
-  check_order(order, n);
   RowMatrix q, k, v;
   encode(in, st, q, k, v);
   GridResult r;
@@ -208,7 +212,7 @@ int64_t tpe_scans(const LightNetSettings& st, int64_t axes) {
 }
 
 RowMatrixD receptive_field(const GridInputs& in, int64_t query, const ReceptiveFieldOptions& o) {
-  check(in);
+  check_inputs(in);
   const Grid& g = in.grid;
   const int64_t n = g.size();
   if (query < 0 || query >= n)

@@ -47,6 +47,11 @@ struct GridResult {
   RowMatrix attention;  // [n, n] when asked: y = attention · v
 };
 
+// Throws linscope::Error naming what is wrong: a grid side below 1, q, k, v or log_weight
+// without one row per pixel, q and k of different widths, a non-finite log weight, or an order
+// that is not a permutation of the pixels. run_grid and the GPU's twin check with it.
+void check_grid(const GridInputs& in, const std::vector<int64_t>& order);
+
 // The one-scan N-D LightNet. Form::Recurrent runs the additive recurrence once over the grid in
 // `order` and every pixel reads the final state; Form::Parallel forms
 // A_{p,p'} = (q_p^T k_p') exp(f_p') / Σ_s exp(f_s) directly. settings.md_lrpe rotates q, k by

@@ -57,13 +57,19 @@ TEST_F(GpuTest, GridScanIsTheCausalRecurrenceInScanOrder) {
 
 TEST_F(GpuTest, GridTimingsHaveEveryApproachAtEverySide) {
   const auto rows = gpu::time_grid_gpu({8, 16}, 16, 16, 2);
-  ASSERT_EQ(rows.size(), 2 * grid_approaches().size());
+  const size_t per_side = grid_approaches().size() + 1;  // + the whole model (gpu::run_grid)
+  ASSERT_EQ(rows.size(), 2 * per_side);
   for (size_t i = 0; i < rows.size(); ++i) {
-    EXPECT_EQ(rows[i].approach, grid_approaches()[i % grid_approaches().size()].name);
-    EXPECT_EQ(rows[i].side, i < grid_approaches().size() ? 8 : 16);
+    const size_t j = i % per_side;
+    if (j < grid_approaches().size())
+      EXPECT_EQ(rows[i].approach, grid_approaches()[j].name);
+    else
+      EXPECT_EQ(rows[i].approach, std::string(grid_approaches()[0].name) + ", whole model");
+    EXPECT_EQ(rows[i].side, i < per_side ? 8 : 16);
     EXPECT_GT(rows[i].ms, 0.0);
     EXPECT_FALSE(rows[i].backend.empty());
   }
+  EXPECT_NE(rows[per_side - 1].note.find("run_grid"), std::string::npos) << rows[per_side - 1].note;
 }
 
 }  // namespace
