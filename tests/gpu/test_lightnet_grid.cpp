@@ -18,6 +18,7 @@
 #include "core/lightnet/grid.h"
 #include "gpu/lightnet_grid.h"
 #include "gpu_test_util.h"
+#include "lightnet/grid_test_util.h"
 
 namespace linscope::gpu_test {
 namespace {
@@ -29,20 +30,8 @@ using lightnet::ScanOrder;
 
 constexpr double kTol = 1e-4;
 
-double rel(const RowMatrix& got, const RowMatrix& want) {
-  EXPECT_EQ(got.rows(), want.rows());
-  EXPECT_EQ(got.cols(), want.cols());
-  if (got.rows() != want.rows() || got.cols() != want.cols()) return 1.0;
-  if (!got.allFinite()) return 1.0;
-  return (got - want).cwiseAbs().maxCoeff() / std::max(want.cwiseAbs().maxCoeff(), 1e-30f);
-}
-
-LightNetSettings encodings(int e) {
-  LightNetSettings s;
-  s.md_tpe = e & 1;
-  s.md_lrpe = e & 2;
-  return s;
-}
+using lightnet_test::encodings;
+using lightnet_test::rel;
 
 // Every form, scan order and encoding on grids from one pixel to 20 x 20, d_k ≠ d_v: y and the
 // matrix equal the CPU's. Grids with a side of 1 keep both MD-TPE axes (an axis of extent 1

@@ -11,24 +11,15 @@
 #include "core/base/random.h"
 #include "core/lightnet/grid.h"
 #include "core/lightnet/position.h"
+#include "lightnet/grid_test_util.h"
 
 namespace linscope::lightnet {
 namespace {
 
-double rel(const RowMatrix& a, const RowMatrix& b) {
-  EXPECT_EQ(a.rows(), b.rows());
-  EXPECT_EQ(a.cols(), b.cols());
-  return (a - b).cwiseAbs().maxCoeff() / std::max(b.cwiseAbs().maxCoeff(), 1e-30f);
-}
+using lightnet_test::encodings;
+using lightnet_test::rel;
 double rel(const RowMatrixD& a, const RowMatrixD& b) {
   return (a - b).cwiseAbs().maxCoeff() / std::max(b.cwiseAbs().maxCoeff(), 1e-300);
-}
-
-LightNetSettings encodings(int e) {
-  LightNetSettings s;
-  s.md_tpe = e & 1;
-  s.md_lrpe = e & 2;
-  return s;
 }
 
 TEST(Grid, ScanOrdersArePermutations) {
