@@ -2,8 +2,6 @@
 
 #include <cuda_runtime.h>
 
-#include <algorithm>
-#include <chrono>
 #include <string>
 
 #include "core/engine/backend.h"
@@ -47,17 +45,10 @@ std::vector<lightnet::GridTiming> time_grid_gpu(const std::vector<int64_t>& side
     const lightnet::Grid g{side, side};
     const lightnet::GridInputs in = lightnet::random_grid_inputs(g, Dk, Dv, 0);
     const auto order = lightnet::scan_order(g, lightnet::ScanOrder::RowMajor);
-    std::vector<double> ms;
-    gpu::run_grid(in, order, Form::Recurrent, {});  // warm-up: allocations, first launches
-    for (int i = 0; i < repetitions; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      gpu::run_grid(in, order, Form::Recurrent, {});
-      ms.push_back(
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
+    const double ms = lightnet::median_wall_ms(
+        repetitions, [&] { gpu::run_grid(in, order, Form::Recurrent, {}); });
     out.push_back({std::string(lightnet::grid_approaches()[0].name) + ", whole model", side, name,
-                   ms[ms.size() / 2], "gpu::run_grid, recurrent form, host in and out"});
+                   ms, "gpu::run_grid, recurrent form, host in and out"});
   }
   return out;
 }

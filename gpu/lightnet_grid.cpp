@@ -22,11 +22,10 @@
 namespace linscope::gpu {
 namespace {
 
-float* upload(DeviceBuffer& buf, const void* host, size_t bytes, cudaStream_t s) {
+void upload(DeviceBuffer& buf, const void* host, size_t bytes, cudaStream_t s) {
   buf.ensure(bytes);
   check(cudaMemcpyAsync(buf.as<void>(), host, bytes, cudaMemcpyHostToDevice, s),
         "cudaMemcpyAsync (LightNet grid upload)");
-  return buf.as<float>();
 }
 
 void download(RowMatrix& out, const DeviceBuffer& buf, cudaStream_t s) {

@@ -3,6 +3,7 @@
 // in the same rows so the multi-dimensional view and `linscope-cli grid` print them side by side.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct GridApproach {
   bool additive;
 };
 const std::vector<GridApproach>& grid_approaches();
+
+// Median wall-clock milliseconds of `repetitions` calls of fn after one untimed warm-up call.
+double median_wall_ms(int repetitions, const std::function<void()>& fn);
 
 // Median of `repetitions` wall-clock runs of each approach on random inputs (seeded) of
 // Dk x Dv heads, one thread per run as the core computes one head.
