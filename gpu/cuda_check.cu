@@ -9,6 +9,14 @@ void check(cudaError_t status, const char* what) {
   throw BackendError(std::string(what) + ": " + cudaGetErrorString(status));
 }
 
+int multiprocessor_count() {
+  int device = 0, sms = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
+        "cudaDeviceGetAttribute(multiprocessors)");
+  return sms;
+}
+
 namespace {
 std::atomic<bool> g_inject_launch_failure{false};
 __global__ void empty_kernel() {}

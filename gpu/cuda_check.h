@@ -14,6 +14,8 @@ namespace linscope::gpu {
 
 // Throws BackendError("<what>: <CUDA's message>") when status is not cudaSuccess.
 void check(cudaError_t status, const char* what);
+// Streaming multiprocessors of the current device (launchers size their grids by it).
+int multiprocessor_count();
 // After a kernel launch: the launch error (bad configuration) if any.
 void check_launch(const char* kernel);
 

@@ -234,10 +234,7 @@ void launch_vt(const bf16* q, const bf16* k, const bf16* w, const float* u, floa
                int C, cudaStream_t s) {
   // As for linear attention (linear_attention_tc.cu): 64-column tiles while they still give
   // every SM a block, else 32 for the parallelism.
-  int device = 0, sms = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
-        "cudaDeviceGetAttribute(multiprocessors)");
+  const int sms = multiprocessor_count();
   if (d.BH * ((d.Dv + 63) / 64) >= sms) return launch<KT, 64>(q, k, w, u, y, d, C, s);
   launch<KT, 32>(q, k, w, u, y, d, C, s);
 }

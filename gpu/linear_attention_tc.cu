@@ -422,10 +422,7 @@ void launch_tc_vt(const bf16* q, const bf16* k, const bf16* v, const double* A, 
   // 64 columns 4.72 ms, 512 blocks of 32 columns 7.06 ms (docs/performance.md). So 64 columns as
   // long as they still give every SM a block; below that, 32 columns for the parallelism.
   // LINSCOPE_TC_VT=32|64 overrides, for tuning.
-  int device = 0, sms = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
-        "cudaDeviceGetAttribute(multiprocessors)");
+  const int sms = multiprocessor_count();
   int vt = d.BH * ((d.Dv + 63) / 64) >= sms ? 64 : 32;
   if (const char* env = std::getenv("LINSCOPE_TC_VT")) vt = std::atoi(env) == 64 ? 64 : 32;
   if (vt == 64) return launch_tc<KT, 64>(q, k, v, A, out, den, d, C, back, s);
