@@ -1,9 +1,10 @@
 // Times the bf16 tensor-core chunkwise path (RunOptions::bf16, inputs already bf16 on the
 // device) at TARGETS.md's shapes, next to the ceilings measured in the same run. The CLI's bench
 // (app/cli/cmd_bench.cpp) has no bf16 switch; this stand-alone driver reuses gpu/bench.cu.
-//   usage: bench_tc [L ...]   (default 1024 4096 16384 65536)
+//   usage: [BENCH_TC_ONLY=text] bench_tc [L ...]   (default 1024 4096 16384 65536)
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,10 @@ using namespace linscope;
 
 namespace {
 
+// BENCH_TC_ONLY=<text>: time only the rows whose label contains it (one family per call).
 void row(const char* label, const gpu::BenchCase& c, const gpu::DeviceCeilings& ceil) {
+  if (const char* only = std::getenv("BENCH_TC_ONLY"))
+    if (!std::strstr(label, only)) return;
   const gpu::BenchResult r = gpu::run_bench_case(c);
   std::printf("%-28s %4lld %6lld %9.3f %9.3f %9.3f %8.1f %8.0f %7.2f %6.1f%% %6.1f%%\n", label,
               static_cast<long long>(c.Dk), static_cast<long long>(c.L), r.ms, r.ms_min, r.ms_max,

@@ -15,7 +15,7 @@ cmake -S . -B $BUILD -G Ninja -DLINSCOPE_GUI=OFF -DLINSCOPE_CUDA=ON -DLINSCOPE_B
   >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 cmake --build $BUILD -j16 --target linscope_gpu >>"$OUT/build.log" 2>&1 || { grep -E "error" -A3 "$OUT/build.log" | head -40; exit 1; }
 g++ -std=c++20 -O2 -I. -I/usr/local/cuda/include tools/device/bench_tc.cpp \
-  $BUILD/gpu/liblinscope_gpu.a $BUILD/core/liblinscope_base.a -L/usr/local/cuda/lib64 -lcudart \
+  $BUILD/gpu/liblinscope_gpu.a $BUILD/core/liblinscope_lightnet.a $BUILD/core/liblinscope_base.a -L/usr/local/cuda/lib64 -lcudart \
   -lcublas -fopenmp -o $BUILD/bench-tc >>"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
 echo "build: ok (${SECONDS}s)"
 ncu --kernel-name "regex:${KERNEL:-la_chunk_tc}" --launch-skip 3 --launch-count 1 \
