@@ -24,34 +24,61 @@ namespace {
 
 constexpr int kThreads = 256;
 
-// One block per head. Thread 0 runs the log-sum-exp scan over t (sequential by nature, O(L)
-// per head, cheap next to the O(L·Dk·Dv) recurrence), leaving log λ_t and the key weight's log
-// f_t − z_t (causal) in `a` and `lw`; then every thread scales k.
-__global__ void lightnet_inputs_kernel(const float* __restrict__ f, const float* __restrict__ k,
-                                       float* __restrict__ a, float* __restrict__ lw,
-                                       float* __restrict__ k_out, int64_t L, int64_t Dk,
-                                       bool global) {
+// log(e^x + e^y) in double, with -inf (an empty sum) as its identity.
+__device__ double log_add_exp(double x, double y) {
+  if (x == -INFINITY) return y;
+  if (y == -INFINITY) return x;
+  const double m = fmax(x, y);
+  return m + log1p(exp(-fabs(x - y)));
+}
+
+// One block per head; the log-sum-exp scan z_t = log Σ_{s<=t} e^{f_s} in three block-parallel
+// passes, as any associative scan: (1) thread i reduces its run of ⌈L / kThreads⌉ consecutive
+// tokens, (2) thread 0 scans the kThreads run totals (exclusive: z before each run), (3) each
+// thread walks its run again from that prefix, writing log λ_t = z_{t−1} − z_t and the key
+// weight's log f_t − z_t (causal), or f_t − z_L with no decay (global). One thread walking all
+// of L was the 2-D grid's bottleneck: 65,536 dependent double exp/log1p steps at 256 × 256.
+// Then every thread scales k.
+__global__ void __launch_bounds__(kThreads)
+    lightnet_inputs_kernel(const float* __restrict__ f, const float* __restrict__ k,
+                           float* __restrict__ a, float* __restrict__ lw, float* __restrict__ k_out,
+                           int64_t L, int64_t Dk, bool global) {
+  __shared__ double prefix[kThreads + 1];  // prefix[i]: z before run i; prefix[kThreads] = z_L
   const int64_t head = blockIdx.x;
   const float* fh = f + head * L;
   float* ah = a + head * L;
   float* wh = lw + head * L;
+  const int64_t run = (L + kThreads - 1) / kThreads;
+  const int64_t t_a = min(L, threadIdx.x * run), t_b = min(L, t_a + run);
+  double total = -INFINITY;
+  for (int64_t t = t_a; t < t_b; ++t) total = log_add_exp(total, fh[t]);
+  prefix[threadIdx.x + 1] = total;
+  __syncthreads();
   if (threadIdx.x == 0) {
-    double z = fh[0];
-    ah[0] = 0.0f;  // the state before token 0 is zero: its decay is irrelevant
-    wh[0] = 0.0f;  // e^{f_0 − z_0} = 1
-    for (int64_t t = 1; t < L; ++t) {
+    double z = -INFINITY;
+    for (int i = 0; i < kThreads; ++i) {
+      const double run_total = prefix[i + 1];
+      prefix[i] = z;
+      z = log_add_exp(z, run_total);
+    }
+    prefix[kThreads] = z;
+  }
+  __syncthreads();
+  if (global) {  // every key weighted by e^{f_s − z_L}, no decay
+    const double zL = prefix[kThreads];
+    for (int64_t t = t_a; t < t_b; ++t) {
+      wh[t] = static_cast<float>(static_cast<double>(fh[t]) - zL);
+      ah[t] = 0.0f;
+    }
+  } else {
+    double z = prefix[threadIdx.x];
+    for (int64_t t = t_a; t < t_b; ++t) {
       const double ft = fh[t];
-      const double m = fmax(z, ft);
-      const double z_new = m + log1p(exp(-fabs(z - ft)));
-      ah[t] = static_cast<float>(z - z_new);
+      const double z_new = log_add_exp(z, ft);
+      // Token 0: the state before it is zero, so its decay is irrelevant; e^{f_0 − z_0} = 1.
+      ah[t] = t == 0 ? 0.0f : static_cast<float>(z - z_new);
       wh[t] = static_cast<float>(ft - z_new);
       z = z_new;
-    }
-    if (global) {  // every key weighted by e^{f_s − z_L}, no decay
-      for (int64_t t = 0; t < L; ++t) {
-        wh[t] = static_cast<float>(static_cast<double>(fh[t]) - z);
-        ah[t] = 0.0f;
-      }
     }
   }
   __syncthreads();
@@ -73,10 +100,6 @@ __global__ void lightnet_inputs_channels_kernel(const float* __restrict__ f,
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= BH * Dk) return;
   const int64_t base = (i / Dk) * L * Dk + i % Dk;  // token 0 of this head and channel
-  auto log_add_exp = [](double x, double y) {
-    const double m = fmax(x, y);
-    return m + log1p(exp(-fabs(x - y)));
-  };
   double z = f[base];
   if (global) {
     for (int64_t t = 1; t < L; ++t) z = log_add_exp(z, f[base + t * Dk]);

@@ -99,6 +99,24 @@ INSTANTIATE_TEST_SUITE_P(All, LnForms,
                                            Case{Direction::Bidirectional, Form::Recurrent},
                                            Case{Direction::Bidirectional, Form::Parallel}));
 
+// The log-sum-exp scan of the per-token weights runs block-parallel (runs of ⌈L/256⌉ tokens
+// per thread, then a scan of the run totals): at L = 4099 every thread has a run of 17 tokens but
+// the last few (empty runs), so a wrong carry between runs or an empty run mishandled shows up in
+// every later token. Causal and global, against the definition and run_cpu.
+TEST_F(GpuTest, LightNetLongSequenceScan) {
+  for (const Direction dir : {Direction::Causal, Direction::Bidirectional}) {
+    const ModelSpec spec = lightnet(dir);
+    const Inputs in = generate_inputs(spec, Shape{1, 1, 4099, 8, 8}, GenerateOptions{41});
+    RunOptions opts;
+    opts.form = Form::Recurrent;
+    const Tensor y = gpu().run(spec, in, opts).y;
+    const Difference d = compare(y, reference(in, dir == Direction::Bidirectional));
+    EXPECT_TRUE(d.finite);
+    EXPECT_LE(d.max_rel, kTol);
+    EXPECT_LE(compare(y, run_cpu(spec, in, opts).y).max_rel, kTol) << "against run_cpu";
+  }
+}
+
 // Log space: weights spanning e^{±200} (the sums overflow fp32 and even e^{f} alone would)
 // stay finite and exact, because only differences of logs are exponentiated.
 TEST_F(GpuTest, LightNetExtremeWeightsStayFinite) {
