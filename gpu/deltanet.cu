@@ -1,13 +1,5 @@
-// DeltaNet's recurrent form on the CUDA backend (MODELS.md §4):
-//   S_t = S_{t-1} - β_t k_t (k_t^T S_{t-1} - v_t^T),   y_t = q_t^T S_t.
-// CPU twin: core/deltanet/recurrent.cpp.
-//
-// Layout: block = (head, 4·kCols value columns), 4 warps of kCols columns each. Inside a warp the
-// 32 lanes split the d_k rows (lane, lane+32, ...), and each lane keeps its rows of the warp's
-// columns in registers. Each token needs k_t^T S_{t-1} for every column before the update and
-// q_t^T S_t after it: both are sums over rows, i.e. warp reductions (butterfly shuffles), done
-// for the kCols columns together so their shuffle chains overlap. No block barrier at all: the
-// warps' columns are independent, which is what makes the delta rule's per-step latency short.
+// DeltaNet's chunkwise form on the CUDA backend (MODELS.md §4; CPU twin
+// core/deltanet/chunkwise.cpp). The recurrent form is gpu/deltanet_recurrent.cu.
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -18,109 +10,6 @@
 
 namespace linscope::gpu {
 namespace {
-
-constexpr int kWarps = 4;  // warps per block
-
-// kCols value columns per warp: 8 gives more independent shuffle chains per warp, 4 twice the
-// warps (used when d_v is small and 8 would leave the SMs with too few warps).
-template <int RK, int kCols>
-__global__ void __launch_bounds__(kWarps * 32)
-    deltanet_recurrent_kernel(const float* __restrict__ q, const float* __restrict__ k,
-                              const float* __restrict__ v, const float* __restrict__ beta,
-                              float* __restrict__ y, int64_t L, int64_t Dk, int64_t Dv) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int64_t head = blockIdx.y;
-  const int64_t c0 = (static_cast<int64_t>(blockIdx.x) * kWarps + warp) * kCols;
-  if (c0 >= Dv) return;  // whole warp idle: no barrier below, so this is safe
-  const float* qh = q + head * L * Dk;
-  const float* kh = k + head * L * Dk;
-  const float* vh = v + head * L * Dv;
-  const float* bh = beta + head * L;
-  float* yh = y + head * L * Dv;
-  float S[kCols][RK];
-#pragma unroll
-  for (int c = 0; c < kCols; ++c)
-#pragma unroll
-    for (int r = 0; r < RK; ++r) S[c][r] = 0.f;
-  // Registers for token t, prefetched one token ahead so the global loads overlap the math.
-  float kn[RK], qn[RK], vn = 0.f, bn = 0.f;
-  auto load = [&](int64_t t, float* kk, float* qq, float& vv, float& bb) {
-#pragma unroll
-    for (int r = 0; r < RK; ++r) {
-      const int64_t row = lane + 32 * r;
-      kk[r] = row < Dk ? kh[t * Dk + row] : 0.f;
-      qq[r] = row < Dk ? qh[t * Dk + row] : 0.f;
-    }
-    vv = lane < kCols && c0 + lane < Dv ? vh[t * Dv + c0 + lane] : 0.f;
-    bb = bh[t];
-  };
-  load(0, kn, qn, vn, bn);
-  for (int64_t t = 0; t < L; ++t) {
-    float kt[RK], qt[RK];
-#pragma unroll
-    for (int r = 0; r < RK; ++r) {
-      kt[r] = kn[r];
-      qt[r] = qn[r];
-    }
-    const float vlane = vn, b = bn;
-    if (t + 1 < L) load(t + 1, kn, qn, vn, bn);
-    // u_c = k_t^T S_{t-1}[:, c], summed over the warp's rows.
-    float u[kCols];
-#pragma unroll
-    for (int c = 0; c < kCols; ++c) {
-      float s = 0.f;
-#pragma unroll
-      for (int r = 0; r < RK; ++r) s = fmaf(kt[r], S[c][r], s);
-      u[c] = s;
-    }
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1)
-#pragma unroll
-      for (int c = 0; c < kCols; ++c) u[c] += __shfl_xor_sync(0xffffffffu, u[c], off);
-    // S += k_t β (v_t - u)^T, then o_c = q_t^T S_t[:, c].
-    float o[kCols];
-#pragma unroll
-    for (int c = 0; c < kCols; ++c) {
-      const float vc = __shfl_sync(0xffffffffu, vlane, c);
-      const float delta = b * (vc - u[c]);
-      float s = 0.f;
-#pragma unroll
-      for (int r = 0; r < RK; ++r) {
-        S[c][r] = fmaf(kt[r], delta, S[c][r]);
-        s = fmaf(qt[r], S[c][r], s);
-      }
-      o[c] = s;
-    }
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1)
-#pragma unroll
-      for (int c = 0; c < kCols; ++c) o[c] += __shfl_xor_sync(0xffffffffu, o[c], off);
-    // Lane c writes column c (every lane holds every sum after the butterfly).
-    float mine = 0.f;
-#pragma unroll
-    for (int c = 0; c < kCols; ++c)
-      if (lane == c) mine = o[c];
-    if (lane < kCols && c0 + lane < Dv) yh[t * Dv + c0 + lane] = mine;
-  }
-}
-
-template <int RK, int kCols>
-void launch_cols(const float* q, const float* k, const float* v, const float* beta, float* y,
-                 const Dims& d, cudaStream_t s) {
-  const int64_t per_block = kWarps * kCols;
-  const dim3 grid(static_cast<unsigned>((d.Dv + per_block - 1) / per_block),
-                  static_cast<unsigned>(d.BH));
-  deltanet_recurrent_kernel<RK, kCols>
-      <<<grid, kWarps * 32, 0, s>>>(q, k, v, beta, y, d.L, d.Dk, d.Dv);
-  check_launch("deltanet_recurrent_kernel");
-}
-
-template <int RK>
-void launch(const float* q, const float* k, const float* v, const float* beta, float* y,
-            const Dims& d, cudaStream_t s) {
-  if (d.Dv >= 128) return launch_cols<RK, 8>(q, k, v, beta, y, d, s);
-  launch_cols<RK, 4>(q, k, v, beta, y, d, s);
-}
 
 // Chunkwise form via the WY/UT representation (Yang et al. 2024, §3; MODELS.md §4; CPU twin
 // core/deltanet/chunkwise.cpp). Inside a chunk starting from state S_0, the delta rule's
@@ -143,26 +32,63 @@ __global__ void __launch_bounds__(kDnThreads, 2)
                        const float* __restrict__ beta, float* __restrict__ W,
                        __nv_bfloat16* __restrict__ W16, float* __restrict__ U, int64_t L, int Dk,
                        int Dv, int C) {
-  extern __shared__ float sm[];
-  // K's rows padded by one float: G's dot products have lanes on consecutive rows j, which
-  // without it all hit one bank (a 32-way conflict that made this kernel ~10x slower).
-  const int LK = Dk + 1;
-  float* Ks = sm;          // [C][LK]
-  float* G = Ks + C * LK;  // [C][C]: k_i·k_j, j < i
-  float* bs = G + C * C;   // [C]
+  extern __shared__ __align__(16) float sm[];
+  const int KP = (Dk + 3) / 4 * 4;  // K's row in float4s, zero-padded
+  const int LK = KP + 4;            // row stride: see the G loop
+  const int GS = (C + 3) / 4 * 4;   // G's row stride, float4-aligned
+  float* G = sm;                    // [C][GS]: k_i·k_j, read for j < i
+  float* Ks = G + C * GS;           // [C][LK]
+  float* bs = Ks + C * LK;          // [GS]: whole float4s (the unrolled loop below loads β so)
   const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * C;
   const int n = static_cast<int>(L - c0 < C ? L - c0 : C);
   const float* kh = k + (head * L + c0) * Dk;
   const float* vh = v + (head * L + c0) * Dv;
-  for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) Ks[(e / Dk) * LK + e % Dk] = kh[e];
+  for (int e = threadIdx.x; e < n * KP; e += blockDim.x) {
+    const int i = e / KP, c = e - i * KP;
+    Ks[i * LK + c] = c < Dk ? kh[i * Dk + c] : 0.f;
+  }
   for (int e = threadIdx.x; e < n; e += blockDim.x) bs[e] = beta[head * L + c0 + e];
   __syncthreads();
-  for (int e = threadIdx.x; e < n * n; e += blockDim.x) {
-    const int i = e / n, j = e % n;
-    float g = 0.f;
-    if (j < i)
-      for (int c = 0; c < Dk; ++c) g = fmaf(Ks[i * LK + c], Ks[j * LK + c], g);
-    G[i * C + j] = g;
+  // G = K K^T in 4 x 4 register tiles, rows ib + 16 r against rows jb + 16 s, all over float4
+  // slices of the rows (8 loads per 64 FMAs; the one-entry-per-thread loop before read two floats
+  // per FMA and was most of this kernel's time). The 8 lanes of a quarter warp share ib (one
+  // broadcast) and take consecutive jb, i.e. consecutive rows 16 bytes of banks apart (LK is a
+  // multiple of 4 floats but not of 32), so no load has a bank conflict.
+  for (int tile = threadIdx.x; tile < 256; tile += blockDim.x) {
+    const int ib = tile >> 4, jb = tile & 15;
+    if (ib >= n || jb >= n) continue;
+    int ri[4], rj[4];
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      ri[r] = min(ib + 16 * r, n - 1);  // rows past n: a valid row, result not stored
+      rj[r] = min(jb + 16 * r, n - 1);
+    }
+    float acc[4][4] = {};
+    for (int c = 0; c < KP; c += 4) {
+      float4 a[4], b[4];
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        a[r] = *reinterpret_cast<const float4*>(Ks + ri[r] * LK + c);
+        b[r] = *reinterpret_cast<const float4*>(Ks + rj[r] * LK + c);
+      }
+#pragma unroll
+      for (int r = 0; r < 4; ++r)
+#pragma unroll
+        for (int s = 0; s < 4; ++s) {
+          float g = acc[r][s];
+          g = fmaf(a[r].x, b[s].x, g);
+          g = fmaf(a[r].y, b[s].y, g);
+          g = fmaf(a[r].z, b[s].z, g);
+          acc[r][s] = fmaf(a[r].w, b[s].w, g);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < 4; ++r)
+#pragma unroll
+      for (int s = 0; s < 4; ++s) {
+        const int i = ib + 16 * r, j = jb + 16 * s;
+        if (i < n && j < i) G[i * GS + j] = acc[r][s];
+      }
   }
   __syncthreads();
   // Forward substitution. Every column of W (from k) and U (from v) is an independent system,
@@ -182,9 +108,19 @@ __global__ void __launch_bounds__(kDnThreads, 2)
 #pragma unroll
     for (int i = 0; i < kUtMaxChunk; ++i) {
       if (i >= n) break;
+      // G's row in float4 loads (one broadcast per four FMAs), the last i % 4 singly.
       float p[4] = {x[i], 0.f, 0.f, 0.f};
+      const float4* gi = reinterpret_cast<const float4*>(G + i * GS);
 #pragma unroll
-      for (int j = 0; j < i; ++j) p[j & 3] = fmaf(-G[i * C + j], x[j], p[j & 3]);
+      for (int j4 = 0; j4 < i / 4; ++j4) {
+        const float4 g = gi[j4];
+        p[0] = fmaf(-g.x, x[4 * j4], p[0]);
+        p[1] = fmaf(-g.y, x[4 * j4 + 1], p[1]);
+        p[2] = fmaf(-g.z, x[4 * j4 + 2], p[2]);
+        p[3] = fmaf(-g.w, x[4 * j4 + 3], p[3]);
+      }
+#pragma unroll
+      for (int j = i / 4 * 4; j < i; ++j) p[j & 3] = fmaf(-G[i * GS + j], x[j], p[j & 3]);
       x[i] = bs[i] * ((p[0] + p[1]) + (p[2] + p[3]));
     }
     // W in fp32 for the fp32 state pass, or rounded once to bf16 for the tensor-core one.
@@ -274,7 +210,8 @@ unsigned ut_threads(int64_t Dk, int64_t Dv) {
 
 size_t ut_smem(int64_t Dk, int64_t Dv, int64_t C) {
   (void)Dv;  // W and U go from registers to global memory
-  return sizeof(float) * static_cast<size_t>(C * (Dk + 1) + C * C + C);
+  const int64_t lk = (Dk + 3) / 4 * 4 + 4, gs = (C + 3) / 4 * 4;
+  return sizeof(float) * static_cast<size_t>(C * gs + C * lk + gs);
 }
 size_t state_smem(int64_t Dk, int64_t Dv, int64_t C, bool shared_state) {
   return sizeof(float) * static_cast<size_t>(2 * C * (Dk + 1) + C * Dk + C * Dv + C * C +
@@ -361,16 +298,6 @@ void deltanet_chunk_tc(const void* q16, const void* k16, const float* k, const f
       static_cast<int>(chunk));
   check_launch("deltanet_ut_kernel");
   deltanet_state_tc(q16, k16, W16, U, y, d, chunk, s);
-}
-
-void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
-                        const Dims& d, cudaStream_t s) {
-  const int64_t RK = (d.Dk + 31) / 32;
-  if (RK <= 1) return launch<1>(q, k, v, beta, y, d, s);
-  if (RK <= 2) return launch<2>(q, k, v, beta, y, d, s);
-  if (RK <= 4) return launch<4>(q, k, v, beta, y, d, s);
-  if (RK <= 8) return launch<8>(q, k, v, beta, y, d, s);
-  throw BackendError("DeltaNet recurrent kernel supports d_k <= 256, got " + std::to_string(d.Dk));
 }
 
 }  // namespace linscope::gpu

@@ -74,7 +74,7 @@ void lion_combine(const float* numF, const float* numB_rev, const float* q, cons
 // y [BH, L, Dv] = num / den row by row (den [BH, L]); y may be num.
 void divide_rows(const float* num, const float* den, float* y, const Dims& d, cudaStream_t s);
 
-// DeltaNet recurrence (gpu/deltanet.cu): beta [BH, L], y [BH, L, Dv] written directly.
+// DeltaNet recurrence (gpu/deltanet_recurrent.cu): beta [BH, L], y [BH, L, Dv] written directly.
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
                         const Dims& d, cudaStream_t s);
 

@@ -47,8 +47,12 @@ ModelSpec deltanet() {
 }
 
 TEST_F(GpuTest, DeltaNetRecurrentMatchesDeltaRuleAndCpu) {
-  // d_k = 40 (not a multiple of 32: idle rows), d_v = 20 (idle columns), and the benchmark's 128.
-  for (const Shape s : {Shape{2, 3, 100, 40, 20}, Shape{1, 2, 64, 128, 128}}) {
+  // d_k = 40 (padded rows), d_v = 20 (idle columns), the benchmark's 128; d_k = 200 (eight lanes
+  // per column) with d_v = 70 (a part-filled last column block); L = 5 < one 16-token tile and
+  // d_k = 17 (rows not 16-byte aligned); L = 1000 for many tiles.
+  for (const Shape s :
+       {Shape{2, 3, 100, 40, 20}, Shape{1, 2, 64, 128, 128}, Shape{1, 2, 37, 200, 70},
+        Shape{1, 1, 5, 17, 8}, Shape{1, 2, 1000, 64, 64}}) {
     const Inputs in = generate_inputs(deltanet(), s, GenerateOptions{17});
     RunOptions opts;
     opts.form = Form::Recurrent;
@@ -59,6 +63,20 @@ TEST_F(GpuTest, DeltaNetRecurrentMatchesDeltaRuleAndCpu) {
     EXPECT_LE(d.max_rel, kFp32Tol) << "Dk=" << s.Dk;
     const Tensor cpu = cpu_or_empty(deltanet(), in, opts);
     if (!cpu.empty()) EXPECT_LE(compare(y, cpu).max_rel, kFp32Tol) << "against run_cpu";
+  }
+}
+
+// Small cases for compute-sanitizer (racecheck on the recurrence's double-buffered tiles): three
+// 16-token tiles, the last partial, with 4, 8 and 16 lanes per column group (d_k = 16, 40, 200)
+// and value columns that fill part of a lane's four (d_v = 6, 20).
+TEST_F(GpuTest, DeltaNetRecurrentSmall) {
+  for (const Shape s :
+       {Shape{1, 2, 37, 40, 20}, Shape{1, 1, 20, 200, 12}, Shape{1, 1, 21, 16, 6}}) {
+    const Inputs in = generate_inputs(deltanet(), s, GenerateOptions{5});
+    RunOptions opts;
+    opts.form = Form::Recurrent;
+    EXPECT_LE(compare(gpu().run(deltanet(), in, opts).y, delta_rule(in)).max_rel, kFp32Tol)
+        << "Dk=" << s.Dk;
   }
 }
 
@@ -93,12 +111,13 @@ TEST_F(GpuTest, DeltaNetHandWorked) {
 // The chunkwise (WY/UT) kernel against the delta rule in double and the CPU's chunkwise form:
 // chunk sizes 1 (every step carried), 7 and 16 (partial last chunk at L = 100), 64, and 100
 // (requested above the kernel's 64: it runs 64, which changes only rounding); d_k = 40, d_v = 20
-// (not multiples of 32), d = 128, and d = 256 (the kernel halves the chunk to fit shared
-// memory). Tolerance as for the recurrence (header): the WY/UT products are sums of C terms of
-// the same contraction, so fp32 rounding stays ~sqrt(C·L)·eps.
+// (not multiples of 32), d = 128, d = 256 (the kernel halves the chunk to fit shared
+// memory), and d_k = 17 (K's rows padded to whole float4s in the UT kernel). Tolerance as for the
+// recurrence (header): the WY/UT products are sums of C terms of the same contraction, so fp32
+// rounding stays ~sqrt(C·L)·eps.
 TEST_F(GpuTest, DeltaNetChunkwiseMatchesDeltaRuleAndCpu) {
-  for (const Shape s :
-       {Shape{2, 3, 100, 40, 20}, Shape{1, 2, 130, 128, 128}, Shape{1, 1, 70, 256, 256}}) {
+  for (const Shape s : {Shape{2, 3, 100, 40, 20}, Shape{1, 2, 130, 128, 128},
+                        Shape{1, 1, 70, 256, 256}, Shape{1, 1, 50, 17, 9}}) {
     const Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(s.Dk)});
     const Tensor ref = delta_rule(in);
     for (int64_t chunk : {1, 7, 16, 64, 100}) {
