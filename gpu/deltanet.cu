@@ -3,10 +3,12 @@
 #include <cuda_bf16.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
+#include "gpu/tc_fragments.cuh"
 
 namespace linscope::gpu {
 namespace {
@@ -39,15 +41,38 @@ __global__ void __launch_bounds__(kDnThreads, 2)
   float* G = sm;                    // [C][GS]: k_i·k_j, read for j < i
   float* Ks = G + C * GS;           // [C][LK]
   float* bs = Ks + C * LK;          // [GS]: whole float4s (the unrolled loop below loads β so)
+  float* Vs = bs + GS;              // [C][Dv]
   const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * C;
   const int n = static_cast<int>(L - c0 < C ? L - c0 : C);
   const float* kh = k + (head * L + c0) * Dk;
   const float* vh = v + (head * L + c0) * Dv;
-  for (int e = threadIdx.x; e < n * KP; e += blockDim.x) {
-    const int i = e / KP, c = e - i * KP;
-    Ks[i * LK + c] = c < Dk ? kh[i * Dk + c] : 0.f;
+  // K and V stream in with cp.async, K first: G needs only K, so V lands while G is formed, and
+  // the substitution then reads both from shared memory (it read its columns from global memory
+  // and waited on them: long-scoreboard stalls were the first reason in Nsight Compute).
+  // Rows that are not whole 16-byte vectors go the plain way.
+  const bool k_vec = Dk % 4 == 0 && (reinterpret_cast<uintptr_t>(k) & 15) == 0;
+  const bool v_vec = Dv % 4 == 0 && (reinterpret_cast<uintptr_t>(v) & 15) == 0;
+  if (k_vec) {
+    for (int e = threadIdx.x; e < n * (KP / 4); e += blockDim.x) {
+      const int i = e / (KP / 4), c = 4 * (e - i * (KP / 4));
+      tc::cp_async16(Ks + i * LK + c, kh + i * Dk + c, true);
+    }
+  } else {
+    for (int e = threadIdx.x; e < n * KP; e += blockDim.x) {
+      const int i = e / KP, c = e - i * KP;
+      Ks[i * LK + c] = c < Dk ? kh[i * Dk + c] : 0.f;
+    }
   }
+  tc::cp_async_commit();
+  if (v_vec) {
+    for (int e = threadIdx.x; e < n * Dv / 4; e += blockDim.x)
+      tc::cp_async16(Vs + 4 * e, vh + 4 * e, true);
+  } else {
+    for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) Vs[e] = vh[e];
+  }
+  tc::cp_async_commit();
   for (int e = threadIdx.x; e < n; e += blockDim.x) bs[e] = beta[head * L + c0 + e];
+  asm volatile("cp.async.wait_group 1;\n" ::: "memory");  // K has landed (V may not have)
   __syncthreads();
   // G = K K^T in 4 x 4 register tiles, rows ib + 16 r against rows jb + 16 s, all over float4
   // slices of the rows (8 loads per 64 FMAs; the one-entry-per-thread loop before read two floats
@@ -90,6 +115,7 @@ __global__ void __launch_bounds__(kDnThreads, 2)
         if (i < n && j < i) G[i * GS + j] = acc[r][s];
       }
   }
+  tc::cp_async_wait_all();  // V
   __syncthreads();
   // Forward substitution. Every column of W (from k) and U (from v) is an independent system,
   // so a thread owns whole columns: the column's n values live in registers (loaded and stored
@@ -100,8 +126,8 @@ __global__ void __launch_bounds__(kDnThreads, 2)
   float* uh = U + (head * L + c0) * Dv;
   for (int col = threadIdx.x; col < Dk + Dv; col += blockDim.x) {
     const bool is_w = col < Dk;
-    const float* src = is_w ? kh + col : vh + (col - Dk);
-    const int stride = is_w ? Dk : Dv;
+    const float* src = is_w ? Ks + col : Vs + (col - Dk);
+    const int stride = is_w ? LK : Dv;
     float x[kUtMaxChunk];
 #pragma unroll
     for (int i = 0; i < kUtMaxChunk; ++i) x[i] = i < n ? src[i * stride] : 0.f;
@@ -209,9 +235,8 @@ unsigned ut_threads(int64_t Dk, int64_t Dv) {
 }
 
 size_t ut_smem(int64_t Dk, int64_t Dv, int64_t C) {
-  (void)Dv;  // W and U go from registers to global memory
   const int64_t lk = (Dk + 3) / 4 * 4 + 4, gs = (C + 3) / 4 * 4;
-  return sizeof(float) * static_cast<size_t>(C * gs + C * lk + gs);
+  return sizeof(float) * static_cast<size_t>(C * gs + C * lk + gs + C * Dv);
 }
 size_t state_smem(int64_t Dk, int64_t Dv, int64_t C, bool shared_state) {
   return sizeof(float) * static_cast<size_t>(2 * C * (Dk + 1) + C * Dk + C * Dv + C * C +
