@@ -47,12 +47,14 @@ ModelSpec deltanet() {
 }
 
 TEST_F(GpuTest, DeltaNetRecurrentMatchesDeltaRuleAndCpu) {
-  // d_k = 40 (padded rows), d_v = 20 (idle columns), the benchmark's 128; d_k = 200 (eight lanes
-  // per column) with d_v = 70 (a part-filled last column block); L = 5 < one 16-token tile and
-  // d_k = 17 (rows not 16-byte aligned); L = 1000 for many tiles.
+  // d_k = 40 (padded rows), d_v = 20 (idle columns), the benchmark's 128; d_k = 200 with d_v = 70
+  // (a part-filled last column block); L = 5 < one 16-token tile and
+  // d_k = 17 (rows not 16-byte aligned); L = 1000 for many tiles; B·H = 128 heads of d_v = 128
+  // (enough warps that the launcher gives each lane four value columns instead of two on the
+  // 132-SM H100 / H200; the other shapes get two); d_k = 200 (sixteen lanes per column group).
   for (const Shape s :
        {Shape{2, 3, 100, 40, 20}, Shape{1, 2, 64, 128, 128}, Shape{1, 2, 37, 200, 70},
-        Shape{1, 1, 5, 17, 8}, Shape{1, 2, 1000, 64, 64}}) {
+        Shape{1, 1, 5, 17, 8}, Shape{1, 2, 1000, 64, 64}, Shape{4, 32, 41, 64, 128}}) {
     const Inputs in = generate_inputs(deltanet(), s, GenerateOptions{17});
     RunOptions opts;
     opts.form = Form::Recurrent;
