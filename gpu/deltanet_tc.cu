@@ -1,6 +1,7 @@
 // DeltaNet's chunkwise form (WY/UT, MODELS.md §4) with its state pass on the tensor cores: bf16
 // q, k and W, fp32 U and state, fp32 accumulation (RunOptions::bf16). CPU twin
-// core/deltanet/chunkwise.cpp; the fp32 kernels and the UT transform are in gpu/deltanet.cu.
+// core/deltanet/chunkwise.cpp; the fp32 kernels and the UT transform are in
+// gpu/deltanet_chunkwise.cu.
 //
 // Per chunk with entering state S (d_k x d_v), W = T K and U = T V from the UT transform:
 //   Ũ = U − W S,   O = Q S + tril(Q K^T) Ũ,   S ← S + K^T Ũ.

@@ -78,8 +78,8 @@ void divide_rows(const float* num, const float* den, float* y, const Dims& d, cu
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
                         const Dims& d, cudaStream_t s);
 
-// DeltaNet chunkwise (WY/UT) in gpu/deltanet.cu: the chunk actually used (the requested one,
-// at most 64, smaller when the tiles would not fit in shared memory), its workspace (the
+// DeltaNet chunkwise (WY/UT) in gpu/deltanet_chunkwise.cu: the chunk actually used (the requested
+// one, at most 64, smaller when the tiles would not fit in shared memory), its workspace (the
 // per-head state, [BH, Dk, Dv] fp32) and the launcher.
 int64_t deltanet_chunk_size(const Dims& d, int64_t requested);
 size_t deltanet_chunk_workspace(const Dims& d);
