@@ -7,7 +7,8 @@ namespace {
 
 // The linear-attention model whose kernels compute LightNet on the inputs lightnet_inputs()
 // writes: causal LightNet is causal linear attention with a selective decay; the global
-// (bidirectional) form is unnormalized LION-LIT bidirectional (gpu/lightnet.cu).
+// (bidirectional) form is unnormalized LION-LIT bidirectional (gpu/lightnet.cu; its recurrent
+// form reads S_L directly, lightnet_global_readout).
 ModelSpec lightnet_as_linear_attention(const ModelSpec& spec) {
   ModelSpec m;
   m.normalize = false;
@@ -197,7 +198,8 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
     const bool encoded = spec.lightnet.md_tpe || spec.lightnet.md_lrpe;
     // Upper bound: the decays as if per channel.
     return sizeof(float) * d.BH * d.L * (1 + 2 * d.Dk + (encoded ? 2 * d.Dk + d.Dv : 0)) +
-           workspace_bytes(lightnet_as_linear_attention(spec), opts, d);
+           workspace_bytes(lightnet_as_linear_attention(spec), opts, d) +
+           (spec.direction == Direction::Bidirectional ? lightnet_global_workspace(d) : 0);
   }
   if (spec.family == Family::GateLoop) {
     if (opts.form == Form::Parallel) return gateloop_attention_workspace(d);
@@ -297,7 +299,19 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     la.per_channel_decay = channels;
     la.q16 = la.k16 = la.v16 = nullptr;
     const ModelSpec as_la = lightnet_as_linear_attention(spec);
-    if (att && opts.form != Form::Parallel) {
+    if (global && opts.form == Form::Recurrent) {
+      // The CPU's global recurrent form: one scan to S_L, then y = Q S_L (not LION-LIT's two
+      // sweeps, which give the same y at twice the sequential work); the matrix, when asked
+      // for, from the parallel form as below.
+      ws.ln_s.ensure(lightnet_global_workspace(d));
+      lightnet_global_readout(la.q, la.k, la.v, y, ws.ln_s.as<void>(), d, s);
+      if (att) {
+        RunOptions parallel = opts;
+        parallel.form = Form::Parallel;
+        ws.ln_y.ensure(sizeof(float) * d.BH * d.L * d.Dv);
+        forward(as_la, parallel, la, ws.ln_y.as<float>(), att, ws, s);
+      }
+    } else if (att && opts.form != Form::Parallel) {
       // The recurrent form with the matrix: y from the recurrence, the matrix from the parallel
       // form (as the CPU forms it apart), its y into scratch.
       RunOptions recurrent = opts, parallel = opts;

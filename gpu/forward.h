@@ -39,6 +39,7 @@ struct Workspace {
   DeviceBuffer ln_a, ln_w, ln_k;   // LightNet's rewritten inputs (gpu/lightnet.cu)
   DeviceBuffer ln_q, ln_kx, ln_v;  // LightNet's q, k, v after MD-TPE / MD-LRPE
   DeviceBuffer ln_y;               // LightNet: y of the matrix's parallel pass
+  DeviceBuffer ln_s;               // LightNet global: S_L and its per-segment parts
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.

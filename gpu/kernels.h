@@ -117,6 +117,12 @@ void gateloop_scan(const float* q, const float* k, const float* v, const float* 
 void lightnet_inputs(const float* f, const float* k, float* log_decay, float* log_weight,
                      float* k_scaled, const Dims& d, bool global, bool per_channel, cudaStream_t s);
 
+// LightNet's global form without the matrix: S_L = Σ_s k'_s v_s^T (k_scaled from
+// lightnet_inputs with global = true), then y = Q S_L, as the CPU's one scan and readout.
+size_t lightnet_global_workspace(const Dims& d);
+void lightnet_global_readout(const float* q, const float* k_scaled, const float* v, float* y,
+                             void* workspace, const Dims& d, cudaStream_t s);
+
 // The tokens of one head for LightNet's encodings: a sequence of `width` tokens (axes = 1, the
 // 1-D model) or a height × width grid numbered row-major (axes = 2, core/lightnet/grid.h).
 struct TokenGrid {

@@ -6,15 +6,18 @@
 // is the linear-attention step S_t = λ_t S_{t-1} + k'_t v_t^T with a selective scalar decay
 // log λ_t = z_{t-1} − z_t and keys k'_t = e^{f_t − z_t} k_t. The global (bidirectional) form
 // reads S_L from every token: y_t = q_t^T Σ_s e^{f_s − z_L} k_s v_s^T, which is unnormalized
-// LION-LIT bidirectional (a mask of ones) on keys k'_s = e^{f_s − z_L} k_s. So this file only
+// LION-LIT bidirectional (a mask of ones) on keys k'_s = e^{f_s − z_L} k_s. So this file mostly
 // rewrites the inputs, in log space (z in double, every weight e^{·} <= 1, decays as differences
-// of logs, never ratios of sums); the recurrent, chunkwise and parallel kernels of
-// linear_attention.cu and lion.cu do the rest.
+// of logs, never ratios of sums); the recurrent and parallel kernels of linear_attention.cu and
+// lion.cu do the rest, except the global recurrent form, which is the CPU's one scan to S_L and
+// y = Q S_L (lightnet_global_readout, below) rather than LION's two sweeps.
 //
 // Per-channel weights f [BH, L, Dk] make the decay per channel: the same rewrite, one scan per
 // channel, for the per-channel kernels of forward.cu (causal); the global form stays LION-LIT.
 // MD-TPE and MD-LRPE act on the inputs before this rewrite (gpu/lightnet_position.cu).
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
@@ -119,6 +122,93 @@ __global__ void lightnet_inputs_channels_kernel(const float* __restrict__ f,
   }
 }
 
+// LightNet's global form, y_t = q_t^T S_L with S_L = Σ_s k'_s v_s^T (k' = the weighted keys
+// lightnet_inputs writes): the CPU's one scan to S_L, then every token reads it
+// (core/lightnet/lightnet.cpp). The scan has no output per step, so S_L is a plain sum over the
+// tokens, formed here as one: block (segment p, head, entry group) sums its kSegEntries entries of
+// k'_s v_s^T over the tokens of segment p (a tile at a time through shared memory) into
+// part [BH, P, Dk·Dv]; lightnet_state_sum_kernel adds the P parts in a fixed order (the result
+// does not depend on the launch), and lightnet_readout_kernel forms y = Q S_L.
+constexpr int kSegEntries = kThreads * 16;  // entries of S per block: 16 accumulators a thread
+constexpr int kTokTile = 32;                // tokens per shared tile, fewer for wide rows
+constexpr int kTileFloats = 4096;           // shared floats for a tile's k' and v rows
+
+__global__ void __launch_bounds__(kThreads)
+    lightnet_state_part_kernel(const float* __restrict__ k, const float* __restrict__ v,
+                               float* __restrict__ part, int64_t L, int Dk, int Dv, int64_t seg) {
+  __shared__ float tile[kTileFloats];
+  const int T = max(1, min(kTokTile, kTileFloats / (Dk + Dv)));
+  float* ks = tile;           // [T][Dk]
+  float* vs = tile + T * Dk;  // [T][Dv]
+  const int64_t head = blockIdx.y, p = blockIdx.x, P = gridDim.x;
+  const int64_t t_begin = p * seg, t_end = min(L, t_begin + seg);
+  const int e0 = blockIdx.z * kSegEntries, entries = Dk * Dv;
+  const float* kh = k + head * L * Dk;
+  const float* vh = v + head * L * Dv;
+  float acc[16];
+  int row[16], col[16];
+#pragma unroll
+  for (int m = 0; m < 16; ++m) {
+    const int e = min(e0 + static_cast<int>(threadIdx.x) + m * kThreads, entries - 1);
+    acc[m] = 0.f;
+    row[m] = e / Dv;
+    col[m] = e - row[m] * Dv;
+  }
+  for (int64_t t0 = t_begin; t0 < t_end; t0 += T) {
+    const int n = static_cast<int>(min(static_cast<int64_t>(T), t_end - t0));
+    __syncthreads();  // the previous tile is read
+    for (int e = threadIdx.x; e < n * Dk; e += blockDim.x) ks[e] = kh[t0 * Dk + e];
+    for (int e = threadIdx.x; e < n * Dv; e += blockDim.x) vs[e] = vh[t0 * Dv + e];
+    __syncthreads();
+#pragma unroll
+    for (int m = 0; m < 16; ++m) {
+      float a = acc[m];
+      for (int t = 0; t < n; ++t) a = fmaf(ks[t * Dk + row[m]], vs[t * Dv + col[m]], a);
+      acc[m] = a;
+    }
+  }
+  float* ph = part + (head * P + p) * static_cast<int64_t>(entries);
+#pragma unroll
+  for (int m = 0; m < 16; ++m) {
+    const int e = e0 + threadIdx.x + m * kThreads;
+    if (e < entries) ph[e] = acc[m];
+  }
+}
+
+__global__ void lightnet_state_sum_kernel(const float* __restrict__ part, float* __restrict__ S,
+                                          int64_t BH, int64_t P, int64_t entries) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= BH * entries) return;
+  const int64_t head = i / entries, e = i % entries;
+  const float* ph = part + head * P * entries + e;
+  float s = 0.f;
+  for (int64_t p = 0; p < P; ++p) s += ph[p * entries];
+  S[i] = s;
+}
+
+// y [BH, L, Dv] = Q S_L, one thread per output entry (a dot product of length d_k).
+__global__ void lightnet_readout_kernel(const float* __restrict__ q, const float* __restrict__ S,
+                                        float* __restrict__ y, int64_t BH, int64_t L, int Dk,
+                                        int Dv) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= BH * L * Dv) return;
+  const int64_t row = i / Dv, head = row / L;
+  const int c = static_cast<int>(i - row * Dv);
+  const float* qr = q + row * Dk;
+  const float* Sh = S + head * Dk * static_cast<int64_t>(Dv) + c;
+  float a = 0.f;
+  for (int r = 0; r < Dk; ++r) a = fmaf(qr[r], Sh[r * static_cast<int64_t>(Dv)], a);
+  y[i] = a;
+}
+
+// Segments of L for the state sum: enough blocks for about two per SM, each at least kTokTile
+// tokens.
+int64_t state_segments(const Dims& d) {
+  const int64_t groups = (d.Dk * d.Dv + kSegEntries - 1) / kSegEntries;
+  const int64_t want = std::max<int64_t>(1, 2 * multiprocessor_count() / (d.BH * groups));
+  return std::min<int64_t>(want, (d.L + kTokTile - 1) / kTokTile);
+}
+
 unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>((n + kThreads - 1) / kThreads);
 }
@@ -141,6 +231,34 @@ void lightnet_inputs(const float* f, const float* k, float* log_decay, float* lo
   lightnet_inputs_kernel<<<static_cast<unsigned>(d.BH), kThreads, 0, s>>>(
       f, k, log_decay, log_weight, k_scaled, d.L, d.Dk, global);
   check_launch("lightnet_inputs");
+}
+
+size_t lightnet_global_workspace(const Dims& d) {
+  return sizeof(float) * static_cast<size_t>(d.BH * (state_segments(d) + 1) * d.Dk * d.Dv);
+}
+
+void lightnet_global_readout(const float* q, const float* k_scaled, const float* v, float* y,
+                             void* workspace, const Dims& d, cudaStream_t s) {
+  if (d.BH == 0 || d.L == 0) return;
+  if (d.Dk + d.Dv > kTileFloats)
+    throw BackendError("LightNet global readout: d_k + d_v = " + std::to_string(d.Dk + d.Dv) +
+                       " exceeds the " + std::to_string(kTileFloats) + " floats of its token tile");
+  const int64_t P = state_segments(d), entries = d.Dk * d.Dv;
+  const int64_t seg = (d.L + P - 1) / P;
+  const int64_t P_used = (d.L + seg - 1) / seg;
+  float* part = static_cast<float*>(workspace);
+  float* S = part + d.BH * P_used * entries;
+  const dim3 grid(static_cast<unsigned>(P_used), static_cast<unsigned>(d.BH),
+                  static_cast<unsigned>((entries + kSegEntries - 1) / kSegEntries));
+  lightnet_state_part_kernel<<<grid, kThreads, 0, s>>>(
+      k_scaled, v, part, d.L, static_cast<int>(d.Dk), static_cast<int>(d.Dv), seg);
+  check_launch("lightnet_state_part");
+  lightnet_state_sum_kernel<<<blocks_for(d.BH * entries), kThreads, 0, s>>>(part, S, d.BH, P_used,
+                                                                            entries);
+  check_launch("lightnet_state_sum");
+  lightnet_readout_kernel<<<blocks_for(d.BH * d.L * d.Dv), kThreads, 0, s>>>(
+      q, S, y, d.BH, d.L, static_cast<int>(d.Dk), static_cast<int>(d.Dv));
+  check_launch("lightnet_readout");
 }
 
 }  // namespace linscope::gpu

@@ -120,6 +120,17 @@ TEST_F(GpuTest, LightNetLongSequenceScan) {
   }
 }
 
+// The global recurrent form sums S_L = Σ_s k'_s v_s^T in parts (segments of L, groups of 4096
+// state entries) and reads it out: d_k·d_v = 5120 takes two entry groups and L = 1500 many
+// segments, each with a partial last token tile (d_k + d_v = 144: 28-token tiles).
+TEST_F(GpuTest, LightNetGlobalReadoutInParts) {
+  const ModelSpec spec = lightnet(Direction::Bidirectional);
+  const Inputs in = generate_inputs(spec, Shape{1, 2, 1500, 64, 80}, GenerateOptions{43});
+  RunOptions opts;
+  opts.form = Form::Recurrent;
+  expect_matches_definition(gpu(), spec, in, opts, true);
+}
+
 // Log space: weights spanning e^{±200} (the sums overflow fp32 and even e^{f} alone would)
 // stay finite and exact, because only differences of logs are exponentiated.
 TEST_F(GpuTest, LightNetExtremeWeightsStayFinite) {
