@@ -37,7 +37,8 @@
 namespace linscope::gpu {
 namespace {
 
-constexpr int kTile = 16;         // tokens per shared-memory tile
+constexpr int kTile = 16;  // tokens per shared-memory tile
+static_assert(kTile % 2 == 0, "pairs (t, t + 1) with t even never straddle two tiles");
 constexpr int kMaxThreads = 256;  // per block (up to 255 registers a thread)
 
 __device__ __forceinline__ void cp_async4(float* dst, const float* src) {
