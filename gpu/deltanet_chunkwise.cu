@@ -170,7 +170,9 @@ __global__ void __launch_bounds__(kDnThreads)
                           float* __restrict__ y, float* __restrict__ state, int64_t L, int Dk,
                           int Dv, int C) {
   extern __shared__ float sm[];
-  const int LK = Dk + 1;    // padded rows, as in deltanet_ut_kernel (the scores' bank conflicts)
+  // Rows padded by one float: Q K^T's lanes run over consecutive rows j, which at a stride of
+  // d_k floats would all hit one bank.
+  const int LK = Dk + 1;
   float* Qs = sm;           // [C][LK]
   float* Ks = Qs + C * LK;  // [C][LK]
   float* Ws = Ks + C * LK;  // [C][Dk]
