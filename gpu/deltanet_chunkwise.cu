@@ -1,6 +1,5 @@
 // DeltaNet's chunkwise form on the CUDA backend (MODELS.md §4; CPU twin
 // core/deltanet/chunkwise.cpp). The recurrent form is gpu/deltanet_recurrent.cu.
-#include <cuda_bf16.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -31,9 +30,8 @@ constexpr int kUtMaxChunk = 64;  // deltanet_chunk_size() never exceeds it
 // 15.0 ms tensor-core chunkwise form at L = 16384, d = 128).
 __global__ void __launch_bounds__(kDnThreads, 2)
     deltanet_ut_kernel(const float* __restrict__ k, const float* __restrict__ v,
-                       const float* __restrict__ beta, float* __restrict__ W,
-                       __nv_bfloat16* __restrict__ W16, float* __restrict__ U, int64_t L, int Dk,
-                       int Dv, int C) {
+                       const float* __restrict__ beta, float* __restrict__ W, float* __restrict__ U,
+                       int64_t L, int Dk, int Dv, int C) {
   extern __shared__ __align__(16) float sm[];
   const int KP = (Dk + 3) / 4 * 4;  // K's row in float4s, zero-padded
   const int LK = KP + 4;            // row stride: see the G loop
@@ -121,8 +119,7 @@ __global__ void __launch_bounds__(kDnThreads, 2)
   // so a thread owns whole columns: the column's n values live in registers (loaded and stored
   // coalesced across the warp), no barrier per row, and each row's sum over j < i runs in four
   // interleaved partial sums instead of one chain of dependent FMAs through shared memory.
-  float* wh = W ? W + (head * L + c0) * Dk : nullptr;
-  __nv_bfloat16* w16 = W16 ? W16 + (head * L + c0) * Dk : nullptr;
+  float* wh = W + (head * L + c0) * Dk;
   float* uh = U + (head * L + c0) * Dv;
   for (int col = threadIdx.x; col < Dk + Dv; col += blockDim.x) {
     const bool is_w = col < Dk;
@@ -149,16 +146,13 @@ __global__ void __launch_bounds__(kDnThreads, 2)
       for (int j = i / 4 * 4; j < i; ++j) p[j & 3] = fmaf(-G[i * GS + j], x[j], p[j & 3]);
       x[i] = bs[i] * ((p[0] + p[1]) + (p[2] + p[3]));
     }
-    // W in fp32 for the fp32 state pass, or rounded once to bf16 for the tensor-core one.
 #pragma unroll
     for (int i = 0; i < kUtMaxChunk; ++i) {
       if (i >= n) break;
-      if (!is_w)
-        uh[i * Dv + (col - Dk)] = x[i];
-      else if (w16)
-        w16[i * Dk + col] = __float2bfloat16_rn(x[i]);
-      else
+      if (is_w)
         wh[i * Dk + col] = x[i];
+      else
+        uh[i * Dv + (col - Dk)] = x[i];
     }
   }
 }
@@ -285,8 +279,7 @@ void deltanet_chunkwise(const float* q, const float* k, const float* v, const fl
                              static_cast<int>(ub)),
         "cudaFuncSetAttribute(deltanet_ut)");
   const dim3 ugrid(static_cast<unsigned>((d.L + C - 1) / C), static_cast<unsigned>(d.BH));
-  deltanet_ut_kernel<<<ugrid, ut_threads(d.Dk, d.Dv), ub, s>>>(k, v, beta, W, nullptr, U, d.L, Dk,
-                                                               Dv, Ci);
+  deltanet_ut_kernel<<<ugrid, ut_threads(d.Dk, d.Dv), ub, s>>>(k, v, beta, W, U, d.L, Dk, Dv, Ci);
   check_launch("deltanet_ut_kernel");
   auto state_kernel = shared ? deltanet_state_kernel<true> : deltanet_state_kernel<false>;
   check(cudaFuncSetAttribute(state_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -295,36 +288,6 @@ void deltanet_chunkwise(const float* q, const float* k, const float* v, const fl
   state_kernel<<<static_cast<unsigned>(d.BH), kDnThreads, sb, s>>>(q, k, W, U, y, S, d.L, Dk, Dv,
                                                                    Ci);
   check_launch("deltanet_state_kernel");
-}
-
-bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk) {
-  return la_chunk_tc_supported(d.Dk, chunk) && chunk <= d.L &&
-         ut_smem(d.Dk, d.Dv, chunk) <= kDnSmemLimit;
-}
-
-size_t deltanet_chunk_tc_workspace(const Dims& d) {
-  return static_cast<size_t>(d.BH * d.L) * (2 * d.Dk + sizeof(float) * d.Dv);  // W16, U
-}
-
-void deltanet_chunk_tc(const void* q16, const void* k16, const float* k, const float* v,
-                       const float* beta, float* y, void* workspace, const Dims& d, int64_t chunk,
-                       cudaStream_t s) {
-  if (!deltanet_chunk_tc_supported(d, chunk))
-    throw BackendError(
-        "DeltaNet tensor-core chunkwise: needs d_k in {16,32,64,128}, a chunk of 16..64 in "
-        "steps of 16 and at most L, and the UT tiles in shared memory");
-  auto* W16 = static_cast<__nv_bfloat16*>(workspace);
-  float* U = reinterpret_cast<float*>(W16 + d.BH * d.L * d.Dk);  // 16-byte aligned: Dk % 16 == 0
-  const size_t ub = ut_smem(d.Dk, d.Dv, chunk);
-  check(cudaFuncSetAttribute(deltanet_ut_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             static_cast<int>(ub)),
-        "cudaFuncSetAttribute(deltanet_ut)");
-  const dim3 ugrid(static_cast<unsigned>((d.L + chunk - 1) / chunk), static_cast<unsigned>(d.BH));
-  deltanet_ut_kernel<<<ugrid, ut_threads(d.Dk, d.Dv), ub, s>>>(
-      k, v, beta, nullptr, W16, U, d.L, static_cast<int>(d.Dk), static_cast<int>(d.Dv),
-      static_cast<int>(chunk));
-  check_launch("deltanet_ut_kernel");
-  deltanet_state_tc(q16, k16, W16, U, y, d, chunk, s);
 }
 
 }  // namespace linscope::gpu

@@ -264,4 +264,25 @@ void deltanet_state_tc(const void* q, const void* k, const void* w, const float*
   }
 }
 
+bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk) {
+  // The UT transform's tiles grow with d_v (V is one tile); the state pass's do not.
+  return la_chunk_tc_supported(d.Dk, chunk) && chunk <= d.L && deltanet_ut_tc_smem(d) <= 200 * 1024;
+}
+
+size_t deltanet_chunk_tc_workspace(const Dims& d) {
+  return static_cast<size_t>(d.BH * d.L) * (2 * d.Dk + sizeof(float) * d.Dv);  // W16, U
+}
+
+void deltanet_chunk_tc(const void* q16, const void* k16, const void* v16, const float* beta,
+                       float* y, void* workspace, const Dims& d, int64_t chunk, cudaStream_t s) {
+  if (!deltanet_chunk_tc_supported(d, chunk))
+    throw BackendError(
+        "DeltaNet tensor-core chunkwise: needs d_k in {16,32,64,128}, a chunk of 16..64 in "
+        "steps of 16 and at most L, and the UT tiles in shared memory");
+  auto* W16 = static_cast<bf16*>(workspace);
+  float* U = reinterpret_cast<float*>(W16 + d.BH * d.L * d.Dk);  // 16-byte aligned: Dk % 16 == 0
+  deltanet_ut_tc(k16, v16, beta, W16, U, d, chunk, s);
+  deltanet_state_tc(q16, k16, W16, U, y, d, chunk, s);
+}
+
 }  // namespace linscope::gpu

@@ -190,7 +190,8 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
   if (spec.family == Family::DeltaNet) {
     if (opts.form == Form::Parallel) return sizeof(float) * d.BH * d.L * d.L;  // the scores
     if (uses_tensor_cores(spec, opts, d))
-      return deltanet_chunk_tc_workspace(d) + 4 * static_cast<size_t>(d.BH * d.L * d.Dk);
+      return deltanet_chunk_tc_workspace(d) +
+             2 * static_cast<size_t>(d.BH * d.L * (2 * d.Dk + d.Dv));
     return opts.form == Form::Chunkwise ? deltanet_chunk_workspace(d) : 0;
   }
   if (spec.family == Family::Lcsm) return workspace_bytes(lcsm_as_linear_attention(), opts, d);
@@ -267,8 +268,9 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     if (uses_tensor_cores(spec, opts, d)) {
       const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
       const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
+      const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
       ws.states.ensure(deltanet_chunk_tc_workspace(d));
-      deltanet_chunk_tc(q16, k16, in.k, in.v, in.beta, y, ws.states.as<void>(), d, opts.chunk, s);
+      deltanet_chunk_tc(q16, k16, v16, in.beta, y, ws.states.as<void>(), d, opts.chunk, s);
       return;
     }
     if (opts.form == Form::Chunkwise) {

@@ -85,15 +85,18 @@ int64_t deltanet_chunk_size(const Dims& d, int64_t requested);
 size_t deltanet_chunk_workspace(const Dims& d);
 void deltanet_chunkwise(const float* q, const float* k, const float* v, const float* beta, float* y,
                         void* workspace, const Dims& d, int64_t chunk, cudaStream_t s);
-// The same with the state pass on the tensor cores (RunOptions::bf16): bf16 q16, k16 [BH, L, Dk]
-// (bits), fp32 k, v, beta for the UT transform (W rounded to bf16 once). Supported: d_k in
-// {16,32,64,128}, chunk a multiple of 16 up to 64 and at most L. Workspace: W16 and U.
+// The same on the tensor cores (RunOptions::bf16), in gpu/deltanet_tc.cu: bf16 q16, k16
+// [BH, L, Dk] and v16 [BH, L, Dv] (bits), fp32 beta. Supported: d_k in {16,32,64,128}, chunk a
+// multiple of 16 up to 64 and at most L, the UT tiles in shared memory. Workspace: W16 and U.
 bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk);
 size_t deltanet_chunk_tc_workspace(const Dims& d);
-void deltanet_chunk_tc(const void* q16, const void* k16, const float* k, const float* v,
-                       const float* beta, float* y, void* workspace, const Dims& d, int64_t chunk,
-                       cudaStream_t s);
-// Its state pass (gpu/deltanet_tc.cu): w = W in bf16, u = U fp32 [BH, L, Dv], y written.
+void deltanet_chunk_tc(const void* q16, const void* k16, const void* v16, const float* beta,
+                       float* y, void* workspace, const Dims& d, int64_t chunk, cudaStream_t s);
+// Its two passes. The UT transform (gpu/deltanet_ut_tc.cu): w16 = W in bf16 [BH, L, Dk],
+// u = U fp32 [BH, L, Dv]; its shared memory per block. The state pass (gpu/deltanet_tc.cu): y.
+size_t deltanet_ut_tc_smem(const Dims& d);
+void deltanet_ut_tc(const void* k16, const void* v16, const float* beta, void* w16, float* u,
+                    const Dims& d, int64_t chunk, cudaStream_t s);
 void deltanet_state_tc(const void* q, const void* k, const void* w, const float* u, float* y,
                        const Dims& d, int64_t chunk, cudaStream_t s);
 

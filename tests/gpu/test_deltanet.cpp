@@ -202,7 +202,8 @@ TEST_F(GpuTest, DeltaNetParallelAndAttentionMatchTheRuleAndCpu) {
 TEST_F(GpuTest, DeltaNetTensorCoresMatchTheRule) {
   const double u = std::ldexp(1.0, -8);
   for (const Shape s : {Shape{1, 2, 130, 128, 128}, Shape{2, 1, 67, 64, 40},
-                        Shape{1, 1, 100, 16, 24}, Shape{1, 1, 2048, 64, 64}}) {
+                        Shape{1, 1, 100, 16, 24}, Shape{1, 1, 2048, 64, 64},
+                        Shape{1, 1, 70, 32, 20}}) {  // d_v % 8 != 0: V and U element-wise
     Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(s.L + s.Dk)});
     for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
     const Tensor ref = delta_rule(in);
