@@ -30,19 +30,27 @@ constexpr int kPad = 8;  // 16 bytes per shared row: spreads rows over the banks
 template <int KT, int VT>
 struct DnLayout {
   static constexpr int DK = KT * 16, LDK = DK + kPad, LDV = VT + kPad, LDP = kMaxChunk + kPad;
+  static constexpr int LDU = VT + 4;  // fp32 U rows: 16-byte multiple
   static constexpr size_t q_off = 0;
   static constexpr size_t k_off = q_off + sizeof(bf16) * kMaxChunk * LDK;
   static constexpr size_t w_off = k_off + sizeof(bf16) * kMaxChunk * LDK;
   static constexpr size_t u_off = w_off + sizeof(bf16) * kMaxChunk * LDK;  // Ũ, bf16
-  static constexpr size_t p_off = u_off + sizeof(bf16) * kMaxChunk * LDV;
+  static constexpr size_t p_off = u_off + sizeof(bf16) * kMaxChunk * LDV;  // P; then O staging
   static constexpr size_t s_off = p_off + sizeof(bf16) * kMaxChunk * LDP;
-  static constexpr size_t scratch_off = s_off + sizeof(bf16) * DK * LDV;
-  static constexpr size_t bytes = scratch_off + sizeof(float) * kWarps * 256;
-  static_assert(k_off % 16 == 0 && w_off % 16 == 0 && (LDK * sizeof(bf16)) % 16 == 0,
-                "cp.async needs 16-byte aligned rows");
+  static constexpr size_t uf_off = s_off + sizeof(bf16) * DK * LDV;  // U, fp32
+  static constexpr size_t bytes = uf_off + sizeof(float) * kMaxChunk * LDU;
+  static_assert(k_off % 16 == 0 && w_off % 16 == 0 && uf_off % 16 == 0 &&
+                    (LDK * sizeof(bf16)) % 16 == 0 && p_off % 32 == 0,
+                "cp.async needs 16-byte aligned rows, WMMA 32-byte aligned tiles");
+  static_assert(sizeof(bf16) * kMaxChunk * LDP >= sizeof(float) * kWarps * 256,
+                "P's tile doubles as the per-warp O staging");
 };
 
 // Grid: x = value tile, y = head. q, k, w [BH, L, DK] bf16; u, y [BH, L, Dv] fp32.
+// Per chunk, four barriers: (top) Q, W, U in; (K) K in, Ũ written; (mid) P written, Q, W, U
+// free, so the next chunk's are requested; (end) K and P free, the next K is requested. The
+// loads thus run under the previous chunk's products: U was read from global memory in phase 1
+// and its wait was the first stall reason (Nsight Compute, long scoreboard on Ũ = U − W S).
 template <int KT, int VT>
 __global__ void __launch_bounds__(kWarps * 32, 2)
     deltanet_state_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
@@ -51,21 +59,23 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
   using Lay = DnLayout<KT, VT>;
-  constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, LDP = Lay::LDP;
+  constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, LDP = Lay::LDP, LDU = Lay::LDU;
   constexpr int VTT = VT / 16;
   constexpr int S_TILES = KT * VTT, S_PER_WARP = (S_TILES + kWarps - 1) / kWarps;
   constexpr int O_MAX = (kMaxChunk / 16) * VTT, O_PER_WARP = (O_MAX + kWarps - 1) / kWarps;
   constexpr int P_MAX = (kMaxChunk / 16) * (kMaxChunk / 16);
   constexpr int P_PER_WARP = (P_MAX + kWarps - 1) / kWarps;
   extern __shared__ __align__(128) unsigned char smem[];
-  bf16* Qs = reinterpret_cast<bf16*>(smem + Lay::q_off);  // [C][LDK]
-  bf16* Ks = reinterpret_cast<bf16*>(smem + Lay::k_off);  // [C][LDK]
-  bf16* Ws = reinterpret_cast<bf16*>(smem + Lay::w_off);  // [C][LDK]
-  bf16* Ub = reinterpret_cast<bf16*>(smem + Lay::u_off);  // [C][LDV] Ũ
-  bf16* Pb = reinterpret_cast<bf16*>(smem + Lay::p_off);  // [C][LDP] tril(Q K^T)
-  bf16* Sb = reinterpret_cast<bf16*>(smem + Lay::s_off);  // [DK][LDV] bf16 copy of S
+  bf16* Qs = reinterpret_cast<bf16*>(smem + Lay::q_off);     // [C][LDK]
+  bf16* Ks = reinterpret_cast<bf16*>(smem + Lay::k_off);     // [C][LDK]
+  bf16* Ws = reinterpret_cast<bf16*>(smem + Lay::w_off);     // [C][LDK]
+  bf16* Ub = reinterpret_cast<bf16*>(smem + Lay::u_off);     // [C][LDV] Ũ
+  bf16* Pb = reinterpret_cast<bf16*>(smem + Lay::p_off);     // [C][LDP] tril(Q K^T)
+  bf16* Sb = reinterpret_cast<bf16*>(smem + Lay::s_off);     // [DK][LDV] bf16 copy of S
+  float* Us = reinterpret_cast<float*>(smem + Lay::uf_off);  // [C][LDU] U, fp32
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  float* scratch = reinterpret_cast<float*>(smem + Lay::scratch_off) + warp * 256;
+  // O's staging for partial tiles: P's tile, free after the end barrier.
+  float* scratch = reinterpret_cast<float*>(smem + Lay::p_off) + warp * 256;
 
   const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
   const bf16* qh = q + head * L * DK;
@@ -75,29 +85,99 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   float* yh = y + head * L * Dv;
   const int CT = C / 16;
   const bf16 zero = __float2bfloat16_rn(0.f);
+  // U's rows in 16-byte vectors when they are whole and aligned (d_v % 4 == 0: a vector is
+  // then entirely inside or outside [0, d_v)); else element by element.
+  const bool u_vec = Dv % 4 == 0 && (reinterpret_cast<uintptr_t>(u) & 15) == 0;
+  const int64_t NC = (L + C - 1) / C;
+  auto rows = [&](int64_t n) { return static_cast<int>(min(static_cast<int64_t>(C), L - n * C)); };
+  auto load_qwu = [&](int64_t n) {  // rows past the chunk's end: zeros
+    const int64_t j0 = n * C;
+    const int cn = rows(n);
+    for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
+      const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
+      const int64_t off = (row < cn ? j0 + row : 0) * DK + col;
+      cp_async16(Qs + row * LDK + col, qh + off, row < cn);
+      cp_async16(Ws + row * LDK + col, wh + off, row < cn);
+    }
+    if (u_vec) {
+      for (int e = threadIdx.x; e < C * (VT / 4); e += blockDim.x) {
+        const int row = e / (VT / 4), col = (e % (VT / 4)) * 4;
+        const bool ok = row < cn && c0 + col < Dv;
+        cp_async16(Us + row * LDU + col, uh + (ok ? (j0 + row) * Dv + c0 + col : 0), ok);
+      }
+    } else {
+      for (int e = threadIdx.x; e < C * VT; e += blockDim.x) {
+        const int row = e / VT, col = e % VT;
+        Us[row * LDU + col] = row < cn && c0 + col < Dv ? uh[(j0 + row) * Dv + c0 + col] : 0.f;
+      }
+    }
+  };
+  auto load_k = [&](int64_t n) {
+    const int64_t j0 = n * C;
+    const int cn = rows(n);
+    for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
+      const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
+      cp_async16(Ks + row * LDK + col, kh + (row < cn ? j0 + row : 0) * DK + col, row < cn);
+    }
+  };
 
   const FragmentPositions pos = fragment_positions(scratch, lane);
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> Sacc[S_PER_WARP];
 #pragma unroll
   for (int m = 0; m < S_PER_WARP; ++m) wmma::fill_fragment(Sacc[m], 0.f);
   for (int e = threadIdx.x; e < DK * LDV; e += blockDim.x) Sb[e] = zero;
+  load_qwu(0);
+  cp_async_commit();
+  load_k(0);
+  cp_async_commit();
 
-  const int64_t NC = (L + C - 1) / C;
   for (int64_t n = 0; n < NC; ++n) {
     const int64_t j0 = n * C;
-    const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
-    for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
-      const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
-      const int64_t off = (row < cn ? j0 + row : 0) * DK + col;
-      cp_async16(Qs + row * LDK + col, qh + off, row < cn);
-      cp_async16(Ks + row * LDK + col, kh + off, row < cn);
-      cp_async16(Ws + row * LDK + col, wh + off, row < cn);
-    }
-    cp_async_commit();
-    cp_async_wait_all();
-    __syncthreads();  // the chunk's tiles are in; the previous chunk is done with every buffer
+    const int cn = rows(n);
+    asm volatile("cp.async.wait_group 1;\n" ::: "memory");  // Q, W, U (K may still be coming)
+    __syncthreads();
 
-    // ---- phase 1: P = tril(Q K^T) (diagonal included), Ũ = U − W S, and Q S.
+    // ---- phase 1a: Ũ = U − W S and O = Q S.
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> Oacc[O_PER_WARP];
+#pragma unroll
+    for (int m = 0; m < O_PER_WARP; ++m) {
+      const int t = warp + kWarps * m;
+      if (t >= CT * VTT) break;
+      const int it = t / VTT, ct = t % VTT;
+      wmma::fill_fragment(Oacc[m], 0.f);
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> X;  // W S for this tile
+      wmma::fill_fragment(X, 0.f);
+      if (n > 0) {  // S = 0 before the first chunk
+#pragma unroll
+        for (int r = 0; r < KT; ++r) {
+          wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fw;
+          wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
+          wmma::load_matrix_sync(fs, Sb + r * 16 * LDV + ct * 16, LDV);
+          wmma::load_matrix_sync(fw, Ws + it * 16 * LDK + r * 16, LDK);
+          wmma::mma_sync(X, fw, fs, X);
+        }
+      }
+      // Ũ at this lane's elements; rows past L and columns past Dv are zero (so is U there).
+#pragma unroll
+      for (int x = 0; x < kAccElems; ++x) {
+        const int i = it * 16 + pos.row(x), cc = ct * 16 + pos.col(x);
+        Ub[i * LDV + cc] =
+            __float2bfloat16_rn(i < cn && c0 + cc < Dv ? Us[i * LDU + cc] - X.x[x] : 0.f);
+      }
+      if (n > 0)
+#pragma unroll
+        for (int r = 0; r < KT; ++r) {
+          wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fq;
+          wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
+          wmma::load_matrix_sync(fs, Sb + r * 16 * LDV + ct * 16, LDV);
+          wmma::load_matrix_sync(fq, Qs + it * 16 * LDK + r * 16, LDK);
+          wmma::mma_sync(Oacc[m], fq, fs, Oacc[m]);
+        }
+    }
+    cp_async_wait_all();  // K
+    __syncthreads();
+
+    // ---- phase 1b: P = tril(Q K^T), diagonal included.
 #pragma unroll
     for (int m = 0; m < P_PER_WARP; ++m) {
       const int t = warp + kWarps * m;
@@ -121,46 +201,11 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         dst[ii * LDP + jj] = __float2bfloat16_rn(it * 16 + ii >= jt * 16 + jj ? acc.x[x] : 0.f);
       }
     }
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> Oacc[O_PER_WARP];
-#pragma unroll
-    for (int m = 0; m < O_PER_WARP; ++m) {
-      const int t = warp + kWarps * m;
-      if (t >= CT * VTT) break;
-      const int it = t / VTT, ct = t % VTT;
-      wmma::fill_fragment(Oacc[m], 0.f);
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> X;  // W S for this tile
-      wmma::fill_fragment(X, 0.f);
-      if (n > 0) {  // S = 0 before the first chunk
-#pragma unroll
-        for (int r = 0; r < KT; ++r) {
-          wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fw;
-          wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
-          wmma::load_matrix_sync(fs, Sb + r * 16 * LDV + ct * 16, LDV);
-          wmma::load_matrix_sync(fw, Ws + it * 16 * LDK + r * 16, LDK);
-          wmma::mma_sync(X, fw, fs, X);
-        }
-      }
-      // Ũ = U − W S at this lane's elements; rows past L and columns past Dv are zero.
-#pragma unroll
-      for (int x = 0; x < kAccElems; ++x) {
-        const int i = it * 16 + pos.row(x), cc = ct * 16 + pos.col(x);
-        const int64_t col = c0 + cc;
-        const float uv = i < cn && col < Dv ? uh[(j0 + i) * Dv + col] : 0.f;
-        Ub[i * LDV + cc] = __float2bfloat16_rn(i < cn && col < Dv ? uv - X.x[x] : 0.f);
-      }
-      if (n > 0)
-#pragma unroll
-        for (int r = 0; r < KT; ++r) {
-          wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fq;
-          wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
-          wmma::load_matrix_sync(fs, Sb + r * 16 * LDV + ct * 16, LDV);
-          wmma::load_matrix_sync(fq, Qs + it * 16 * LDK + r * 16, LDK);
-          wmma::mma_sync(Oacc[m], fq, fs, Oacc[m]);
-        }
-    }
-    __syncthreads();  // P and Ũ complete; every read of Sb done
+    __syncthreads();  // P and Ũ complete; Q, W, U and every read of Sb done
+    if (n + 1 < NC) load_qwu(n + 1);
+    cp_async_commit();
 
-    // ---- phase 2: O += P Ũ; S ← S + K^T Ũ (and its bf16 copy); write O.
+    // ---- phase 2: O += P Ũ; S ← S + K^T Ũ (and its bf16 copy).
 #pragma unroll
     for (int m = 0; m < O_PER_WARP; ++m) {
       const int t = warp + kWarps * m;
@@ -190,6 +235,11 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       for (int x = 0; x < kAccElems; ++x)
         Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] = __float2bfloat16_rn(Sacc[m].x[x]);
     }
+    __syncthreads();  // K and P free
+    if (n + 1 < NC) load_k(n + 1);
+    cp_async_commit();
+
+    // ---- write O.
     const bool direct = Dv % 8 == 0;
 #pragma unroll
     for (int m = 0; m < O_PER_WARP; ++m) {
@@ -211,7 +261,6 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       }
       __syncwarp();
     }
-    __syncthreads();  // Q, K, W, P, Ũ are overwritten by the next chunk
   }
 #else
   __trap();  // built only for sm_80+; deltanet_chunk_tc_supported() keeps callers away
