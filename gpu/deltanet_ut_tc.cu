@@ -32,19 +32,22 @@ constexpr int kPad = 8;                 // bf16 rows: 16 bytes of padding spread
 constexpr int kLdA = kMaxChunk + 4;     // fp32 C x C tiles (G, T): a multiple of 4 for WMMA
 constexpr int kLdM = kMaxChunk + kPad;  // bf16 M_hi, M_lo
 
-// Shared memory: K and V tiles (bf16), G (fp32, later the per-warp output staging), T (fp32),
-// M_hi and M_lo (bf16; before M exists, the level products Z), β (whole float4s).
+// Shared memory: K and V tiles (bf16); G (fp32), whose space M_hi and M_lo (bf16) take once the
+// levels are done with G; T (fp32), whose space the per-warp output staging takes once M is
+// formed; the level products Z; β (whole float4s). 72 KB at d = 128: three blocks per SM.
 struct UtTcLayout {
   int ldk, vp, ldv;
-  size_t k_off, v_off, g_off, t_off, m_off, beta_off, bytes;
+  size_t k_off, v_off, g_off, t_off, z_off, beta_off, bytes;
   __host__ __device__ UtTcLayout(int dk, int dv)
       : ldk(dk + kPad), vp((dv + 15) / 16 * 16), ldv(vp + kPad) {
+    const size_t g_bytes = sizeof(float) * kMaxChunk * kLdA,
+                 m_bytes = 2 * sizeof(bf16) * kMaxChunk * kLdM;
     k_off = 0;
     v_off = k_off + sizeof(bf16) * kMaxChunk * ldk;  // ldk * 128 bytes: 128-aligned
     g_off = v_off + sizeof(bf16) * kMaxChunk * ldv;
-    t_off = g_off + sizeof(float) * kMaxChunk * kLdA;
-    m_off = t_off + sizeof(float) * kMaxChunk * kLdA;
-    beta_off = m_off + 2 * sizeof(bf16) * kMaxChunk * kLdM;
+    t_off = g_off + (g_bytes > m_bytes ? g_bytes : m_bytes);
+    z_off = t_off + g_bytes;
+    beta_off = z_off + sizeof(float) * 3 * 256;  // at most three blocks in a level
     bytes = beta_off + sizeof(float) * kMaxChunk;
   }
 };
@@ -52,7 +55,7 @@ struct UtTcLayout {
 // Grid: x = chunk, y = head. k [BH, L, DK] and v [BH, L, Dv] bf16, beta [BH, L]; writes
 // w [BH, L, DK] bf16 and u [BH, L, Dv] fp32.
 template <int KT>
-__global__ void __launch_bounds__(kWarps * 32, 2)
+__global__ void __launch_bounds__(kWarps * 32, 3)
     deltanet_ut_tc_kernel(const bf16* __restrict__ k, const bf16* __restrict__ v,
                           const float* __restrict__ beta, bf16* __restrict__ w,
                           float* __restrict__ u, int64_t L, int Dv, int C) {
@@ -66,12 +69,12 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   bf16* Vs = reinterpret_cast<bf16*>(smem + lay.v_off);   // [C][ldv], columns past Dv zero
   float* G = reinterpret_cast<float*>(smem + lay.g_off);  // [C][kLdA] K K^T, lower blocks
   float* T = reinterpret_cast<float*>(smem + lay.t_off);  // [C][kLdA] (I + A)^{-1}
-  bf16* Mh = reinterpret_cast<bf16*>(smem + lay.m_off);   // [C][kLdM]
+  bf16* Mh = reinterpret_cast<bf16*>(smem + lay.g_off);   // [C][kLdM], after G
   bf16* Ml = Mh + kMaxChunk * kLdM;                       // [C][kLdM]
-  float* Z = reinterpret_cast<float*>(smem + lay.m_off);  // level products, before M
+  float* Z = reinterpret_cast<float*>(smem + lay.z_off);  // level products
   float* bs = reinterpret_cast<float*>(smem + lay.beta_off);
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-  float* stage = G + warp * 256;  // per-warp 16 x 16 staging; G is free by then
+  float* stage = T + warp * 256;  // per-warp 16 x 16 staging; T is free by then
 
   const int64_t head = blockIdx.y, j0 = static_cast<int64_t>(blockIdx.x) * C;
   const int n = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
