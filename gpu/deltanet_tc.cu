@@ -14,6 +14,8 @@
 #include <cuda_bf16.h>
 #include <mma.h>
 
+#include <algorithm>
+
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
 #include "gpu/tc_fragments.cuh"
@@ -55,7 +57,7 @@ template <int KT, int VT>
 __global__ void __launch_bounds__(kWarps * 32, 2)
     deltanet_state_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                              const bf16* __restrict__ w, const float* __restrict__ u,
-                             float* __restrict__ y, int64_t L, int64_t Dv, int C) {
+                             float* __restrict__ y, int L, int Dv, int C) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
   using Lay = DnLayout<KT, VT>;
@@ -77,7 +79,9 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   // O's staging for partial tiles: P's tile, free after the end barrier.
   float* scratch = reinterpret_cast<float*>(smem + Lay::p_off) + warp * 256;
 
-  const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
+  // Offsets inside a head fit in int (the launcher checks L * d < 2^31).
+  const int64_t head = blockIdx.y;
+  const int c0 = blockIdx.x * VT;
   const bf16* qh = q + head * L * DK;
   const bf16* kh = k + head * L * DK;
   const bf16* wh = w + head * L * DK;
@@ -88,14 +92,14 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   // U's rows in 16-byte vectors when they are whole and aligned (d_v % 4 == 0: a vector is
   // then entirely inside or outside [0, d_v)); else element by element.
   const bool u_vec = Dv % 4 == 0 && (reinterpret_cast<uintptr_t>(u) & 15) == 0;
-  const int64_t NC = (L + C - 1) / C;
-  auto rows = [&](int64_t n) { return static_cast<int>(min(static_cast<int64_t>(C), L - n * C)); };
-  auto load_qwu = [&](int64_t n) {  // rows past the chunk's end: zeros
-    const int64_t j0 = n * C;
+  const int NC = (L + C - 1) / C;
+  auto rows = [&](int n) { return min(C, L - n * C); };
+  auto load_qwu = [&](int n) {  // rows past the chunk's end: zeros
+    const int j0 = n * C;
     const int cn = rows(n);
     for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
       const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
-      const int64_t off = (row < cn ? j0 + row : 0) * DK + col;
+      const int off = (row < cn ? j0 + row : 0) * DK + col;
       cp_async16(Qs + row * LDK + col, qh + off, row < cn);
       cp_async16(Ws + row * LDK + col, wh + off, row < cn);
     }
@@ -112,8 +116,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       }
     }
   };
-  auto load_k = [&](int64_t n) {
-    const int64_t j0 = n * C;
+  auto load_k = [&](int n) {
+    const int j0 = n * C;
     const int cn = rows(n);
     for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
       const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
@@ -122,6 +126,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   };
 
   const FragmentPositions pos = fragment_positions(scratch, lane);
+  const bool pairs = adjacent_pairs(pos);
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> Sacc[S_PER_WARP];
 #pragma unroll
   for (int m = 0; m < S_PER_WARP; ++m) wmma::fill_fragment(Sacc[m], 0.f);
@@ -131,8 +136,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   load_k(0);
   cp_async_commit();
 
-  for (int64_t n = 0; n < NC; ++n) {
-    const int64_t j0 = n * C;
+  for (int n = 0; n < NC; ++n) {
+    const int j0 = n * C;
     const int cn = rows(n);
     asm volatile("cp.async.wait_group 1;\n" ::: "memory");  // Q, W, U (K may still be coming)
     __syncthreads();
@@ -158,11 +163,23 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         }
       }
       // Ũ at this lane's elements; rows past L and columns past Dv are zero (so is U there).
+      if (pairs) {
 #pragma unroll
-      for (int x = 0; x < kAccElems; ++x) {
-        const int i = it * 16 + pos.row(x), cc = ct * 16 + pos.col(x);
-        Ub[i * LDV + cc] =
-            __float2bfloat16_rn(i < cn && c0 + cc < Dv ? Us[i * LDU + cc] - X.x[x] : 0.f);
+        for (int x = 0; x < kAccElems; x += 2) {
+          const int i = it * 16 + pos.row(x), cc = ct * 16 + pos.col(x);
+          const float2 uu = *reinterpret_cast<const float2*>(Us + i * LDU + cc);
+          const bool in = i < cn;
+          *reinterpret_cast<__nv_bfloat162*>(Ub + i * LDV + cc) =
+              __floats2bfloat162_rn(in && c0 + cc < Dv ? uu.x - X.x[x] : 0.f,
+                                    in && c0 + cc + 1 < Dv ? uu.y - X.x[x + 1] : 0.f);
+        }
+      } else {
+#pragma unroll
+        for (int x = 0; x < kAccElems; ++x) {
+          const int i = it * 16 + pos.row(x), cc = ct * 16 + pos.col(x);
+          Ub[i * LDV + cc] =
+              __float2bfloat16_rn(i < cn && c0 + cc < Dv ? Us[i * LDU + cc] - X.x[x] : 0.f);
+        }
       }
       if (n > 0)
 #pragma unroll
@@ -195,10 +212,19 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         wmma::mma_sync(acc, fa, fb, acc);
       }
       bf16* dst = Pb + it * 16 * LDP + jt * 16;
+      if (pairs) {
 #pragma unroll
-      for (int x = 0; x < kAccElems; ++x) {
-        const int ii = pos.row(x), jj = pos.col(x);
-        dst[ii * LDP + jj] = __float2bfloat16_rn(it * 16 + ii >= jt * 16 + jj ? acc.x[x] : 0.f);
+        for (int x = 0; x < kAccElems; x += 2) {
+          const int ii = pos.row(x), jj = pos.col(x), gi = it * 16 + ii, gj = jt * 16 + jj;
+          *reinterpret_cast<__nv_bfloat162*>(dst + ii * LDP + jj) =
+              __floats2bfloat162_rn(gi >= gj ? acc.x[x] : 0.f, gi >= gj + 1 ? acc.x[x + 1] : 0.f);
+        }
+      } else {
+#pragma unroll
+        for (int x = 0; x < kAccElems; ++x) {
+          const int ii = pos.row(x), jj = pos.col(x);
+          dst[ii * LDP + jj] = __float2bfloat16_rn(it * 16 + ii >= jt * 16 + jj ? acc.x[x] : 0.f);
+        }
       }
     }
     __syncthreads();  // P and Ũ complete; Q, W, U and every read of Sb done
@@ -231,9 +257,18 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         wmma::load_matrix_sync(fb, Ub + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
       }
+      if (pairs) {
 #pragma unroll
-      for (int x = 0; x < kAccElems; ++x)
-        Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] = __float2bfloat16_rn(Sacc[m].x[x]);
+        for (int x = 0; x < kAccElems; x += 2)
+          *reinterpret_cast<__nv_bfloat162*>(Sb + (rt * 16 + pos.row(x)) * LDV + ct * 16 +
+                                             pos.col(x)) =
+              __floats2bfloat162_rn(Sacc[m].x[x], Sacc[m].x[x + 1]);
+      } else {
+#pragma unroll
+        for (int x = 0; x < kAccElems; ++x)
+          Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] =
+              __float2bfloat16_rn(Sacc[m].x[x]);
+      }
     }
     __syncthreads();  // K and P free
     if (n + 1 < NC) load_k(n + 1);
@@ -246,7 +281,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       const int t = warp + kWarps * m;
       if (t >= CT * VTT) break;
       const int it = t / VTT, ct = t % VTT;
-      const int64_t col = c0 + ct * 16;
+      const int col = c0 + ct * 16;
       if (direct && it * 16 + 16 <= cn && col + 16 <= Dv) {
         wmma::store_matrix_sync(yh + (j0 + it * 16) * Dv + col, Oacc[m], static_cast<unsigned>(Dv),
                                 wmma::mem_row_major);
@@ -256,7 +291,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       __syncwarp();
       for (int e = lane; e < 256; e += 32) {
         const int i = it * 16 + (e >> 4);
-        const int64_t c = col + (e & 15);
+        const int c = col + (e & 15);
         if (i < cn && c < Dv) yh[(j0 + i) * Dv + c] = scratch[e];
       }
       __syncwarp();
@@ -275,7 +310,8 @@ void launch(const bf16* q, const bf16* k, const bf16* w, const float* u, float* 
                              cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
         "cudaFuncSetAttribute(deltanet_state_tc)");
   const dim3 grid(static_cast<unsigned>((d.Dv + VT - 1) / VT), static_cast<unsigned>(d.BH));
-  deltanet_state_tc_kernel<KT, VT><<<grid, kWarps * 32, bytes, s>>>(q, k, w, u, y, d.L, d.Dv, C);
+  deltanet_state_tc_kernel<KT, VT><<<grid, kWarps * 32, bytes, s>>>(
+      q, k, w, u, y, static_cast<int>(d.L), static_cast<int>(d.Dv), C);
   check_launch("deltanet_state_tc_kernel");
 }
 
@@ -314,8 +350,10 @@ void deltanet_state_tc(const void* q, const void* k, const void* w, const float*
 }
 
 bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk) {
-  // The UT transform's tiles grow with d_v (V is one tile); the state pass's do not.
-  return la_chunk_tc_supported(d.Dk, chunk) && chunk <= d.L && deltanet_ut_tc_smem(d) <= 200 * 1024;
+  // The UT transform's tiles grow with d_v (V is one tile); the state pass's do not. Offsets
+  // inside one head are int in the state pass.
+  return la_chunk_tc_supported(d.Dk, chunk) && chunk <= d.L &&
+         deltanet_ut_tc_smem(d) <= 200 * 1024 && d.L * std::max(d.Dk, d.Dv) < (int64_t{1} << 31);
 }
 
 size_t deltanet_chunk_tc_workspace(const Dims& d) {

@@ -50,4 +50,16 @@ inline __device__ FragmentPositions fragment_positions(float* scratch, int lane)
   return p;
 }
 
+// Whether this lane's elements come in adjacent column pairs: x[2i] at (r, c) and x[2i+1] at
+// (r, c + 1), c even (mma.sync's m16n8 accumulator layout, which WMMA uses on sm_80+). Callers
+// then move two elements per 32- or 64-bit access and keep the element-wise path otherwise.
+// Warp-uniform.
+inline __device__ bool adjacent_pairs(const FragmentPositions& p) {
+  bool ok = true;
+#pragma unroll
+  for (int x = 0; x < kAccElems; x += 2)
+    ok = ok && p.row(x + 1) == p.row(x) && p.col(x + 1) == p.col(x) + 1 && p.col(x) % 2 == 0;
+  return __all_sync(0xffffffffu, ok);
+}
+
 }  // namespace linscope::gpu::tc
