@@ -59,6 +59,22 @@ struct TileLayout {
   __device__ float* scal(float* b) const { return v(b) + kTile * cb; }
 };
 
+// A group's NC values of v_t in one load: its first column is a multiple of NC, and the tile's
+// v rows start on 16-byte boundaries (CB is a multiple of 4).
+template <int NC>
+__device__ __forceinline__ void load_columns(const float* p, float (&out)[NC]) {
+  if constexpr (NC == 4) {
+    const float4 t = *reinterpret_cast<const float4*>(p);
+    out[0] = t.x, out[1] = t.y, out[2] = t.z, out[3] = t.w;
+  } else if constexpr (NC == 2) {
+    const float2 t = *reinterpret_cast<const float2*>(p);
+    out[0] = t.x, out[1] = t.y;
+  } else {
+#pragma unroll
+    for (int n = 0; n < NC; ++n) out[n] = p[n];
+  }
+}
+
 template <int LPC, int RPL, int NC>
 __global__ void __launch_bounds__(kMaxThreads)
     deltanet_recurrent_kernel(const float* __restrict__ q, const float* __restrict__ k,
@@ -174,12 +190,14 @@ __global__ void __launch_bounds__(kMaxThreads)
       }
     }
     reduce(x, 4 * NC);
-    float dt[NC], du[NC], yt = 0.f, yu = 0.f;
+    float dt[NC], du[NC], yt = 0.f, yu = 0.f, vt[NC], vu[NC];
+    load_columns<NC>(vr, vt);
+    load_columns<NC>(vr + CB, vu);
 #pragma unroll
     for (int n = 0; n < NC; ++n) {
       const float* xn = x + 4 * n;
-      dt[n] = st.x * (vr[n] - xn[0]);
-      du[n] = su.x * (vr[CB + n] - fmaf(su.z, dt[n], xn[1]));
+      dt[n] = st.x * (vt[n] - xn[0]);
+      du[n] = su.x * (vu[n] - fmaf(su.z, dt[n], xn[1]));
       const float ytn = fmaf(st.y, dt[n], xn[2]);
       const float yun = fmaf(su.y, du[n], fmaf(su.w, dt[n], xn[3]));
       yt = g == n ? ytn : yt;
@@ -218,10 +236,11 @@ __global__ void __launch_bounds__(kMaxThreads)
       }
     }
     reduce(x, 2 * NC);
-    float dt[NC], yt = 0.f;
+    float dt[NC], yt = 0.f, vt[NC];
+    load_columns<NC>(vr, vt);
 #pragma unroll
     for (int n = 0; n < NC; ++n) {
-      dt[n] = st.x * (vr[n] - x[2 * n]);
+      dt[n] = st.x * (vt[n] - x[2 * n]);
       const float ytn = fmaf(st.y, dt[n], x[2 * n + 1]);
       yt = g == n ? ytn : yt;
     }
@@ -315,8 +334,17 @@ void launch(const float* q, const float* k, const float* v, const float* beta, f
 
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
                         const Dims& d, cudaStream_t s) {
-  // A lane keeps RPL rows of its columns (NC·RPL state registers): RPL = 16 up to d_k = 128 at
-  // 8 lanes per column group, 16 lanes for d_k up to 256; fewer rows for small d_k.
+  // A lane keeps RPL rows of its columns (NC·RPL state registers): 16 rows at 8 lanes per
+  // column group up to d_k = 64, 32 rows at 4 lanes up to 128, 16 lanes of 16 up to 256.
+  // 64 < d_k <= 128: four lanes of 32 rows (two butterfly rounds per sum instead of three)
+  // measured 9.3 ms against 9.9 ms with eight lanes of 16 (H200, L = 16384, B·H = 128, d_v = 128,
+  // two columns a lane); at d_k = 64 eight lanes stay faster (5.6 against 6.8 ms).
+  // LINSCOPE_DN_LPC=8 picks eight lanes there, for measuring.
+  static const int lanes = [] {
+    const char* env = std::getenv("LINSCOPE_DN_LPC");
+    return env ? std::atoi(env) : 0;
+  }();
+  if (d.Dk > 64 && d.Dk <= 128 && lanes != 8) return launch<4, 32>(q, k, v, beta, y, d, s);
   if (d.Dk <= 16) return launch<4, 4>(q, k, v, beta, y, d, s);
   if (d.Dk <= 32) return launch<8, 4>(q, k, v, beta, y, d, s);
   if (d.Dk <= 64) return launch<8, 8>(q, k, v, beta, y, d, s);

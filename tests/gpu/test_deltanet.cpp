@@ -69,11 +69,11 @@ TEST_F(GpuTest, DeltaNetRecurrentMatchesDeltaRuleAndCpu) {
 }
 
 // Small cases for compute-sanitizer (racecheck on the recurrence's double-buffered tiles): three
-// 16-token tiles, the last partial, with 4, 8 and 16 lanes per column group (d_k = 16, 40, 200)
-// and value columns that fill part of a lane's four (d_v = 6, 20).
+// 16-token tiles, the last partial, with 4, 8 and 16 lanes per column group (d_k = 16 and 100
+// with 4 lanes, 40, 200) and value columns that fill part of a lane's group (d_v = 6, 20, 18).
 TEST_F(GpuTest, DeltaNetRecurrentSmall) {
-  for (const Shape s :
-       {Shape{1, 2, 37, 40, 20}, Shape{1, 1, 20, 200, 12}, Shape{1, 1, 21, 16, 6}}) {
+  for (const Shape s : {Shape{1, 2, 37, 40, 20}, Shape{1, 1, 20, 200, 12}, Shape{1, 1, 21, 16, 6},
+                        Shape{1, 1, 23, 100, 18}}) {
     const Inputs in = generate_inputs(deltanet(), s, GenerateOptions{5});
     RunOptions opts;
     opts.form = Form::Recurrent;
