@@ -86,6 +86,14 @@ int main(int argc, char** argv) {
         c.reps = tc ? 10 : 3;
         row(tc ? "DeltaNet chunkwise bf16 (TC)" : "DeltaNet chunkwise fp32", c, ceil);
       }
+    // DeltaNet's recurrence, fp32 (TARGETS.md: <= 8.07 ms at L = 16384, D = 128).
+    for (int64_t D : {int64_t{128}, int64_t{64}}) {
+      gpu::BenchCase c = make(Decay::S, D, 16384);
+      c.spec.family = Family::DeltaNet;
+      c.opts.form = Form::Recurrent;
+      c.opts.bf16 = false;
+      row("DeltaNet recurrent fp32", c, ceil);
+    }
     for (const char* vt : {"32", "64"}) {
       setenv("LINSCOPE_TC_VT", vt, 1);
       row((std::string("la S TC, value tile ") + vt).c_str(), make(Decay::S, 128, 16384), ceil);
