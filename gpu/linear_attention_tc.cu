@@ -22,6 +22,7 @@
 #include <cuda_bf16.h>
 #include <mma.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -104,8 +105,7 @@ template <int KT, int VT, bool BACK>
 __global__ void __launch_bounds__(kTcWarps * 32, 2)
     la_chunk_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                        const bf16* __restrict__ v, const double* __restrict__ A,
-                       float* __restrict__ out, float* __restrict__ den, int64_t L, int64_t Dv,
-                       int C) {
+                       float* __restrict__ out, float* __restrict__ den, int L, int Dv, int C) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
   using Lay = TcLayout<KT, VT>;
@@ -120,10 +120,10 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   // K [C][LDK] (decayed in place during the chunk) and V [C][LDV] alternate between two
   // buffers by chunk parity (kbuf, vbuf); Q has one, refilled once the chunk's last read of it is
   // done.
-  auto kbuf = [&](int64_t n) {
+  auto kbuf = [&](int n) {
     return reinterpret_cast<bf16*>(smem + ((n & 1) ? Lay::k2_off : Lay::k_off));
   };
-  auto vbuf = [&](int64_t n) {
+  auto vbuf = [&](int n) {
     return reinterpret_cast<bf16*>(smem + ((n & 1) ? Lay::v2_off : Lay::v_off));
   };
   bf16* Pb = reinterpret_cast<bf16*>(smem + Lay::p_off);  // [C][LDP] masked scores
@@ -136,7 +136,9 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   float* Zs = reinterpret_cast<float*>(smem + Lay::z_off);    // [kZParts][DK] z, in parts
   float* Ds = reinterpret_cast<float*>(smem + Lay::d_off);    // [C] BACK: den^B of the chunk
 
-  const int64_t head = blockIdx.y, c0 = static_cast<int64_t>(blockIdx.x) * VT;
+  // Offsets inside a head fit in int (launch_any checks L * d < 2^31).
+  const int64_t head = blockIdx.y;
+  const int c0 = blockIdx.x * VT;
   const bf16* qh = q + head * L * DK;
   const bf16* kh = k + head * L * DK;
   const bf16* vh = v + head * L * Dv;
@@ -147,39 +149,40 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   const bool v_vec = Dv % 8 == 0;
   const bool normalizer = den != nullptr && (BACK || blockIdx.x == 0);  // uniform per block
   // Token of row `row` of the chunk starting at j0 (BACK: the sequence read backwards).
-  auto token = [&](int64_t j0, int row) { return BACK ? L - 1 - (j0 + row) : j0 + row; };
+  auto token = [&](int j0, int row) { return BACK ? L - 1 - (j0 + row) : j0 + row; };
 
   const FragmentPositions pos = fragment_positions(scratch, lane);
+  const bool pairs = adjacent_pairs(pos);
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> Sacc[S_PER_WARP];
 #pragma unroll
   for (int m = 0; m < S_PER_WARP; ++m) wmma::fill_fragment(Sacc[m], 0.f);
   for (int e = threadIdx.x; e < DK * LDV; e += blockDim.x) Sb[e] = zero;
   for (int e = threadIdx.x; e < kZParts * DK; e += blockDim.x) Zs[e] = 0.f;
 
-  const int64_t NC = (L + C - 1) / C;
+  const int NC = (L + C - 1) / C;
   // Chunk n's q, k, v rows into Qs, Kbuf[n & 1], Vbuf[n & 1], as asynchronous copies (rows past
   // L zero-filled); v rows that are not whole 16-byte vectors are stored directly.
-  auto issue_loads = [&](int64_t n) {
-    const int64_t j0 = n * C;
-    const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
+  auto issue_loads = [&](int n) {
+    const int j0 = n * C;
+    const int cn = min(C, L - j0);
     bf16* Kd = kbuf(n);
     bf16* Vd = vbuf(n);
     for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
       const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
-      const int64_t off = (row < cn ? token(j0, row) : 0) * DK + col;
+      const int off = (row < cn ? token(j0, row) : 0) * DK + col;
       cp_async16(Qs + row * LDK + col, qh + off, row < cn);
       cp_async16(Kd + row * LDK + col, kh + off, row < cn);
     }
     for (int e = threadIdx.x; e < C * (VT / 8); e += blockDim.x) {
       const int row = e / (VT / 8), col = (e % (VT / 8)) * 8;
-      const int64_t cc = c0 + col;
+      const int cc = c0 + col;
       bf16* dst = Vd + row * LDV + col;
       if (v_vec && cc + 8 <= Dv) {
         cp_async16(dst, vh + (row < cn ? token(j0, row) : 0) * Dv + cc, row < cn);
       } else {
 #pragma unroll
         for (int x = 0; x < 8; ++x) {
-          const int64_t c = cc + x;
+          const int c = cc + x;
           dst[x] = row < cn && c < Dv ? vh[token(j0, row) * Dv + c] : zero;
         }
       }
@@ -188,9 +191,9 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   };
   // Chunk n's decay factors. Rows past L take the last token's A, so every exponent stays
   // finite; each factor is the exponential of a difference taken in double, <= 1.
-  auto decay_factors = [&](int64_t n) {
-    const int64_t j0 = n * C;
-    const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
+  auto decay_factors = [&](int n) {
+    const int j0 = n * C;
+    const int cn = min(C, L - j0);
     const double a_start = j0 > 0 ? Ah[j0 - 1] : 0.0, a_end = Ah[j0 + cn - 1];
     for (int i = threadIdx.x; i < C; i += blockDim.x) {
       const double ai = Ah[j0 + min(i, cn - 1)];
@@ -202,9 +205,9 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
   issue_loads(0);
   decay_factors(0);
 
-  for (int64_t n = 0; n < NC; ++n) {
-    const int64_t j0 = n * C;
-    const int cn = static_cast<int>(min(static_cast<int64_t>(C), L - j0));
+  for (int n = 0; n < NC; ++n) {
+    const int j0 = n * C;
+    const int cn = min(C, L - j0);
     bf16* const Ks = kbuf(n);
     bf16* const Vs = vbuf(n);
     const double a_start = j0 > 0 ? Ah[j0 - 1] : 0.0, a_end = Ah[j0 + cn - 1];
@@ -230,11 +233,23 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
         wmma::mma_sync(acc, fa, fb, acc);
       }
       // M_ij = exp(A_i − A_j): the pairwise difference in double (exact for any decay mix).
+      if (pairs) {  // two adjacent columns per 32-bit store (tc::adjacent_pairs)
 #pragma unroll
-      for (int x = 0; x < kAccElems; ++x) {
-        const int ii = pos.row(x), jj = pos.col(x), i = it * 16 + ii, j = jt * 16 + jj;
-        const float w = j <= i ? __expf(static_cast<float>(Ad[i] - Ad[j])) : 0.f;
-        dst[ii * LDP + jj] = __float2bfloat16_rn(acc.x[x] * w);
+        for (int x = 0; x < kAccElems; x += 2) {
+          const int ii = pos.row(x), jj = pos.col(x), i = it * 16 + ii, j = jt * 16 + jj;
+          const double ai = Ad[i];
+          const float w0 = j <= i ? __expf(static_cast<float>(ai - Ad[j])) : 0.f;
+          const float w1 = j + 1 <= i ? __expf(static_cast<float>(ai - Ad[j + 1])) : 0.f;
+          *reinterpret_cast<__nv_bfloat162*>(dst + ii * LDP + jj) =
+              __floats2bfloat162_rn(acc.x[x] * w0, acc.x[x + 1] * w1);
+        }
+      } else {
+#pragma unroll
+        for (int x = 0; x < kAccElems; ++x) {
+          const int ii = pos.row(x), jj = pos.col(x), i = it * 16 + ii, j = jt * 16 + jj;
+          const float w = j <= i ? __expf(static_cast<float>(Ad[i] - Ad[j])) : 0.f;
+          dst[ii * LDP + jj] = __float2bfloat16_rn(acc.x[x] * w);
+        }
       }
     }
     wmma::fragment<wmma::accumulator, 16, 16, 16, float> Oacc[O_PER_WARP];
@@ -341,9 +356,18 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
         wmma::load_matrix_sync(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
       }
+      if (pairs) {
 #pragma unroll
-      for (int x = 0; x < kAccElems; ++x)
-        Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] = __float2bfloat16_rn(Sacc[m].x[x]);
+        for (int x = 0; x < kAccElems; x += 2)
+          *reinterpret_cast<__nv_bfloat162*>(Sb + (rt * 16 + pos.row(x)) * LDV + ct * 16 +
+                                             pos.col(x)) =
+              __floats2bfloat162_rn(Sacc[m].x[x], Sacc[m].x[x + 1]);
+      } else {
+#pragma unroll
+        for (int x = 0; x < kAccElems; ++x)
+          Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] =
+              __float2bfloat16_rn(Sacc[m].x[x]);
+      }
     }
     // z <- exp(A_end − A_start) z + Σ_j K~_j (its reads in phase 2 are done): thread = channel
     // pair and part r, summing rows r, r + kZParts, ... into its partial vector.
@@ -365,14 +389,14 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       const int t = warp + kTcWarps * m;
       if (t >= CT * VTT) break;
       const int it = t / VTT, ct = t % VTT;
-      const int64_t col = c0 + ct * 16;
+      const int col = c0 + ct * 16;
       if (BACK) {  // the combine, through the warp's scratch so that rows go out coalesced
         wmma::store_matrix_sync(scratch, Oacc[m], 16, wmma::mem_row_major);
         __syncwarp();
         for (int e = lane; e < 256; e += 32) {
           const int i = it * 16 + (e >> 4), cc = ct * 16 + (e & 15);
           if (i >= cn || c0 + cc >= Dv) continue;
-          const int64_t tok = token(j0, i), at = tok * Dv + c0 + cc;
+          const int tok = token(j0, i), at = tok * Dv + c0 + cc;
           const float pd = __bfloat162float(Pb[i * LDP + i]);  // P_tt = q_t·k_t (M_tt = 1)
           float y = oh[at] + scratch[e] - pd * __bfloat162float(Vs[i * LDV + cc]);
           if (den) y /= den[head * L + tok] + Ds[i] - pd;
@@ -390,7 +414,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       __syncwarp();
       for (int e = lane; e < 256; e += 32) {
         const int i = it * 16 + (e >> 4);
-        const int64_t c = col + (e & 15);
+        const int c = col + (e & 15);
         if (i < cn && c < Dv) oh[(j0 + i) * Dv + c] = scratch[e];
       }
       __syncwarp();
@@ -410,7 +434,8 @@ void launch_tc(const bf16* q, const bf16* k, const bf16* v, const double* A, flo
                              static_cast<int>(bytes)),
         "cudaFuncSetAttribute(la_chunk_tc)");
   const dim3 grid(static_cast<unsigned>((d.Dv + VT - 1) / VT), static_cast<unsigned>(d.BH));
-  kernel<<<grid, kTcWarps * 32, bytes, s>>>(q, k, v, A, out, den, d.L, d.Dv, C);
+  kernel<<<grid, kTcWarps * 32, bytes, s>>>(q, k, v, A, out, den, static_cast<int>(d.L),
+                                            static_cast<int>(d.Dv), C);
   check_launch("la_chunk_tc_kernel");
 }
 
@@ -451,6 +476,8 @@ void launch_any(const void* q, const void* k, const void* v, const double* A, fl
     throw BackendError(
         "tensor-core chunkwise: needs d_k in {16,32,64,128} and a chunk of 16..64 "
         "in steps of 16");
+  if (d.L * std::max(d.Dk, d.Dv) >= (int64_t{1} << 31))
+    throw BackendError("tensor-core chunkwise: L * d must stay below 2^31 per head");
   const auto* qb = static_cast<const bf16*>(q);
   const auto* kb = static_cast<const bf16*>(k);
   const auto* vb = static_cast<const bf16*>(v);
