@@ -1,7 +1,7 @@
 // DeltaNet's chunkwise form (WY/UT, MODELS.md §4) with its state pass on the tensor cores: bf16
-// q, k and W, fp32 U and state, fp32 accumulation (RunOptions::bf16). CPU twin
-// core/deltanet/chunkwise.cpp; the fp32 kernels and the UT transform are in
-// gpu/deltanet_chunkwise.cu.
+// q, k, W and U, fp32 state and accumulation (RunOptions::bf16). CPU twin
+// core/deltanet/chunkwise.cpp; W and U come from the tensor-core UT transform in
+// gpu/deltanet_ut_tc.cu (the fp32 kernels are in gpu/deltanet_chunkwise.cu).
 //
 // Per chunk with entering state S (d_k x d_v), W = T K and U = T V from the UT transform:
 //   Ũ = U − W S,   O = Q S + tril(Q K^T) Ũ,   S ← S + K^T Ũ.
@@ -9,8 +9,8 @@
 // (W S)[:, c] = W S[:, c]) and walks the chunks in order with S in WMMA accumulators, as
 // gpu/linear_attention_tc.cu does; there is no decay, and the intra-chunk values are Ũ, which
 // depend on the state, so they are formed in phase 1 next to Q S.
-// Rounded to bf16 on the way into a product: q, k, W, the bf16 copy of S (S itself accumulates
-// in fp32), P = tril(Q K^T), and Ũ. tests/gpu/test_deltanet.cpp states the bound.
+// Rounded to bf16: q, k, W and U (stored so), the copy of S that enters W S and Q S (S itself
+// accumulates in fp32), P = tril(Q K^T), and Ũ. tests/gpu/test_deltanet.cpp states the bound.
 #include <cuda_bf16.h>
 #include <mma.h>
 
@@ -32,15 +32,14 @@ constexpr int kPad = 8;  // 16 bytes per shared row: spreads rows over the banks
 template <int KT, int VT>
 struct DnLayout {
   static constexpr int DK = KT * 16, LDK = DK + kPad, LDV = VT + kPad, LDP = kMaxChunk + kPad;
-  static constexpr int LDU = VT + 4;  // fp32 U rows: 16-byte multiple
   static constexpr size_t q_off = 0;
   static constexpr size_t k_off = q_off + sizeof(bf16) * kMaxChunk * LDK;
   static constexpr size_t w_off = k_off + sizeof(bf16) * kMaxChunk * LDK;
   static constexpr size_t u_off = w_off + sizeof(bf16) * kMaxChunk * LDK;  // Ũ, bf16
   static constexpr size_t p_off = u_off + sizeof(bf16) * kMaxChunk * LDV;  // P; then O staging
   static constexpr size_t s_off = p_off + sizeof(bf16) * kMaxChunk * LDP;
-  static constexpr size_t uf_off = s_off + sizeof(bf16) * DK * LDV;  // U, fp32
-  static constexpr size_t bytes = uf_off + sizeof(float) * kMaxChunk * LDU;
+  static constexpr size_t uf_off = s_off + sizeof(bf16) * DK * LDV;  // U, bf16
+  static constexpr size_t bytes = uf_off + sizeof(bf16) * kMaxChunk * LDV;
   static_assert(k_off % 16 == 0 && w_off % 16 == 0 && uf_off % 16 == 0 &&
                     (LDK * sizeof(bf16)) % 16 == 0 && p_off % 32 == 0,
                 "cp.async needs 16-byte aligned rows, WMMA 32-byte aligned tiles");
@@ -48,7 +47,7 @@ struct DnLayout {
                 "P's tile doubles as the per-warp O staging");
 };
 
-// Grid: x = value tile, y = head. q, k, w [BH, L, DK] bf16; u, y [BH, L, Dv] fp32.
+// Grid: x = value tile, y = head. q, k, w [BH, L, DK] and u [BH, L, Dv] bf16; y [BH, L, Dv] fp32.
 // Per chunk, four barriers: (top) Q, W, U in; (K) K in, Ũ written; (mid) P written, Q, W, U
 // free, so the next chunk's are requested; (end) K and P free, the next K is requested. The
 // loads thus run under the previous chunk's products: U was read from global memory in phase 1
@@ -56,25 +55,25 @@ struct DnLayout {
 template <int KT, int VT>
 __global__ void __launch_bounds__(kWarps * 32, 2)
     deltanet_state_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
-                             const bf16* __restrict__ w, const float* __restrict__ u,
+                             const bf16* __restrict__ w, const bf16* __restrict__ u,
                              float* __restrict__ y, int L, int Dv, int C) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
   using Lay = DnLayout<KT, VT>;
-  constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, LDP = Lay::LDP, LDU = Lay::LDU;
+  constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, LDP = Lay::LDP;
   constexpr int VTT = VT / 16;
   constexpr int S_TILES = KT * VTT, S_PER_WARP = (S_TILES + kWarps - 1) / kWarps;
   constexpr int O_MAX = (kMaxChunk / 16) * VTT, O_PER_WARP = (O_MAX + kWarps - 1) / kWarps;
   constexpr int P_MAX = (kMaxChunk / 16) * (kMaxChunk / 16);
   constexpr int P_PER_WARP = (P_MAX + kWarps - 1) / kWarps;
   extern __shared__ __align__(128) unsigned char smem[];
-  bf16* Qs = reinterpret_cast<bf16*>(smem + Lay::q_off);     // [C][LDK]
-  bf16* Ks = reinterpret_cast<bf16*>(smem + Lay::k_off);     // [C][LDK]
-  bf16* Ws = reinterpret_cast<bf16*>(smem + Lay::w_off);     // [C][LDK]
-  bf16* Ub = reinterpret_cast<bf16*>(smem + Lay::u_off);     // [C][LDV] Ũ
-  bf16* Pb = reinterpret_cast<bf16*>(smem + Lay::p_off);     // [C][LDP] tril(Q K^T)
-  bf16* Sb = reinterpret_cast<bf16*>(smem + Lay::s_off);     // [DK][LDV] bf16 copy of S
-  float* Us = reinterpret_cast<float*>(smem + Lay::uf_off);  // [C][LDU] U, fp32
+  bf16* Qs = reinterpret_cast<bf16*>(smem + Lay::q_off);   // [C][LDK]
+  bf16* Ks = reinterpret_cast<bf16*>(smem + Lay::k_off);   // [C][LDK]
+  bf16* Ws = reinterpret_cast<bf16*>(smem + Lay::w_off);   // [C][LDK]
+  bf16* Ub = reinterpret_cast<bf16*>(smem + Lay::u_off);   // [C][LDV] Ũ
+  bf16* Pb = reinterpret_cast<bf16*>(smem + Lay::p_off);   // [C][LDP] tril(Q K^T)
+  bf16* Sb = reinterpret_cast<bf16*>(smem + Lay::s_off);   // [DK][LDV] bf16 copy of S
+  bf16* Us = reinterpret_cast<bf16*>(smem + Lay::uf_off);  // [C][LDV] U
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   // O's staging for partial tiles: P's tile, free after the end barrier.
   float* scratch = reinterpret_cast<float*>(smem + Lay::p_off) + warp * 256;
@@ -85,13 +84,13 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   const bf16* qh = q + head * L * DK;
   const bf16* kh = k + head * L * DK;
   const bf16* wh = w + head * L * DK;
-  const float* uh = u + head * L * Dv;
+  const bf16* uh = u + head * L * Dv;
   float* yh = y + head * L * Dv;
   const int CT = C / 16;
   const bf16 zero = __float2bfloat16_rn(0.f);
-  // U's rows in 16-byte vectors when they are whole and aligned (d_v % 4 == 0: a vector is
-  // then entirely inside or outside [0, d_v)); else element by element.
-  const bool u_vec = Dv % 4 == 0 && (reinterpret_cast<uintptr_t>(u) & 15) == 0;
+  // U's rows in 16-byte vectors (8 values) when they are whole and aligned (d_v % 8 == 0: a
+  // vector is then entirely inside or outside [0, d_v)); else element by element.
+  const bool u_vec = Dv % 8 == 0 && (reinterpret_cast<uintptr_t>(u) & 15) == 0;
   const int NC = (L + C - 1) / C;
   auto rows = [&](int n) { return min(C, L - n * C); };
   auto load_qwu = [&](int n) {  // rows past the chunk's end: zeros
@@ -104,15 +103,15 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       cp_async16(Ws + row * LDK + col, wh + off, row < cn);
     }
     if (u_vec) {
-      for (int e = threadIdx.x; e < C * (VT / 4); e += blockDim.x) {
-        const int row = e / (VT / 4), col = (e % (VT / 4)) * 4;
+      for (int e = threadIdx.x; e < C * (VT / 8); e += blockDim.x) {
+        const int row = e / (VT / 8), col = (e % (VT / 8)) * 8;
         const bool ok = row < cn && c0 + col < Dv;
-        cp_async16(Us + row * LDU + col, uh + (ok ? (j0 + row) * Dv + c0 + col : 0), ok);
+        cp_async16(Us + row * LDV + col, uh + (ok ? (j0 + row) * Dv + c0 + col : 0), ok);
       }
     } else {
       for (int e = threadIdx.x; e < C * VT; e += blockDim.x) {
         const int row = e / VT, col = e % VT;
-        Us[row * LDU + col] = row < cn && c0 + col < Dv ? uh[(j0 + row) * Dv + c0 + col] : 0.f;
+        Us[row * LDV + col] = row < cn && c0 + col < Dv ? uh[(j0 + row) * Dv + c0 + col] : zero;
       }
     }
   };
@@ -167,7 +166,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 #pragma unroll
         for (int x = 0; x < kAccElems; x += 2) {
           const int i = it * 16 + pos.row(x), cc = ct * 16 + pos.col(x);
-          const float2 uu = *reinterpret_cast<const float2*>(Us + i * LDU + cc);
+          const float2 uu =
+              __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(Us + i * LDV + cc));
           const bool in = i < cn;
           *reinterpret_cast<__nv_bfloat162*>(Ub + i * LDV + cc) =
               __floats2bfloat162_rn(in && c0 + cc < Dv ? uu.x - X.x[x] : 0.f,
@@ -177,8 +177,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 #pragma unroll
         for (int x = 0; x < kAccElems; ++x) {
           const int i = it * 16 + pos.row(x), cc = ct * 16 + pos.col(x);
-          Ub[i * LDV + cc] =
-              __float2bfloat16_rn(i < cn && c0 + cc < Dv ? Us[i * LDU + cc] - X.x[x] : 0.f);
+          Ub[i * LDV + cc] = __float2bfloat16_rn(
+              i < cn && c0 + cc < Dv ? __bfloat162float(Us[i * LDV + cc]) - X.x[x] : 0.f);
         }
       }
       if (n > 0)
@@ -303,7 +303,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 }
 
 template <int KT, int VT>
-void launch(const bf16* q, const bf16* k, const bf16* w, const float* u, float* y, const Dims& d,
+void launch(const bf16* q, const bf16* k, const bf16* w, const bf16* u, float* y, const Dims& d,
             int C, cudaStream_t s) {
   const size_t bytes = DnLayout<KT, VT>::bytes;
   check(cudaFuncSetAttribute(deltanet_state_tc_kernel<KT, VT>,
@@ -316,7 +316,7 @@ void launch(const bf16* q, const bf16* k, const bf16* w, const float* u, float* 
 }
 
 template <int KT>
-void launch_vt(const bf16* q, const bf16* k, const bf16* w, const float* u, float* y, const Dims& d,
+void launch_vt(const bf16* q, const bf16* k, const bf16* w, const bf16* u, float* y, const Dims& d,
                int C, cudaStream_t s) {
   // As for linear attention (linear_attention_tc.cu): 64-column tiles while they still give
   // every SM a block, else 32 for the parallelism.
@@ -327,7 +327,7 @@ void launch_vt(const bf16* q, const bf16* k, const bf16* w, const float* u, floa
 
 }  // namespace
 
-void deltanet_state_tc(const void* q, const void* k, const void* w, const float* u, float* y,
+void deltanet_state_tc(const void* q, const void* k, const void* w, const void* u, float* y,
                        const Dims& d, int64_t chunk, cudaStream_t s) {
   if (!la_chunk_tc_supported(d.Dk, chunk))
     throw BackendError(
@@ -336,16 +336,17 @@ void deltanet_state_tc(const void* q, const void* k, const void* w, const float*
   const auto* qb = static_cast<const bf16*>(q);
   const auto* kb = static_cast<const bf16*>(k);
   const auto* wb = static_cast<const bf16*>(w);
+  const auto* ub = static_cast<const bf16*>(u);
   const int C = static_cast<int>(chunk);
   switch (d.Dk) {
     case 16:
-      return launch_vt<1>(qb, kb, wb, u, y, d, C, s);
+      return launch_vt<1>(qb, kb, wb, ub, y, d, C, s);
     case 32:
-      return launch_vt<2>(qb, kb, wb, u, y, d, C, s);
+      return launch_vt<2>(qb, kb, wb, ub, y, d, C, s);
     case 64:
-      return launch_vt<4>(qb, kb, wb, u, y, d, C, s);
+      return launch_vt<4>(qb, kb, wb, ub, y, d, C, s);
     default:
-      return launch_vt<8>(qb, kb, wb, u, y, d, C, s);
+      return launch_vt<8>(qb, kb, wb, ub, y, d, C, s);
   }
 }
 
@@ -357,7 +358,7 @@ bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk) {
 }
 
 size_t deltanet_chunk_tc_workspace(const Dims& d) {
-  return static_cast<size_t>(d.BH * d.L) * (2 * d.Dk + sizeof(float) * d.Dv);  // W16, U
+  return static_cast<size_t>(d.BH * d.L) * 2 * (d.Dk + d.Dv);  // W and U, bf16
 }
 
 void deltanet_chunk_tc(const void* q16, const void* k16, const void* v16, const float* beta,
@@ -367,9 +368,9 @@ void deltanet_chunk_tc(const void* q16, const void* k16, const void* v16, const 
         "DeltaNet tensor-core chunkwise: needs d_k in {16,32,64,128}, a chunk of 16..64 in "
         "steps of 16 and at most L, and the UT tiles in shared memory");
   auto* W16 = static_cast<bf16*>(workspace);
-  float* U = reinterpret_cast<float*>(W16 + d.BH * d.L * d.Dk);  // 16-byte aligned: Dk % 16 == 0
-  deltanet_ut_tc(k16, v16, beta, W16, U, d, chunk, s);
-  deltanet_state_tc(q16, k16, W16, U, y, d, chunk, s);
+  bf16* U16 = W16 + d.BH * d.L * d.Dk;  // 16-byte aligned: Dk % 16 == 0
+  deltanet_ut_tc(k16, v16, beta, W16, U16, d, chunk, s);
+  deltanet_state_tc(q16, k16, W16, U16, y, d, chunk, s);
 }
 
 }  // namespace linscope::gpu

@@ -92,12 +92,13 @@ bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk);
 size_t deltanet_chunk_tc_workspace(const Dims& d);
 void deltanet_chunk_tc(const void* q16, const void* k16, const void* v16, const float* beta,
                        float* y, void* workspace, const Dims& d, int64_t chunk, cudaStream_t s);
-// Its two passes. The UT transform (gpu/deltanet_ut_tc.cu): w16 = W in bf16 [BH, L, Dk],
-// u = U fp32 [BH, L, Dv]; its shared memory per block. The state pass (gpu/deltanet_tc.cu): y.
+// Its two passes. The UT transform (gpu/deltanet_ut_tc.cu): w16 = W and u16 = U, both bf16
+// [BH, L, Dk] and [BH, L, Dv]; its shared memory per block. The state pass (gpu/deltanet_tc.cu):
+// y.
 size_t deltanet_ut_tc_smem(const Dims& d);
-void deltanet_ut_tc(const void* k16, const void* v16, const float* beta, void* w16, float* u,
+void deltanet_ut_tc(const void* k16, const void* v16, const float* beta, void* w16, void* u16,
                     const Dims& d, int64_t chunk, cudaStream_t s);
-void deltanet_state_tc(const void* q, const void* k, const void* w, const float* u, float* y,
+void deltanet_state_tc(const void* q, const void* k, const void* w, const void* u, float* y,
                        const Dims& d, int64_t chunk, cudaStream_t s);
 
 // GateLoop (gpu/gateloop.cu): lm = log|a_t|, ph = arg a_t, both [BH, L, Dk]; y [BH, L, Dv].

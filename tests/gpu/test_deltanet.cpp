@@ -191,19 +191,21 @@ TEST_F(GpuTest, DeltaNetParallelAndAttentionMatchTheRuleAndCpu) {
 }
 
 // The tensor-core state pass (gpu/deltanet_tc.cu, RunOptions::bf16 with the chunkwise form)
-// against the delta rule in double on the same bf16-rounded q, k, v. Bound: the kernel rounds to
-// bf16 (u = 2^-8) W, the copy of S that enters W S and Q S, Ũ = U − W S and P = tril(Q K^T):
-// at most four roundings on the way to each term of y_i = q_i^T S + Σ_j P_ij Ũ_j, each of
-// relative size u. Every quantity is bounded by the state's size, which the delta rule keeps at
-// the values' scale (I − β k k^T with ||k|| = 1 is a contraction), so an error that enters S
-// at one chunk is not amplified at later ones; the test allows 8u of max|y| (twice the
-// first-order count) and prints the observed ratio. L = 2048 (32 chunks) checks that the error
+// against the delta rule in double on the same bf16-rounded q, k, v. Bound: the kernels round to
+// bf16 (u = 2^-8) W and U, the copy of S that enters W S and Q S, Ũ = U − W S and
+// P = tril(Q K^T): at most four roundings on the way to each term of
+// y_i = q_i^T S + Σ_j P_ij Ũ_j (U's and W S's enter Ũ side by side), each of relative size u.
+// Every quantity is bounded by the state's size, which the delta rule keeps at the values'
+// scale (I − β k k^T with ||k|| = 1 is a contraction), so an error that enters S at one chunk is
+// not amplified at later ones; the test allows 8u of max|y| (twice the first-order count) and
+// prints the observed ratio. L = 2048 (32 chunks) checks that the error
 // does not drift along the sequence.
 TEST_F(GpuTest, DeltaNetTensorCoresMatchTheRule) {
   const double u = std::ldexp(1.0, -8);
-  for (const Shape s : {Shape{1, 2, 130, 128, 128}, Shape{2, 1, 67, 64, 40},
-                        Shape{1, 1, 100, 16, 24}, Shape{1, 1, 2048, 64, 64},
-                        Shape{1, 1, 70, 32, 20}}) {  // d_v % 8 != 0: V and U element-wise
+  for (const Shape s :
+       {Shape{1, 2, 130, 128, 128}, Shape{2, 1, 67, 64, 40}, Shape{1, 1, 100, 16, 24},
+        Shape{1, 1, 2048, 64, 64}, Shape{1, 1, 70, 32, 20},  // d_v % 8 != 0: V and U element-wise
+        Shape{1, 1, 70, 32, 18}}) {                          // and d_v % 4 != 0
     Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(s.L + s.Dk)});
     for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
     const Tensor ref = delta_rule(in);
