@@ -156,8 +156,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         for (int r = 0; r < KT; ++r) {
           wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fw;
           wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
-          wmma::load_matrix_sync(fs, Sb + r * 16 * LDV + ct * 16, LDV);
-          wmma::load_matrix_sync(fw, Ws + it * 16 * LDK + r * 16, LDK);
+          load_shared(fs, Sb + r * 16 * LDV + ct * 16, LDV);
+          load_shared(fw, Ws + it * 16 * LDK + r * 16, LDK);
           wmma::mma_sync(X, fw, fs, X);
         }
       }
@@ -186,8 +186,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         for (int r = 0; r < KT; ++r) {
           wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fq;
           wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
-          wmma::load_matrix_sync(fs, Sb + r * 16 * LDV + ct * 16, LDV);
-          wmma::load_matrix_sync(fq, Qs + it * 16 * LDK + r * 16, LDK);
+          load_shared(fs, Sb + r * 16 * LDV + ct * 16, LDV);
+          load_shared(fq, Qs + it * 16 * LDK + r * 16, LDK);
           wmma::mma_sync(Oacc[m], fq, fs, Oacc[m]);
         }
     }
@@ -207,8 +207,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       for (int r = 0; r < KT; ++r) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
         wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;
-        wmma::load_matrix_sync(fa, Qs + it * 16 * LDK + r * 16, LDK);
-        wmma::load_matrix_sync(fb, Ks + jt * 16 * LDK + r * 16, LDK);
+        load_shared(fa, Qs + it * 16 * LDK + r * 16, LDK);
+        load_shared(fb, Ks + jt * 16 * LDK + r * 16, LDK);
         wmma::mma_sync(acc, fa, fb, acc);
       }
       bf16* dst = Pb + it * 16 * LDP + jt * 16;
@@ -240,8 +240,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       for (int jt = 0; jt <= it; ++jt) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
         wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
-        wmma::load_matrix_sync(fa, Pb + it * 16 * LDP + jt * 16, LDP);
-        wmma::load_matrix_sync(fb, Ub + jt * 16 * LDV + ct * 16, LDV);
+        load_shared(fa, Pb + it * 16 * LDP + jt * 16, LDP);
+        load_shared(fb, Ub + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
       }
     }
@@ -253,8 +253,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       for (int jt = 0; jt < CT; ++jt) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::col_major> fa;  // K^T
         wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
-        wmma::load_matrix_sync(fa, Ks + jt * 16 * LDK + rt * 16, LDK);
-        wmma::load_matrix_sync(fb, Ub + jt * 16 * LDV + ct * 16, LDV);
+        load_shared(fa, Ks + jt * 16 * LDK + rt * 16, LDK);
+        load_shared(fb, Ub + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
       }
       if (pairs) {

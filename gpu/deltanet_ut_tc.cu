@@ -115,8 +115,8 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
     for (int r = 0; r < KT; ++r) {
       wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
       wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;  // K^T
-      wmma::load_matrix_sync(fa, Ks + it * 16 * ldk + r * 16, ldk);
-      wmma::load_matrix_sync(fb, Ks + jt * 16 * ldk + r * 16, ldk);
+      load_shared(fa, Ks + it * 16 * ldk + r * 16, ldk);
+      load_shared(fb, Ks + jt * 16 * ldk + r * 16, ldk);
       wmma::mma_sync(acc, fa, fb, acc);
     }
     wmma::store_matrix_sync(G + it * 16 * kLdA + jt * 16, acc, kLdA, wmma::mem_row_major);
@@ -243,13 +243,13 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
     for (int jt = 0; jt < kMaxChunk / 16; ++jt) {
       if (jt >= CT) break;
       wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fx;
-      wmma::load_matrix_sync(fx, X + jt * 16 * ldx, ldx);
+      load_shared(fx, X + jt * 16 * ldx, ldx);
 #pragma unroll
       for (int it = jt; it < kMaxChunk / 16; ++it) {
         if (it >= CT) break;
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fh, fl;
-        wmma::load_matrix_sync(fl, Ml + it * 16 * kLdM + jt * 16, kLdM);
-        wmma::load_matrix_sync(fh, Mh + it * 16 * kLdM + jt * 16, kLdM);
+        load_shared(fl, Ml + it * 16 * kLdM + jt * 16, kLdM);
+        load_shared(fh, Mh + it * 16 * kLdM + jt * 16, kLdM);
         wmma::mma_sync(acc[it], fl, fx, acc[it]);
         wmma::mma_sync(acc[it], fh, fx, acc[it]);
       }
