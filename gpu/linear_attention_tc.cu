@@ -228,8 +228,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       for (int r = 0; r < KT; ++r) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
         wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;
-        wmma::load_matrix_sync(fa, Qs + it * 16 * LDK + r * 16, LDK);
-        wmma::load_matrix_sync(fb, Ks + jt * 16 * LDK + r * 16, LDK);  // K^T: column-major K
+        load_shared(fa, Qs + it * 16 * LDK + r * 16, LDK);
+        load_shared(fb, Ks + jt * 16 * LDK + r * 16, LDK);  // K^T: column-major K
         wmma::mma_sync(acc, fa, fb, acc);
       }
       // M_ij = exp(A_i − A_j): the pairwise difference in double (exact for any decay mix).
@@ -264,8 +264,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       for (int r = 0; r < KT; ++r) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
         wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
-        wmma::load_matrix_sync(fa, Qs + it * 16 * LDK + r * 16, LDK);
-        wmma::load_matrix_sync(fb, Sb + r * 16 * LDV + ct * 16, LDV);
+        load_shared(fa, Qs + it * 16 * LDK + r * 16, LDK);
+        load_shared(fb, Sb + r * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
       }
       // Row i of Q S decays by exp(A_i - A_start).
@@ -283,8 +283,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       for (int jt = 0; jt <= it; ++jt) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
         wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
-        wmma::load_matrix_sync(fa, Pb + it * 16 * LDP + jt * 16, LDP);
-        wmma::load_matrix_sync(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
+        load_shared(fa, Pb + it * 16 * LDP + jt * 16, LDP);
+        load_shared(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
       }
     }
@@ -352,8 +352,8 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       for (int jt = 0; jt < CT; ++jt) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::col_major> fa;  // K~^T
         wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
-        wmma::load_matrix_sync(fa, Ks + jt * 16 * LDK + rt * 16, LDK);
-        wmma::load_matrix_sync(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
+        load_shared(fa, Ks + jt * 16 * LDK + rt * 16, LDK);
+        load_shared(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
       }
       if (pairs) {
