@@ -25,9 +25,11 @@ namespace {
 constexpr int kDnThreads = 256;
 constexpr int kUtMaxChunk = 64;  // deltanet_chunk_size() never exceeds it
 
-// Two blocks per SM (128 registers): with the column in registers the kernel took 164 and ran
-// one block of 8 warps per SM, latency bound (Nsight Compute: 12.5 % occupancy, 13.4 ms of the
-// 15.0 ms tensor-core chunkwise form at L = 16384, d = 128).
+// The fp32 UT transform (the fp32 chunkwise form; the tensor-core form has its own,
+// gpu/deltanet_ut_tc.cu). Two blocks per SM (128 registers): with the column in registers the
+// kernel took 164 and ran one block of 8 warps per SM, latency bound (Nsight Compute: 12.5 %
+// occupancy, 13.4 ms of the 15.0 ms tensor-core chunkwise form it then served, L = 16384,
+// d = 128).
 __global__ void __launch_bounds__(kDnThreads, 2)
     deltanet_ut_kernel(const float* __restrict__ k, const float* __restrict__ v,
                        const float* __restrict__ beta, float* __restrict__ W, float* __restrict__ U,

@@ -23,9 +23,13 @@
 //  - one column per lane, 4 lanes: 78 % of the L1/shared throughput, stalled on it, 13.2 ms;
 //  - four columns per lane, 8 lanes: 4x fewer shared reads, 11.0 ms; pairs, 10.0 ms (at d = 64,
 //    where the SMs hold only four warps each, pairs gave 10.1 -> 8.4 ms: latency bound there);
-//  - the remaining gap to the FMA floor (3.1 ms) is instruction issue: half the instructions are
-//    FMAs, the rest reductions, shared loads and addressing, at ~2.7 instructions per cycle per
-//    SM with two warps per scheduler (Nsight Compute).
+//  - at 64 < d_k <= 128, four lanes of 32 rows and two columns (two butterfly rounds per sum
+//    instead of three), and v in one vector load: 9.9 -> 9.2 ms;
+//  - the remaining gap to the FMA floor (3.1 ms): FFMA is 56 % of the 6.1·10⁹ executed warp
+//    instructions (the rest shuffles and adds of the reductions, shared loads, addressing),
+//    issued at ~2.5 per cycle per SM with two warps per scheduler (Nsight Compute, eight lanes).
+//    Four lanes double the shared loads per FMA (each lane reads 32 rows of k and q for only
+//    two columns); four columns a lane fit (249 registers) but leave four warps per SM: 11.3 ms.
 #include <algorithm>
 #include <cstdlib>
 #include <string>
