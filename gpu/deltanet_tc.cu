@@ -152,14 +152,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> X;  // W S for this tile
       wmma::fill_fragment(X, 0.f);
       if (n > 0) {  // S = 0 before the first chunk
-#pragma unroll
-        for (int r = 0; r < KT; ++r) {
-          wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fw;
-          wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
-          load_shared(fs, Sb + r * 16 * LDV + ct * 16, LDV);
-          load_shared(fw, Ws + it * 16 * LDK + r * 16, LDK);
-          wmma::mma_sync(X, fw, fs, X);
-        }
+        mma_rows<KT>(X, Ws + it * 16 * LDK, LDK, Sb + ct * 16, LDV);
       }
       // Ũ at this lane's elements; rows past L and columns past Dv are zero (so is U there).
       if (pairs) {
@@ -181,15 +174,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
               i < cn && c0 + cc < Dv ? __bfloat162float(Us[i * LDV + cc]) - X.x[x] : 0.f);
         }
       }
-      if (n > 0)
-#pragma unroll
-        for (int r = 0; r < KT; ++r) {
-          wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fq;
-          wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fs;
-          load_shared(fs, Sb + r * 16 * LDV + ct * 16, LDV);
-          load_shared(fq, Qs + it * 16 * LDK + r * 16, LDK);
-          wmma::mma_sync(Oacc[m], fq, fs, Oacc[m]);
-        }
+      if (n > 0) mma_rows<KT>(Oacc[m], Qs + it * 16 * LDK, LDK, Sb + ct * 16, LDV);
     }
     cp_async_wait_all();  // K
     __syncthreads();
@@ -203,14 +188,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       if (jt > it) continue;  // above the diagonal: P V never reads it
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
       wmma::fill_fragment(acc, 0.f);
-#pragma unroll
-      for (int r = 0; r < KT; ++r) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;
-        load_shared(fa, Qs + it * 16 * LDK + r * 16, LDK);
-        load_shared(fb, Ks + jt * 16 * LDK + r * 16, LDK);
-        wmma::mma_sync(acc, fa, fb, acc);
-      }
+      mma_rows_t<KT>(acc, Qs + it * 16 * LDK, LDK, Ks + jt * 16 * LDK, LDK);  // Qs Ks^T
       bf16* dst = Pb + it * 16 * LDP + jt * 16;
       if (pairs) {
 #pragma unroll
@@ -257,18 +235,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         load_shared(fb, Ub + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
       }
-      if (pairs) {
-#pragma unroll
-        for (int x = 0; x < kAccElems; x += 2)
-          *reinterpret_cast<__nv_bfloat162*>(Sb + (rt * 16 + pos.row(x)) * LDV + ct * 16 +
-                                             pos.col(x)) =
-              __floats2bfloat162_rn(Sacc[m].x[x], Sacc[m].x[x + 1]);
-      } else {
-#pragma unroll
-        for (int x = 0; x < kAccElems; ++x)
-          Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] =
-              __float2bfloat16_rn(Sacc[m].x[x]);
-      }
+      store_bf16(Sacc[m], Sb + rt * 16 * LDV + ct * 16, LDV, pos, pairs);
     }
     __syncthreads();  // K and P free
     if (n + 1 < NC) load_k(n + 1);
@@ -338,16 +305,8 @@ void deltanet_state_tc(const void* q, const void* k, const void* w, const void* 
   const auto* wb = static_cast<const bf16*>(w);
   const auto* ub = static_cast<const bf16*>(u);
   const int C = static_cast<int>(chunk);
-  switch (d.Dk) {
-    case 16:
-      return launch_vt<1>(qb, kb, wb, ub, y, d, C, s);
-    case 32:
-      return launch_vt<2>(qb, kb, wb, ub, y, d, C, s);
-    case 64:
-      return launch_vt<4>(qb, kb, wb, ub, y, d, C, s);
-    default:
-      return launch_vt<8>(qb, kb, wb, ub, y, d, C, s);
-  }
+  with_key_tiles(d.Dk,
+                 [&](auto kt) { launch_vt<decltype(kt)::value>(qb, kb, wb, ub, y, d, C, s); });
 }
 
 bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk) {

@@ -111,14 +111,7 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
   auto g_tile = [&](int it, int jt) {
     Acc acc;
     wmma::fill_fragment(acc, 0.f);
-#pragma unroll
-    for (int r = 0; r < KT; ++r) {
-      wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;  // K^T
-      load_shared(fa, Ks + it * 16 * ldk + r * 16, ldk);
-      load_shared(fb, Ks + jt * 16 * ldk + r * 16, ldk);
-      wmma::mma_sync(acc, fa, fb, acc);
-    }
+    mma_rows_t<KT>(acc, Ks + it * 16 * ldk, ldk, Ks + jt * 16 * ldk, ldk);  // Ks Ks^T
     wmma::store_matrix_sync(G + it * 16 * kLdA + jt * 16, acc, kLdA, wmma::mem_row_major);
   };
   if (warp < CT) g_tile(warp, warp);
@@ -317,16 +310,8 @@ void deltanet_ut_tc(const void* k16, const void* v16, const float* beta, void* w
   auto* wb = static_cast<bf16*>(w16);
   auto* ub = static_cast<bf16*>(u16);
   const int C = static_cast<int>(chunk);
-  switch (d.Dk) {
-    case 16:
-      return launch<1>(kb, vb, beta, wb, ub, d, C, s);
-    case 32:
-      return launch<2>(kb, vb, beta, wb, ub, d, C, s);
-    case 64:
-      return launch<4>(kb, vb, beta, wb, ub, d, C, s);
-    default:
-      return launch<8>(kb, vb, beta, wb, ub, d, C, s);
-  }
+  with_key_tiles(d.Dk,
+                 [&](auto kt) { launch<decltype(kt)::value>(kb, vb, beta, wb, ub, d, C, s); });
 }
 
 }  // namespace linscope::gpu

@@ -224,14 +224,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       if (jt > it) continue;  // strictly above the diagonal: M = 0, and P V never reads it
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
       wmma::fill_fragment(acc, 0.f);
-#pragma unroll
-      for (int r = 0; r < KT; ++r) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;
-        load_shared(fa, Qs + it * 16 * LDK + r * 16, LDK);
-        load_shared(fb, Ks + jt * 16 * LDK + r * 16, LDK);  // K^T: column-major K
-        wmma::mma_sync(acc, fa, fb, acc);
-      }
+      mma_rows_t<KT>(acc, Qs + it * 16 * LDK, LDK, Ks + jt * 16 * LDK, LDK);  // Qs Ks^T
       // M_ij = exp(A_i − A_j): the pairwise difference in double (exact for any decay mix).
       if (pairs) {  // two adjacent columns per 32-bit store (tc::adjacent_pairs)
 #pragma unroll
@@ -260,14 +253,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
       const int it = t / VTT, ct = t % VTT;
       wmma::fill_fragment(Oacc[m], 0.f);
       if (n == 0) continue;  // S = 0 before the first chunk
-#pragma unroll
-      for (int r = 0; r < KT; ++r) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
-        load_shared(fa, Qs + it * 16 * LDK + r * 16, LDK);
-        load_shared(fb, Sb + r * 16 * LDV + ct * 16, LDV);
-        wmma::mma_sync(Oacc[m], fa, fb, Oacc[m]);
-      }
+      mma_rows<KT>(Oacc[m], Qs + it * 16 * LDK, LDK, Sb + ct * 16, LDV);
       // Row i of Q S decays by exp(A_i - A_start).
 #pragma unroll
       for (int x = 0; x < kAccElems; ++x) Oacc[m].x[x] *= Es[it * 16 + pos.row(x)];
@@ -356,18 +342,7 @@ __global__ void __launch_bounds__(kTcWarps * 32, 2)
         load_shared(fb, Vs + jt * 16 * LDV + ct * 16, LDV);
         wmma::mma_sync(Sacc[m], fa, fb, Sacc[m]);
       }
-      if (pairs) {
-#pragma unroll
-        for (int x = 0; x < kAccElems; x += 2)
-          *reinterpret_cast<__nv_bfloat162*>(Sb + (rt * 16 + pos.row(x)) * LDV + ct * 16 +
-                                             pos.col(x)) =
-              __floats2bfloat162_rn(Sacc[m].x[x], Sacc[m].x[x + 1]);
-      } else {
-#pragma unroll
-        for (int x = 0; x < kAccElems; ++x)
-          Sb[(rt * 16 + pos.row(x)) * LDV + ct * 16 + pos.col(x)] =
-              __float2bfloat16_rn(Sacc[m].x[x]);
-      }
+      store_bf16(Sacc[m], Sb + rt * 16 * LDV + ct * 16, LDV, pos, pairs);
     }
     // z <- exp(A_end − A_start) z + Σ_j K~_j (its reads in phase 2 are done): thread = channel
     // pair and part r, summing rows r, r + kZParts, ... into its partial vector.
@@ -482,16 +457,9 @@ void launch_any(const void* q, const void* k, const void* v, const double* A, fl
   const auto* kb = static_cast<const bf16*>(k);
   const auto* vb = static_cast<const bf16*>(v);
   const int C = static_cast<int>(chunk);
-  switch (d.Dk) {
-    case 16:
-      return launch_tc_vt<1>(qb, kb, vb, A, out, den, d, C, back, s);
-    case 32:
-      return launch_tc_vt<2>(qb, kb, vb, A, out, den, d, C, back, s);
-    case 64:
-      return launch_tc_vt<4>(qb, kb, vb, A, out, den, d, C, back, s);
-    default:
-      return launch_tc_vt<8>(qb, kb, vb, A, out, den, d, C, back, s);
-  }
+  with_key_tiles(d.Dk, [&](auto kt) {
+    launch_tc_vt<decltype(kt)::value>(qb, kb, vb, A, out, den, d, C, back, s);
+  });
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <mma.h>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace linscope::gpu::tc {
 
@@ -62,6 +63,39 @@ inline __device__ bool adjacent_pairs(const FragmentPositions& p) {
   return __all_sync(0xffffffffu, ok);
 }
 
+// The accumulator rounded to bf16 into a shared tile with row stride ld (the bf16 copies of the
+// carried state): two adjacent columns per 32-bit store when the layout has them
+// (adjacent_pairs), else element by element.
+__device__ __forceinline__ void store_bf16(const Acc& a, __nv_bfloat16* tile, int ld,
+                                           const FragmentPositions& pos, bool pairs) {
+  if (pairs) {
+#pragma unroll
+    for (int x = 0; x < kAccElems; x += 2)
+      *reinterpret_cast<__nv_bfloat162*>(tile + pos.row(x) * ld + pos.col(x)) =
+          __floats2bfloat162_rn(a.x[x], a.x[x + 1]);
+  } else {
+#pragma unroll
+    for (int x = 0; x < kAccElems; ++x)
+      tile[pos.row(x) * ld + pos.col(x)] = __float2bfloat16_rn(a.x[x]);
+  }
+}
+
+// Host: calls f(std::integral_constant<int, KT>{}) with KT = d_k / 16 for the key widths the
+// tensor-core kernels are built for (16, 32, 64, 128; la_chunk_tc_supported checks d_k first).
+template <class F>
+void with_key_tiles(int64_t dk, F&& f) {
+  switch (dk) {
+    case 16:
+      return f(std::integral_constant<int, 1>{});
+    case 32:
+      return f(std::integral_constant<int, 2>{});
+    case 64:
+      return f(std::integral_constant<int, 4>{});
+    default:
+      return f(std::integral_constant<int, 8>{});
+  }
+}
+
 // WMMA operand loads from shared memory with the state space spelled out. For pointers into
 // dynamic shared memory nvcc emits wmma.load with a generic address, which became generic LD
 // instructions (Nsight Compute, the DeltaNet UT kernel: 11 % of its instructions, and the
@@ -103,6 +137,35 @@ __device__ __forceinline__ void load_shared(frag::BCol& f, const __nv_bfloat16* 
   asm volatile("wmma.load.b.sync.aligned.col.m16n16k16.shared.bf16 {%0, %1, %2, %3}, [%4], %5;\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(shared_address(p)), "r"(ldm));
+}
+
+// acc += A B over KT steps of 16: A is 16 rows of a row-major shared tile (row stride lda, 16·KT
+// columns from a), B the matching 16·KT rows of another (row stride ldb, 16 columns from b).
+template <int KT>
+__device__ __forceinline__ void mma_rows(Acc& acc, const __nv_bfloat16* a, unsigned lda,
+                                         const __nv_bfloat16* b, unsigned ldb) {
+#pragma unroll
+  for (int r = 0; r < KT; ++r) {
+    frag::ARow fa;
+    frag::BRow fb;
+    load_shared(fa, a + r * 16, lda);
+    load_shared(fb, b + r * 16 * ldb, ldb);
+    nvcuda::wmma::mma_sync(acc, fa, fb, acc);
+  }
+}
+// acc += A B^T over KT steps of 16: A and B are 16 rows each of row-major shared tiles, 16·KT
+// columns (the scores Q K^T, the Gram matrix K K^T); B^T is B read column-major.
+template <int KT>
+__device__ __forceinline__ void mma_rows_t(Acc& acc, const __nv_bfloat16* a, unsigned lda,
+                                           const __nv_bfloat16* b, unsigned ldb) {
+#pragma unroll
+  for (int r = 0; r < KT; ++r) {
+    frag::ARow fa;
+    frag::BCol fb;
+    load_shared(fa, a + r * 16, lda);
+    load_shared(fb, b + r * 16, ldb);
+    nvcuda::wmma::mma_sync(acc, fa, fb, acc);
+  }
 }
 
 }  // namespace linscope::gpu::tc
