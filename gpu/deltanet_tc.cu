@@ -78,7 +78,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   // O's staging for partial tiles: P's tile, free after the end barrier.
   float* scratch = reinterpret_cast<float*>(smem + Lay::p_off) + warp * 256;
 
-  // Offsets inside a head fit in int (the launcher checks L * d < 2^31).
+  // Offsets inside a head fit in int (deltanet_chunk_tc_supported requires L * d < 2^31).
   const int64_t head = blockIdx.y;
   const int c0 = blockIdx.x * VT;
   const bf16* qh = q + head * L * DK;

@@ -55,7 +55,7 @@ struct UtTcLayout {
 };
 
 // Grid: x = chunk, y = head. k [BH, L, DK] and v [BH, L, Dv] bf16, beta [BH, L]; writes
-// w [BH, L, DK] bf16 and u [BH, L, Dv] fp32.
+// w [BH, L, DK] and u [BH, L, Dv], both bf16.
 template <int KT>
 __global__ void __launch_bounds__(kWarps * 32, 3)
     deltanet_ut_tc_kernel(const bf16* __restrict__ k, const bf16* __restrict__ v,
