@@ -180,10 +180,12 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
 bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
   if (spec.family == Family::DeltaNet)  // the chunkwise state pass (gpu/deltanet_tc.cu)
     return opts.bf16 && opts.form == Form::Chunkwise && deltanet_chunk_tc_supported(d, opts.chunk);
-  // Causal linear attention and LION in both directions (bidirectional: two causal sweeps).
+  // Causal linear attention and LION in both directions (bidirectional chunkwise: two causal
+  // sweeps); the parallel form without its matrix (the matrix comes from the fp32 kernels).
   const bool la = spec.family == Family::LinearAttention || spec.family == Family::Lion;
-  return opts.bf16 && la && opts.form == Form::Chunkwise && !opts.attention &&
-         la_chunk_tc_supported(d.Dk, opts.chunk);
+  if (!opts.bf16 || !la || opts.attention) return false;
+  if (opts.form == Form::Parallel) return la_parallel_tc_supported(d);
+  return opts.form == Form::Chunkwise && la_chunk_tc_supported(d.Dk, opts.chunk);
 }
 
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
@@ -286,6 +288,11 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     return;
   }
   if (spec.family == Family::LightNet) {  // in.a holds the log weights f
+    // The rewritten k is the rounded k times fp32 weights: LightNet's bf16 mode stays the CPU's
+    // (rounded q, k, v, fp32 arithmetic) rather than rounding that product again on the way
+    // into the tensor cores.
+    RunOptions ln_opts = opts;
+    ln_opts.bf16 = false;
     DeviceInputs la = lightnet_encoded(spec, in, ws, s);
     const bool global = spec.direction == Direction::Bidirectional;
     // Per-channel f ([BH, L, Dk], in.per_channel_decay): causal, a decay per key channel for
@@ -301,29 +308,29 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     la.per_channel_decay = channels;
     la.q16 = la.k16 = la.v16 = nullptr;
     const ModelSpec as_la = lightnet_as_linear_attention(spec);
-    if (global && opts.form == Form::Recurrent) {
+    if (global && ln_opts.form == Form::Recurrent) {
       // The CPU's global recurrent form: one scan to S_L, then y = Q S_L (not LION-LIT's two
       // sweeps, which give the same y at twice the sequential work); the matrix, when asked
       // for, from the parallel form as below.
       ws.ln_s.ensure(lightnet_global_workspace(d));
       lightnet_global_readout(la.q, la.k, la.v, y, ws.ln_s.as<void>(), d, s);
       if (att) {
-        RunOptions parallel = opts;
+        RunOptions parallel = ln_opts;
         parallel.form = Form::Parallel;
         ws.ln_y.ensure(sizeof(float) * d.BH * d.L * d.Dv);
         forward(as_la, parallel, la, ws.ln_y.as<float>(), att, ws, s);
       }
-    } else if (att && opts.form != Form::Parallel) {
+    } else if (att && ln_opts.form != Form::Parallel) {
       // The recurrent form with the matrix: y from the recurrence, the matrix from the parallel
       // form (as the CPU forms it apart), its y into scratch.
-      RunOptions recurrent = opts, parallel = opts;
+      RunOptions recurrent = ln_opts, parallel = ln_opts;
       recurrent.attention = false;
       parallel.form = Form::Parallel;
       forward(as_la, recurrent, la, y, nullptr, ws, s);
       ws.ln_y.ensure(sizeof(float) * d.BH * d.L * d.Dv);
       forward(as_la, parallel, la, ws.ln_y.as<float>(), att, ws, s);
     } else {
-      forward(as_la, opts, la, y, att, ws, s);
+      forward(as_la, ln_opts, la, y, att, ws, s);
     }
     // The matrix above acts on the encoded v = (I + T) v; for the v given it is A (I + T).
     if (att && spec.lightnet.md_tpe)
@@ -364,6 +371,10 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
     // The normalizers come apart from the numerators (la_chunk_tc: no extra value column).
     const bool norm = Dc > d.Dv;
+    if (opts.form == Form::Parallel) {  // one pass: the row sums divide in its epilogue
+      la_parallel_tc(q16, k16, v16, ws.A.as<double>(), y, d, bidir, norm, s);
+      return;
+    }
     float* den = nullptr;
     if (norm) {
       ws.den.ensure(sizeof(float) * d.BH * d.L);

@@ -186,6 +186,13 @@ bool la_chunk_tc_supported(int64_t Dk, int64_t chunk);
 // the normalizer q_t^T z_t. Throws BackendError when not supported.
 void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
                  float* den, const Dims& d, int64_t chunk, cudaStream_t s);
+// The parallel (L²) form on the tensor cores (gpu/linear_attention_parallel_tc.cu): causal
+// linear attention, or bidirectional LION's mask when `bidirectional`; bf16 q, k, v as above, A
+// the cumulative log decays, y [BH, L, Dv] fp32, divided by the row sums when `normalize`.
+// Supported: d_k in {16, 32, 64, 128}, d_v a multiple of 8, L·max(d_k, d_v) < 2^31.
+bool la_parallel_tc_supported(const Dims& d);
+void la_parallel_tc(const void* q, const void* k, const void* v, const double* A, float* y,
+                    const Dims& d, bool bidirectional, bool normalize, cudaStream_t s);
 // Bidirectional LION's backward sweep on the same bf16 q, k, v (read backwards; A_rev the
 // cumulative reverse-shifted decays, reverse_shift_decay), fused with the combine: y holds the
 // forward sweep's numerators from la_chunk_tc and den its normalizers (null: not normalized);

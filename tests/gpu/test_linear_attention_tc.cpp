@@ -16,6 +16,12 @@
 // subtracts the diagonal term q_i·k_i v_i that both sweeps counted: every off-diagonal term
 // still sees two roundings, the diagonal four (two per sweep), so the bounds double: 4u · mag_i
 // (+4e-5 · mag_i for fp32), and 8u max|v| normalized.
+//
+// The parallel form on the tensor cores (gpu/linear_attention_parallel_tc.cu) rounds one
+// intermediate, the masked score P_ij, and forms the normalizer from the same rounded P: one
+// rounding per term, causal or bidirectional, so u · mag_i (2u max|v| normalized). Its fp32
+// accumulation runs over up to L + d_k terms (every key tile adds into the same accumulator), so
+// its allowance grows with L: (L + d_k) 2^-22 of mag_i, two ulps per addition.
 #include <cstdlib>
 #include <tuple>
 
@@ -35,21 +41,38 @@ ModelSpec la(Decay decay, bool normalize) {
   return m;
 }
 
+gpu::Dims dims_of(const Shape& s) {
+  return gpu::Dims{s.B * s.H, s.L, s.Dk, s.Dv};
+}
+
 Inputs rounded(const Inputs& in) {
   Inputs r = in;
   for (const char* name : {"q", "k", "v"}) round_to_bf16(r.get(name));
   return r;
 }
 
+// How many bf16 roundings each term of y passes through, and the fp32 allowance (relative to
+// the terms' magnitude) of the kernel's accumulation: the two halves of the bounds above.
+struct Rounding {
+  double bf16 = 2;
+  double fp32 = 2e-5;
+};
+Rounding chunkwise_rounding(bool bidirectional) {
+  const double sweeps = bidirectional ? 2.0 : 1.0;
+  return {2.0 * sweeps, 2e-5 * sweeps};
+}
+Rounding parallel_rounding(const Shape& s) {
+  return {1.0, double(s.L + s.Dk) * std::ldexp(1.0, -22)};
+}
+
 // Elements of y outside the derived bound around `ref` (see the top of the file).
 int violations(const Tensor& y, const Tensor& ref, const Tensor& mag, bool normalize, double max_v,
-               bool bidirectional = false) {
-  const double sweeps = bidirectional ? 2.0 : 1.0;
+               const Rounding& r) {
   int bad = 0;
   for (int64_t e = 0; e < y.numel(); ++e) {
     const double err = std::abs(double(y[e]) - ref[e]);
-    const double bound = normalize ? sweeps * 4.1 * kU * max_v + 1e-5
-                                   : sweeps * (2.0 * kU * (1 + kU) + 2e-5) * mag[e] + 1e-6;
+    const double bound = normalize ? (2.05 * r.bf16 * kU + 2 * r.fp32) * max_v + 1e-5
+                                   : (r.bf16 * kU * (1 + kU) + r.fp32) * mag[e] + 1e-6;
     if (!(err <= bound)) ++bad;
   }
   return bad;
@@ -67,13 +90,18 @@ void check_against_definition_and_cpu(Backend& gpu, const ModelSpec& spec, const
   const Tensor ref = reference(rin, bidir, spec.normalize, band);
   const double max_v = max_abs(rin.get("v"));
   const Difference d = compare(r.y, ref);
+  const Rounding rounding =
+      opts.form == Form::Parallel && gpu::uses_tensor_cores(spec, opts, dims_of(in.shape()))
+          ? parallel_rounding(in.shape())
+          : chunkwise_rounding(bidir);
   EXPECT_TRUE(d.finite);
-  EXPECT_EQ(violations(r.y, ref, mag, spec.normalize, max_v, bidir), 0)
-      << describe(spec) << " C=" << opts.chunk << " max_rel=" << d.max_rel;
+  EXPECT_EQ(violations(r.y, ref, mag, spec.normalize, max_v, rounding), 0)
+      << describe(spec) << " " << to_string(opts.form) << " C=" << opts.chunk
+      << " max_rel=" << d.max_rel;
   if (band > 0) return;  // long sequences: the CPU comparison is the other tests' job
   const Tensor cpu = cpu_or_empty(spec, in, opts);
   if (!cpu.empty()) {
-    EXPECT_EQ(violations(r.y, cpu, mag, spec.normalize, max_v, bidir), 0)
+    EXPECT_EQ(violations(r.y, cpu, mag, spec.normalize, max_v, rounding), 0)
         << "against run_cpu (bf16)";
   }
 }
@@ -222,6 +250,96 @@ TEST_F(GpuTest, TcSmall) {
   opts.chunk = 16;
   opts.bf16 = true;
   check_against_definition_and_cpu(gpu(), spec, in, opts);
+}
+
+// The parallel form on the tensor cores: causal linear attention and bidirectional LION, every
+// decay, with and without the row scaling. L = 200: two row blocks of 128, the second partial,
+// and a partial key tile of 64; d_v = 24 fills part of one value tile.
+using ParallelParam = std::tuple<Decay, bool, bool>;  // decay, normalize, bidirectional
+
+class TcParallelForms : public GpuTest, public ::testing::WithParamInterface<ParallelParam> {};
+
+ModelSpec parallel_spec(Decay decay, bool normalize, bool bidirectional) {
+  ModelSpec spec = la(decay, normalize);
+  if (bidirectional) {
+    spec.family = Family::Lion;
+    spec.direction = Direction::Bidirectional;
+  }
+  return spec;
+}
+
+RunOptions bf16_parallel() {
+  RunOptions opts;
+  opts.form = Form::Parallel;
+  opts.bf16 = true;
+  return opts;
+}
+
+TEST_P(TcParallelForms, MatchesDefinitionAndCpu) {
+  const auto [decay, normalize, bidir] = GetParam();
+  const ModelSpec spec = parallel_spec(decay, normalize, bidir);
+  GenerateOptions g;
+  g.seed = 101 + static_cast<uint64_t>(decay) * 4 + (normalize ? 1 : 0) + (bidir ? 2 : 0);
+  const Inputs in = generate_inputs(spec, Shape{2, 3, 200, 32, 24}, g);
+  ASSERT_TRUE(gpu::uses_tensor_cores(spec, bf16_parallel(), dims_of(in.shape())));
+  check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
+}
+
+INSTANTIATE_TEST_SUITE_P(Bf16, TcParallelForms,
+                         ::testing::Combine(::testing::Values(Decay::LIT, Decay::D, Decay::S),
+                                            ::testing::Bool(), ::testing::Bool()));
+
+// Every key width the kernel is built for; d_v = 64 (the narrow value tile), 128 (the wide one)
+// and 136 (a second, nearly empty wide tile).
+TEST_F(GpuTest, TcParallelHeadDimensions) {
+  for (auto [dk, dv] : {std::pair<int64_t, int64_t>{16, 16}, {64, 64}, {128, 128}, {128, 136}}) {
+    for (bool bidir : {false, true}) {
+      SCOPED_TRACE("dk=" + std::to_string(dk) + " dv=" + std::to_string(dv) +
+                   (bidir ? " LION" : " causal"));
+      const ModelSpec spec = parallel_spec(Decay::S, bidir, bidir);
+      const Inputs in =
+          generate_inputs(spec, Shape{1, 2, 150, dk, dv}, GenerateOptions{uint64_t(dk + dv)});
+      check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
+    }
+  }
+}
+
+// The mask's exponents at L = 4096 with λ = 0.5 (A reaches −2.8e3, every far entry underflows
+// to 0): finite and within the bound of the definition restricted to a band of 64 tokens, both
+// directions.
+TEST_F(GpuTest, TcParallelLongSequenceFastDecay) {
+  for (bool bidir : {false, true}) {
+    SCOPED_TRACE(bidir ? "LION-D" : "causal D");
+    const ModelSpec spec = parallel_spec(Decay::D, false, bidir);
+    GenerateOptions g;
+    g.lambda = 0.5;
+    const Inputs in = generate_inputs(spec, Shape{1, 2, 4096, 16, 16}, g);
+    check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel(), 64);
+  }
+}
+
+// The parallel form takes the tensor cores only where the kernel applies; elsewhere bf16 mode
+// runs the fp32 kernels on rounded inputs, with the same answer within the bound.
+TEST_F(GpuTest, TcParallelChosenOnlyWhereSupported) {
+  const ModelSpec spec = la(Decay::S, false);
+  RunOptions opts = bf16_parallel();
+  EXPECT_TRUE(gpu::uses_tensor_cores(spec, opts, gpu::Dims{2, 100, 128, 128}));
+  EXPECT_FALSE(gpu::uses_tensor_cores(spec, opts, gpu::Dims{2, 100, 128, 25})) << "d_v % 8";
+  EXPECT_FALSE(gpu::uses_tensor_cores(spec, opts, gpu::Dims{2, 100, 48, 128})) << "d_k";
+  opts.attention = true;
+  EXPECT_FALSE(gpu::uses_tensor_cores(spec, opts, gpu::Dims{2, 100, 128, 128}))
+      << "the matrix comes from the fp32 kernels";
+  const Inputs in = generate_inputs(spec, Shape{1, 2, 90, 16, 25}, GenerateOptions{3});
+  check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
+}
+
+// Small enough for compute-sanitizer's racecheck (tools/device/gpu_validate.sh).
+TEST_F(GpuTest, TcParallelSmall) {
+  for (bool bidir : {false, true}) {
+    const ModelSpec spec = parallel_spec(Decay::S, true, bidir);
+    const Inputs in = generate_inputs(spec, Shape{1, 1, 70, 16, 16}, GenerateOptions{4});
+    check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
+  }
 }
 
 }  // namespace

@@ -76,6 +76,25 @@ int main(int argc, char** argv) {
                                "LION-S chunkwise bf16 (TC)"};
         row(names[static_cast<int>(dc)], c, ceil);
       }
+    // The parallel (L²) form on the tensor cores (TARGETS.md: >= 40 % of the GEMM ceiling for
+    // L >= 4096; FLOPs by the algorithm's count, the causal half for causal models).
+    for (int64_t L : {int64_t{4096}, int64_t{16384}})
+      for (int64_t D : {int64_t{128}, int64_t{64}}) {
+        gpu::BenchCase c = make(Decay::S, D, L);
+        c.opts.form = Form::Parallel;
+        c.reps = L >= 16384 ? 5 : 10;
+        row("la S parallel bf16 (TC)", c, ceil);
+      }
+    {
+      gpu::BenchCase c = make(Decay::LIT, 128, 4096);
+      c.opts.form = Form::Parallel;
+      row("la LIT parallel bf16 (TC)", c, ceil);
+      c.spec.family = Family::Lion;
+      c.spec.direction = Direction::Bidirectional;
+      c.spec.decay = Decay::S;
+      c.spec.normalize = true;
+      row("LION-S parallel bf16 (TC)", c, ceil);
+    }
     // DeltaNet chunkwise (WY/UT): the UT transform in fp32, the state pass on the tensor cores
     // (TARGETS.md: <= 4.94 ms at L = 16384, D = 128), next to the fp32 state pass.
     for (bool tc : {true, false})

@@ -1,0 +1,53 @@
+// mma.sync and ldmatrix with their fragment layouts spelled out (PTX ISA, "Matrix Fragments for
+// mma.m16n8k16" with .bf16): unlike WMMA's opaque fragments, an accumulator here can be scaled,
+// masked and turned into the next product's A operand in registers. Device code for sm_80+;
+// include from .cu files only.
+//
+// Layouts, with g = lane / 4 and c = 2 (lane % 4):
+//   accumulator (16 x 8, fp32):  d[0], d[1] at row g, columns c, c + 1; d[2], d[3] at row g + 8
+//   A (16 x 16, bf16 pairs):     a[0] row g, k c..c+1;  a[1] row g + 8;  a[2] row g, k c+8..c+9;
+//                                a[3] row g + 8, k c+8..c+9
+//   B (16 x 8, bf16 pairs):      b[0] k c..c+1, column g;  b[1] k c+8..c+9, column g
+// So two accumulators side by side (columns 0-7 and 8-15) are, packed to bf16, the A operand of a
+// product over those 16 columns: the flash-attention step P V needs no trip through shared memory.
+#pragma once
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+namespace linscope::gpu::tc::mma {
+
+// d += a b for one 16 x 8 x 16 tile, fp32 accumulate.
+__device__ __forceinline__ void m16n8k16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Four 8 x 8 bf16 matrices from shared memory; lanes 8m .. 8m + 7 give the row addresses of
+// matrix m, and r[m] is this lane's pair of it (row g, columns c, c + 1; transposed: the pair
+// (c, g), (c + 1, g) of the stored matrix).
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], unsigned shared_addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(shared_addr));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], unsigned shared_addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(shared_addr));
+}
+
+// Two floats as a bf16 pair (nearest even), the lower column in the low half as mma expects.
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 p = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&p);
+}
+__device__ __forceinline__ float2 unpack_bf16(uint32_t p) {
+  return __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&p));
+}
+
+}  // namespace linscope::gpu::tc::mma
