@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
@@ -33,10 +34,14 @@ using bf16 = __nv_bfloat16;
 using namespace tc;
 using namespace tc::mma;
 
-constexpr int kWarps = 8;
-constexpr int kRows = 16 * kWarps;  // query rows per block: 16 per warp
-constexpr int kCols = 64;           // keys per tile
-constexpr int kPad = 8;             // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
+// Each warp owns kGroups groups of 16 query rows, so every K and V fragment it loads from shared
+// memory feeds kGroups products: with one group per warp, ldmatrix traffic (36 KB per warp and
+// key tile at d = 128) rather than the tensor cores bounded the kernel.
+constexpr int kWarps = 4;
+constexpr int kGroups = 2;
+constexpr int kRows = 16 * kGroups * kWarps;  // query rows per block
+constexpr int kCols = 64;                     // keys per tile
+constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
 constexpr float kLog2e = 1.4426950408889634f;
 
 template <int KT, int VT>
@@ -57,12 +62,16 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
                           const bf16* __restrict__ v, const double* __restrict__ A,
                           float* __restrict__ y, int L, int Dv, bool normalize, int row_blocks) {
   using Lay = ParallelLayout<KT, VT>;
-  constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV;
+  constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, G = kGroups;
+  constexpr int kThreads = kWarps * 32;
   extern __shared__ __align__(16) unsigned char smem[];
   bf16* sQ = reinterpret_cast<bf16*>(smem);
   bf16* sK = sQ + Lay::q_elems;
   bf16* sV = sK + 2 * Lay::k_elems;
   float* sB = reinterpret_cast<float*>(sV + 2 * Lay::v_elems);  // per-key exponents, 2 buffers
+  // Per buffer, one word per staging warp: whether any of its keys' exponents is nonzero. A block
+  // whose rows and keys all share A_r (LIT: every log λ zero) then skips the exponentials.
+  __shared__ int s_decayed[2][kCols / 32];
 
   const int head = blockIdx.x, c0 = blockIdx.y * VT;
   // Causal blocks differ in work (row block b sees b + 1 tiles' worth): the heaviest go first.
@@ -80,54 +89,82 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   const int tiles = (last_key + kCols - 1) / kCols;
 
   // Loads of key tile t into buffer b: K and V rows by 16-byte copies (zero past L and d_v), the
-  // per-key exponents (A_r − A_j) log2 e from a value of A fetched one tile ahead (a_next).
+  // per-key exponents (A_r − A_j) log2 e from a value of A fetched one tile ahead (a_next). A
+  // thread copies the same 16 bytes of every KROWS-th (VROWS-th) row, so its offsets are fixed
+  // once here and each pass only steps a row.
+  constexpr int KC = DK / 8, KROWS = kThreads / KC, VC = VT / 8, VROWS = kThreads / VC;
+  static_assert(kThreads % KC == 0 && kThreads % VC == 0 && kCols % KROWS == 0 &&
+                    kCols % VROWS == 0 && kRows % KROWS == 0,
+                "copy slots tile the rows");
+  const int kr = tid / KC, kx = (tid % KC) * 8, vr = tid / VC, vx = (tid % VC) * 8;
+  const bool v_col_ok = c0 + vx < Dv;
+  const bf16* k_src = kh + kr * DK + kx;
+  const bf16* v_src = vh + vr * Dv + c0 + vx;
+  bf16* const k_dst = sK + kr * LDK + kx;
+  bf16* const v_dst = sV + vr * LDV + vx;
   auto load_tile = [&](int t, int b) {
     const int j0 = t * kCols;
-    bf16* dk = sK + b * Lay::k_elems;
-    bf16* dv = sV + b * Lay::v_elems;
-    for (int c = tid; c < kCols * (DK / 8); c += kWarps * 32) {
-      const int r = c / (DK / 8), x = (c % (DK / 8)) * 8, j = j0 + r;
-      cp_async16(dk + r * LDK + x, j < L ? kh + j * DK + x : kh, j < L);
+#pragma unroll
+    for (int r = 0; r < kCols; r += KROWS) {
+      const bool ok = j0 + kr + r < L;
+      cp_async16(k_dst + b * Lay::k_elems + r * LDK, ok ? k_src + (j0 + r) * DK : kh, ok);
     }
-    for (int c = tid; c < kCols * (VT / 8); c += kWarps * 32) {
-      const int r = c / (VT / 8), x = (c % (VT / 8)) * 8, j = j0 + r;
-      const bool ok = j < L && c0 + x < Dv;
-      cp_async16(dv + r * LDV + x, ok ? vh + j * Dv + c0 + x : vh, ok);
+#pragma unroll
+    for (int r = 0; r < kCols; r += VROWS) {
+      const bool ok = v_col_ok && j0 + vr + r < L;
+      cp_async16(v_dst + b * Lay::v_elems + r * LDV, ok ? v_src + (j0 + r) * Dv : vh, ok);
     }
   };
   double a_next = 0.0;  // A of key tid in the tile after the one being staged
   auto stage_exponents = [&](int t, int b) {
-    if (tid >= kCols) return;
+    if (tid >= kCols) return;  // whole warps: kCols is a multiple of 32
     const int j = t * kCols + tid;
-    sB[b * kCols + tid] = j < L ? static_cast<float>(A_ref - a_next) * kLog2e : 0.f;
+    const float e = j < L ? static_cast<float>(A_ref - a_next) * kLog2e : 0.f;
+    sB[b * kCols + tid] = e;
+    const unsigned nonzero = __ballot_sync(0xffffffffu, e != 0.f);
+    if (lane == 0) s_decayed[b][warp] = nonzero != 0;
     const int jn = j + kCols;
     a_next = jn < L ? Ah[jn] : 0.0;
   };
 
-  for (int c = tid; c < kRows * (DK / 8); c += kWarps * 32) {
-    const int r = c / (DK / 8), x = (c % (DK / 8)) * 8, i = row0 + r;
-    cp_async16(sQ + r * LDK + x, i < L ? qh + i * DK + x : qh, i < L);
+#pragma unroll
+  for (int r = 0; r < kRows; r += KROWS) {
+    const int i = row0 + kr + r;
+    cp_async16(sQ + (kr + r) * LDK + kx, i < L ? qh + i * DK + kx : qh, i < L);
   }
   load_tile(0, 0);
   cp_async_commit();
   if (tid < kCols) a_next = tid < L ? Ah[tid] : 0.0;
   stage_exponents(0, 0);
 
-  // This lane's rows (g and g + 8 of the warp's 16) and their exponents (A_i − A_r) log2 e.
+  // This lane's rows, g and g + 8 of each of the warp's groups, and their exponents
+  // (A_i − A_r) log2 e.
   const int g = lane >> 2, cq = 2 * (lane & 3);
-  const int wr0 = row0 + 16 * warp;
-  const int i0 = wr0 + g, i1 = i0 + 8;
-  const float ra0 = i0 < L ? static_cast<float>(Ah[i0] - A_ref) * kLog2e : 0.f;
-  const float ra1 = i1 < L ? static_cast<float>(Ah[i1] - A_ref) * kLog2e : 0.f;
+  const int wr0 = row0 + 16 * G * warp;
+  int rows[G][2];
+  float ra[G][2];
+#pragma unroll
+  for (int gi = 0; gi < G; ++gi)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int i = wr0 + 16 * gi + 8 * h + g;
+      rows[gi][h] = i;
+      ra[gi][h] = i < L ? static_cast<float>(Ah[i] - A_ref) * kLog2e : 0.f;
+    }
+  bool rows_decayed = false;
+#pragma unroll
+  for (int gi = 0; gi < G; ++gi) rows_decayed |= ra[gi][0] != 0.f || ra[gi][1] != 0.f;
+  rows_decayed = __syncthreads_or(rows_decayed);
 
   // ldmatrix row addresses of this lane (gpu/tc_mma.cuh: lanes 8m..8m+7 address matrix m).
   const int m8 = lane & 7, mlo = (lane >> 3) & 1, mhi = lane >> 4;
-  const unsigned q_addr = shared_address(sQ + (16 * warp + m8 + 8 * mlo) * LDK + 8 * mhi);
+  const unsigned q_addr = shared_address(sQ + (16 * G * warp + m8 + 8 * mlo) * LDK + 8 * mhi);
   const unsigned k_addr0 = shared_address(sK + (8 * mhi + m8) * LDK + 8 * mlo);
   const unsigned v_addr0 = shared_address(sV + (8 * mlo + m8) * LDV + 8 * mhi);
+  constexpr unsigned kGroupBytes = 16 * LDK * sizeof(bf16);
 
-  float o[VT / 8][4] = {};
-  float den0 = 0.f, den1 = 0.f;
+  float o[G][VT / 8][4] = {};
+  float den[G][4] = {};  // row sums of P from the tensor cores: [0] row g, [2] row g + 8
 
   for (int t = 0; t < tiles; ++t) {
     const int b = t & 1;
@@ -140,47 +177,73 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
     __syncthreads();
 
     const int j0 = t * kCols;
-    const bool active = wr0 < L && (BIDIR || j0 <= wr0 + 15);
+    const bool active = wr0 < L && (BIDIR || j0 <= wr0 + 16 * G - 1);
     if (active) {
-      // S = Q K^T for 16 rows x 64 keys: 8 accumulators of 16 x 8.
-      float s[8][4] = {};
+      // S = Q K^T for each group's 16 rows x 64 keys: 8 accumulators of 16 x 8 per group, every
+      // K fragment used by all groups.
+      float s[G][8][4];
       const unsigned k_addr = k_addr0 + b * unsigned(sizeof(bf16) * Lay::k_elems);
 #pragma unroll
       for (int kk = 0; kk < KT; ++kk) {
-        uint32_t a[4];
-        ldmatrix_x4(a, q_addr + kk * 32);
+        uint32_t a[G][4];
+#pragma unroll
+        for (int gi = 0; gi < G; ++gi) ldmatrix_x4(a[gi], q_addr + gi * kGroupBytes + kk * 32);
 #pragma unroll
         for (int np = 0; np < 4; ++np) {
           uint32_t bk[4];
           ldmatrix_x4(bk, k_addr + np * 16 * LDK * unsigned(sizeof(bf16)) + kk * 32);
-          m16n8k16(s[2 * np], a, bk[0], bk[1]);
-          m16n8k16(s[2 * np + 1], a, bk[2], bk[3]);
+#pragma unroll
+          for (int gi = 0; gi < G; ++gi) {
+            if (kk == 0) {
+              m16n8k16_first(s[gi][2 * np], a[gi], bk[0], bk[1]);
+              m16n8k16_first(s[gi][2 * np + 1], a[gi], bk[2], bk[3]);
+            } else {
+              m16n8k16(s[gi][2 * np], a[gi], bk[0], bk[1]);
+              m16n8k16(s[gi][2 * np + 1], a[gi], bk[2], bk[3]);
+            }
+          }
         }
       }
-      // P = S ⊙ M, rounded to bf16 as the A operand of P V (and summed for the normalizer).
-      const bool diagonal = !BIDIR && j0 + kCols - 1 > wr0;
+      // P = S ⊙ M, rounded to bf16 as the A operand of P V (and, times a column of ones, the
+      // normalizer's row sums of the same rounded P).
       const float* eb = sB + b * kCols;
-      uint32_t p[4][4];
+      uint32_t p[G][4][4];
+      auto mask = [&](auto decayed_tag) {
+        constexpr bool decayed = decltype(decayed_tag)::value;
 #pragma unroll
-      for (int n = 0; n < 8; ++n) {
-        const int jl = 8 * n + cq;
-        const float2 e = *reinterpret_cast<const float2*>(eb + jl);
-        float x[4] = {ra0 + e.x, ra0 + e.y, ra1 + e.x, ra1 + e.y};
+        for (int gi = 0; gi < G; ++gi) {
+          const bool diagonal = !BIDIR && j0 + kCols - 1 > wr0 + 16 * gi;
 #pragma unroll
-        for (int u = 0; u < 4; ++u) {
-          float m = BIDIR ? exp2f(-fabsf(x[u])) : exp2f(x[u]);
-          if (diagonal && j0 + jl + (u & 1) > (u < 2 ? i0 : i1)) m = 0.f;
-          s[n][u] *= m;
+          for (int n = 0; n < 8; ++n) {
+            const int jl = 8 * n + cq;
+            float2 e = make_float2(0.f, 0.f);
+            if constexpr (decayed) e = *reinterpret_cast<const float2*>(eb + jl);
+#pragma unroll
+            for (int u = 0; u < 4; ++u) {
+              float m = 1.f;
+              if constexpr (decayed) {
+                const float x = ra[gi][u >> 1] + ((u & 1) ? e.y : e.x);
+                m = BIDIR ? exp2_ftz(-fabsf(x)) : exp2_ftz(x);
+              }
+              if (diagonal && j0 + jl + (u & 1) > rows[gi][u >> 1]) m = 0.f;
+              s[gi][n][u] *= m;
+            }
+            p[gi][n >> 1][(n & 1) * 2] = pack_bf16(s[gi][n][0], s[gi][n][1]);
+            p[gi][n >> 1][(n & 1) * 2 + 1] = pack_bf16(s[gi][n][2], s[gi][n][3]);
+          }
+          if (normalize) {
+#pragma unroll
+            for (int kk = 0; kk < 4; ++kk) m16n8k16(den[gi], p[gi][kk], kOnesBf16x2, kOnesBf16x2);
+          }
         }
-        const uint32_t lo = pack_bf16(s[n][0], s[n][1]), hi = pack_bf16(s[n][2], s[n][3]);
-        p[n >> 1][(n & 1) * 2] = lo;
-        p[n >> 1][(n & 1) * 2 + 1] = hi;
-        if (normalize) {
-          const float2 l2 = unpack_bf16(lo), h2 = unpack_bf16(hi);
-          den0 += l2.x + l2.y;
-          den1 += h2.x + h2.y;
-        }
-      }
+      };
+      bool tile_decayed = rows_decayed;
+#pragma unroll
+      for (int w = 0; w < kCols / 32; ++w) tile_decayed |= s_decayed[b][w] != 0;
+      if (tile_decayed)
+        mask(std::true_type{});
+      else
+        mask(std::false_type{});
       // O += P V: V's 16 x 16 blocks through ldmatrix.trans give B for two 8-column tiles.
       const unsigned v_addr = v_addr0 + b * unsigned(sizeof(bf16) * Lay::v_elems);
 #pragma unroll
@@ -189,8 +252,11 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         for (int cp = 0; cp < VT / 16; ++cp) {
           uint32_t bv[4];
           ldmatrix_x4_trans(bv, v_addr + kk * 16 * LDV * unsigned(sizeof(bf16)) + cp * 32);
-          m16n8k16(o[2 * cp], p[kk], bv[0], bv[1]);
-          m16n8k16(o[2 * cp + 1], p[kk], bv[2], bv[3]);
+#pragma unroll
+          for (int gi = 0; gi < G; ++gi) {
+            m16n8k16(o[gi][2 * cp], p[gi][kk], bv[0], bv[1]);
+            m16n8k16(o[gi][2 * cp + 1], p[gi][kk], bv[2], bv[3]);
+          }
         }
       }
     }
@@ -198,25 +264,25 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   }
 
   if (wr0 >= L) return;
-  float s0 = 1.f, s1 = 1.f;
-  if (normalize) {  // the quad's four lanes hold disjoint columns of the same two rows
-    den0 += __shfl_xor_sync(0xffffffffu, den0, 1);
-    den0 += __shfl_xor_sync(0xffffffffu, den0, 2);
-    den1 += __shfl_xor_sync(0xffffffffu, den1, 1);
-    den1 += __shfl_xor_sync(0xffffffffu, den1, 2);
-    s0 = 1.f / den0;
-    s1 = 1.f / den1;
-  }
 #pragma unroll
-  for (int n = 0; n < VT / 8; ++n) {
-    const int col = c0 + 8 * n + cq;
-    if (col >= Dv) continue;  // Dv is a multiple of 8: both columns of the pair or neither
-    if (i0 < L)
-      *reinterpret_cast<float2*>(yh + static_cast<int64_t>(i0) * Dv + col) =
-          make_float2(o[n][0] * s0, o[n][1] * s0);
-    if (i1 < L)
-      *reinterpret_cast<float2*>(yh + static_cast<int64_t>(i1) * Dv + col) =
-          make_float2(o[n][2] * s1, o[n][3] * s1);
+  for (int gi = 0; gi < G; ++gi) {
+    float scale[2] = {1.f, 1.f};
+    if (normalize) {
+      scale[0] = 1.f / den[gi][0];
+      scale[1] = 1.f / den[gi][2];
+    }
+#pragma unroll
+    for (int n = 0; n < VT / 8; ++n) {
+      const int col = c0 + 8 * n + cq;
+      if (col >= Dv) continue;  // Dv is a multiple of 8: both columns of the pair or neither
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int i = rows[gi][h];
+        if (i < L)
+          *reinterpret_cast<float2*>(yh + static_cast<int64_t>(i) * Dv + col) =
+              make_float2(o[gi][n][2 * h] * scale[h], o[gi][n][2 * h + 1] * scale[h]);
+      }
+    }
   }
 }
 

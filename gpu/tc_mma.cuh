@@ -27,6 +27,27 @@ __device__ __forceinline__ void m16n8k16(float (&d)[4], const uint32_t (&a)[4], 
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// d = a b (no accumulator to clear first: the zero C operand is the register RZ).
+__device__ __forceinline__ void m16n8k16_first(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                               uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%10, %10, %10, %10};\n"
+      : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(0.f));
+}
+
+// The bf16 pair (1, 1): as B, a product's every column is the row sum of A, exact in fp32.
+constexpr uint32_t kOnesBf16x2 = 0x3F803F80u;
+
+// 2^x in one MUFU instruction, subnormal results flushed to zero (exp2f adds a range check and
+// two multiplies around it to keep them).
+__device__ __forceinline__ float exp2_ftz(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
 // Four 8 x 8 bf16 matrices from shared memory; lanes 8m .. 8m + 7 give the row addresses of
 // matrix m, and r[m] is this lane's pair of it (row g, columns c, c + 1; transposed: the pair
 // (c, g), (c + 1, g) of the stored matrix).
