@@ -43,6 +43,9 @@ constexpr int kRows = 16 * kGroups * kWarps;  // query rows per block
 constexpr int kCols = 64;                     // keys per tile
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
 constexpr float kLog2e = 1.4426950408889634f;
+// Ways of forming a tile's mask (the kernel's mask step); kPast and kFuture also index the key
+// factors in the staged per-key data.
+constexpr int kExact = 0, kPast = 1, kFuture = 2, kPlain = 3;
 
 template <int KT, int VT>
 struct ParallelLayout {
@@ -51,7 +54,7 @@ struct ParallelLayout {
   static constexpr size_t k_elems = size_t(kCols) * LDK;  // per buffer
   static constexpr size_t v_elems = size_t(kCols) * LDV;  // per buffer
   static constexpr size_t bytes =
-      sizeof(bf16) * (q_elems + 2 * k_elems + 2 * v_elems) + sizeof(float) * 2 * kCols;
+      sizeof(bf16) * (q_elems + 2 * k_elems + 2 * v_elems) + sizeof(float) * 2 * 3 * kCols;
 };
 
 // One block: kRows query rows of one head, VT value columns from c0. Causal blocks see the key
@@ -68,7 +71,9 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   bf16* sQ = reinterpret_cast<bf16*>(smem);
   bf16* sK = sQ + Lay::q_elems;
   bf16* sV = sK + 2 * Lay::k_elems;
-  float* sB = reinterpret_cast<float*>(sV + 2 * Lay::v_elems);  // per-key exponents, 2 buffers
+  // Per buffer and key: the exponent (A_r − A_j) log2 e, and the key's factors of the mask for
+  // tiles wholly before or after the block's rows (kPast, kFuture below).
+  float* sB = reinterpret_cast<float*>(sV + 2 * Lay::v_elems);
   // Per buffer, one word per staging warp: whether any of its keys' exponents is nonzero. A block
   // whose rows and keys all share A_r (LIT: every log λ zero) then skips the exponentials.
   __shared__ int s_decayed[2][kCols / 32];
@@ -116,11 +121,18 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
     }
   };
   double a_next = 0.0;  // A of key tid in the tile after the one being staged
+  const int last_row = min(row0 + kRows, L) - 1;
+  const double A_end = Ah[last_row];
   auto stage_exponents = [&](int t, int b) {
     if (tid >= kCols) return;  // whole warps: kCols is a multiple of 32
     const int j = t * kCols + tid;
     const float e = j < L ? static_cast<float>(A_ref - a_next) * kLog2e : 0.f;
-    sB[b * kCols + tid] = e;
+    float* eb = sB + b * 3 * kCols;
+    eb[tid] = e;
+    eb[kPast * kCols + tid] = exp2_ftz(e);
+    if (BIDIR)
+      eb[kFuture * kCols + tid] =
+          j < L ? exp2_ftz(static_cast<float>(a_next - A_end) * kLog2e) : 0.f;
     const unsigned nonzero = __ballot_sync(0xffffffffu, e != 0.f);
     if (lane == 0) s_decayed[b][warp] = nonzero != 0;
     const int jn = j + kCols;
@@ -150,6 +162,19 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       const int i = wr0 + 16 * gi + 8 * h + g;
       rows[gi][h] = i;
       ra[gi][h] = i < L ? static_cast<float>(Ah[i] - A_ref) * kLog2e : 0.f;
+    }
+  // The rows' factors of the mask on tiles wholly before the block (exp(A_i − A_r), times the
+  // key's exp(A_r − A_j)) and wholly after it (exp(A_end − A_i), times exp(A_j − A_end)): every
+  // factor is at most 1, so neither overflows, and one that underflows belongs to an entry
+  // below 2^-126 itself. Two multiplies per entry instead of an exponential.
+  float f_past[G][2], f_future[G][2];
+#pragma unroll
+  for (int gi = 0; gi < G; ++gi)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int i = min(rows[gi][h], L - 1);
+      f_past[gi][h] = exp2_ftz(ra[gi][h]);
+      f_future[gi][h] = BIDIR ? exp2_ftz(static_cast<float>(A_end - Ah[i]) * kLog2e) : 0.f;
     }
   bool rows_decayed = false;
 #pragma unroll
@@ -206,10 +231,13 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       }
       // P = S ⊙ M, rounded to bf16 as the A operand of P V (and, times a column of ones, the
       // normalizer's row sums of the same rounded P).
-      const float* eb = sB + b * kCols;
+      const float* eb = sB + b * 3 * kCols;
       uint32_t p[G][4][4];
-      auto mask = [&](auto decayed_tag) {
-        constexpr bool decayed = decltype(decayed_tag)::value;
+      // How the tile's mask entries are formed (block-uniform). On tiles before or after all of
+      // the block's rows: not at all (no decay) or as the product of a row and a key factor. On
+      // the tiles that meet the block's rows: one exponential each, and the causal cut.
+      auto mask = [&](auto mode_tag) {
+        constexpr int mode = decltype(mode_tag)::value;
 #pragma unroll
         for (int gi = 0; gi < G; ++gi) {
           const bool diagonal = !BIDIR && j0 + kCols - 1 > wr0 + 16 * gi;
@@ -217,16 +245,24 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
           for (int n = 0; n < 8; ++n) {
             const int jl = 8 * n + cq;
             float2 e = make_float2(0.f, 0.f);
-            if constexpr (decayed) e = *reinterpret_cast<const float2*>(eb + jl);
+            if constexpr (mode != kPlain)
+              e = *reinterpret_cast<const float2*>(eb + (mode == kExact ? 0 : mode * kCols) + jl);
 #pragma unroll
             for (int u = 0; u < 4; ++u) {
+              const float ek = (u & 1) ? e.y : e.x;
               float m = 1.f;
-              if constexpr (decayed) {
-                const float x = ra[gi][u >> 1] + ((u & 1) ? e.y : e.x);
+              if constexpr (mode == kExact) {
+                const float x = ra[gi][u >> 1] + ek;
                 m = BIDIR ? exp2_ftz(-fabsf(x)) : exp2_ftz(x);
+              } else if constexpr (mode == kPast) {
+                m = f_past[gi][u >> 1] * ek;
+              } else if constexpr (mode == kFuture) {
+                m = f_future[gi][u >> 1] * ek;
               }
-              if (diagonal && j0 + jl + (u & 1) > rows[gi][u >> 1]) m = 0.f;
-              s[gi][n][u] *= m;
+              if constexpr (mode == kExact) {
+                if (diagonal && j0 + jl + (u & 1) > rows[gi][u >> 1]) m = 0.f;
+              }
+              if constexpr (mode != kPlain) s[gi][n][u] *= m;
             }
             p[gi][n >> 1][(n & 1) * 2] = pack_bf16(s[gi][n][0], s[gi][n][1]);
             p[gi][n >> 1][(n & 1) * 2 + 1] = pack_bf16(s[gi][n][2], s[gi][n][3]);
@@ -240,10 +276,15 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       bool tile_decayed = rows_decayed;
 #pragma unroll
       for (int w = 0; w < kCols / 32; ++w) tile_decayed |= s_decayed[b][w] != 0;
-      if (tile_decayed)
-        mask(std::true_type{});
-      else
-        mask(std::false_type{});
+      const bool past = j0 + kCols <= row0, future = BIDIR && j0 >= row0 + kRows;
+      if (!tile_decayed && (past || future))
+        mask(std::integral_constant<int, kPlain>{});
+      else if (past)
+        mask(std::integral_constant<int, kPast>{});
+      else if (future)
+        mask(std::integral_constant<int, kFuture>{});
+      else  // (with no decay every exponent is 0: M = 1 below the diagonal, 0 above)
+        mask(std::integral_constant<int, kExact>{});
       // O += P V: V's 16 x 16 blocks through ldmatrix.trans give B for two 8-column tiles.
       const unsigned v_addr = v_addr0 + b * unsigned(sizeof(bf16) * Lay::v_elems);
 #pragma unroll

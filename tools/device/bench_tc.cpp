@@ -91,9 +91,13 @@ int main(int argc, char** argv) {
       row("la LIT parallel bf16 (TC)", c, ceil);
       c.spec.family = Family::Lion;
       c.spec.direction = Direction::Bidirectional;
-      c.spec.decay = Decay::S;
       c.spec.normalize = true;
-      row("LION-S parallel bf16 (TC)", c, ceil);
+      row("LION-LIT parallel bf16 (TC)", c, ceil);
+      c.spec.decay = Decay::S;
+      for (int64_t D : {int64_t{128}, int64_t{64}}) {
+        c.Dk = c.Dv = D;
+        row("LION-S parallel bf16 (TC)", c, ceil);
+      }
     }
     // DeltaNet chunkwise (WY/UT): the UT transform in fp32, the state pass on the tensor cores
     // (TARGETS.md: <= 4.94 ms at L = 16384, D = 128), next to the fp32 state pass.
