@@ -193,6 +193,11 @@ void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, f
 bool la_parallel_tc_supported(const Dims& d);
 void la_parallel_tc(const void* q, const void* k, const void* v, const double* A, float* y,
                     const Dims& d, bool bidirectional, bool normalize, cudaStream_t s);
+// The same numerators through mma.sync (gpu/linear_attention_chunk_mma.cu), which la_chunk_tc
+// runs when it applies: no normalizer, chunk 64, d_k 64 or 128, d_v a multiple of 8.
+bool la_chunk_mma_supported(const Dims& d, int64_t chunk);
+void la_chunk_mma(const void* q, const void* k, const void* v, const double* A, float* y,
+                  const Dims& d, cudaStream_t s);
 // Bidirectional LION's backward sweep on the same bf16 q, k, v (read backwards; A_rev the
 // cumulative reverse-shifted decays, reverse_shift_decay), fused with the combine: y holds the
 // forward sweep's numerators from la_chunk_tc and den its normalizers (null: not normalized);

@@ -466,6 +466,11 @@ void launch_any(const void* q, const void* k, const void* v, const double* A, fl
 
 void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
                  float* den, const Dims& d, int64_t chunk, cudaStream_t s) {
+  // The mma.sync kernel where it applies; LINSCOPE_TC_MMA=0 keeps this one, for measuring.
+  const char* env = std::getenv("LINSCOPE_TC_MMA");
+  const bool mma_off = env && std::string(env) == "0";
+  if (den == nullptr && !mma_off && la_chunk_mma_supported(d, chunk))
+    return la_chunk_mma(q, k, v, A, out, d, s);
   launch_any(q, k, v, A, out, den, d, chunk, false, s);
 }
 

@@ -122,6 +122,11 @@ int main(int argc, char** argv) {
       row((std::string("la S TC, value tile ") + vt).c_str(), make(Decay::S, 128, 16384), ceil);
     }
     unsetenv("LINSCOPE_TC_VT");
+    // The WMMA kernel where the mma.sync one would run (gpu/linear_attention_chunk_mma.cu).
+    setenv("LINSCOPE_TC_MMA", "0", 1);
+    for (int64_t D : {int64_t{128}, int64_t{64}})
+      row("la S chunkwise, WMMA kernel", make(Decay::S, D, 16384), ceil);
+    unsetenv("LINSCOPE_TC_MMA");
     // GateLoop, fp32 (TARGETS.md: the scan at >= 50 % of the copy ceiling).
     for (Form f : {Form::Recurrent, Form::Scan})
       for (int64_t D : {int64_t{128}, int64_t{64}}) {
