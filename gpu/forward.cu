@@ -381,17 +381,17 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
       den = ws.den.as<float>();
     }
     if (!bidir) {  // the numerators go straight into y, divided in place when normalized
-      la_chunk_tc(q16, k16, v16, ws.A.as<double>(), y, den, d, opts.chunk, s);
-      if (norm) divide_rows(y, den, y, d, s);
+      if (norm)
+        la_chunk_tc_normalized(q16, k16, v16, ws.A.as<double>(), y, den, d, opts.chunk, s);
+      else
+        la_chunk_tc(q16, k16, v16, ws.A.as<double>(), y, nullptr, d, opts.chunk, s);
       return;
     }
     // LION: the forward sweep's numerators into y, then the backward sweep on the same bf16
     // rows read backwards with decays λ_{t+1} (MODELS.md §2), combined in its epilogue.
     la_chunk_tc(q16, k16, v16, ws.A.as<double>(), y, den, d, opts.chunk, s);
-    ws.a_rev.ensure(sizeof(float) * d.BH * d.L);
     ws.A_rev.ensure(sizeof(double) * d.BH * d.L);
-    reverse_shift_decay(in.a, ws.a_rev.as<float>(), d.BH, d.L, s);
-    cumulative_log(ws.a_rev.as<float>(), ws.A_rev.as<double>(), d, s);
+    reversed_cumulative(ws.A.as<double>(), ws.A_rev.as<double>(), d.BH, d.L, s);
     lion_backward_tc(q16, k16, v16, ws.A_rev.as<double>(), y, den, d, opts.chunk, s);
     return;
   }

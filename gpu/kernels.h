@@ -66,6 +66,9 @@ void reverse_rows(const float* src, float* dst, int64_t BH, int64_t L, int64_t D
 // Decays of the backward sweep in reversed order: dst[s] = a[L-s] (s >= 1), dst[0] = 0, so that
 // the reversed causal recurrence is S^B_t = λ_{t+1} S^B_{t+1} + k_t v_t^T (MODELS.md §2).
 void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cudaStream_t s);
+// The cumulative log decays of that reversed sequence from the forward ones A (both [BH, L],
+// double): A_rev[s] = A[L-1] - A[L-1-s].
+void reversed_cumulative(const double* A, double* A_rev, int64_t BH, int64_t L, cudaStream_t s);
 // y_t = F_t + B_t - (q_t·k_t) v_t, divided by F_t[Dv] + B_t[Dv] - q_t·k_t when normalized
 // (Dc = Dv + 1); B given in reversed order. qk_scratch: BH·L floats (q_t·k_t per token).
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,
@@ -193,11 +196,16 @@ void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, f
 bool la_parallel_tc_supported(const Dims& d);
 void la_parallel_tc(const void* q, const void* k, const void* v, const double* A, float* y,
                     const Dims& d, bool bidirectional, bool normalize, cudaStream_t s);
-// The same numerators through mma.sync (gpu/linear_attention_chunk_mma.cu), which la_chunk_tc
-// runs when it applies: no normalizer, chunk 64, d_k 64 or 128, d_v a multiple of 8.
+// The causal normalized model's output y = numerators / normalizers (den: scratch [BH, L], not
+// needed where the kernel divides in place).
+void la_chunk_tc_normalized(const void* q, const void* k, const void* v, const double* A, float* y,
+                            float* den, const Dims& d, int64_t chunk, cudaStream_t s);
+// The three through mma.sync (gpu/linear_attention_chunk_mma.cu), which the launchers above run
+// when it applies: chunk 64, d_k 64 or 128, d_v a multiple of 8. Arguments as theirs.
+enum class MmaSweep { kNumerators, kNormalized, kLionBackward };
 bool la_chunk_mma_supported(const Dims& d, int64_t chunk);
 void la_chunk_mma(const void* q, const void* k, const void* v, const double* A, float* y,
-                  const Dims& d, cudaStream_t s);
+                  float* den, const Dims& d, MmaSweep sweep, cudaStream_t s);
 // Bidirectional LION's backward sweep on the same bf16 q, k, v (read backwards; A_rev the
 // cumulative reverse-shifted decays, reverse_shift_decay), fused with the combine: y holds the
 // forward sweep's numerators from la_chunk_tc and den its normalizers (null: not normalized);

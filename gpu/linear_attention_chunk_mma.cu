@@ -1,8 +1,9 @@
 // Causal linear attention with scalar decay (LIT / D / S), chunkwise form on the tensor cores
-// through mma.sync (MODELS.md §1, chunkwise): the kernel la_chunk_tc runs for the unnormalized
-// causal model with chunks of 64, d_k of 64 or 128 and d_v a multiple of 8. Same algorithm and
-// the same roundings as gpu/linear_attention_tc.cu (its header derives them; the tests in
-// tests/gpu/test_linear_attention_tc.cpp bound both): one block per head and 64 value columns
+// through mma.sync (MODELS.md §1, chunkwise), and LION's backward sweep fused with the combine
+// (MODELS.md §2): the kernel that la_chunk_tc and lion_backward_tc run for chunks of 64, d_k of
+// 64 or 128 and d_v a multiple of 8. Same algorithm, outputs and roundings as the WMMA kernel
+// in gpu/linear_attention_tc.cu (its header derives them, and describes den and BACK; the tests
+// in tests/gpu/test_linear_attention_tc.cpp bound both): one block per head and 64 value columns
 // walks the chunks in order with the state S [d_k, 64] in fp32 registers. Per chunk n, with
 // A_s = A of the token before the chunk and A_e = A of its last token:
 //   O = diag(exp(A_i − A_s)) Q S  +  (Q K^T ⊙ M) V,   M_ij = exp(A_i − A_j) for j <= i in the chunk
@@ -12,7 +13,9 @@
 // layouts (gpu/tc_mma.cuh) a warp's scores become the A operand of P V in registers, the key
 // decay scales the A operand of K^T V as it is loaded, and one pass over each 16 keys of V feeds
 // both P V and the state update. Only S's bf16 copy (the B operand of Q S, which every warp
-// reads whole) goes through shared memory.
+// reads whole) goes through shared memory. The normalizer's z (S's response to a value of 1)
+// is one more 8-column tile of the state update, with B = a column of ones, and its fp32 copy
+// meets q in the lanes' Q fragments; the row sums of P are P times a column of ones.
 //
 // Warps: 4. For the output, warp w owns the chunk's rows 16w .. 16w + 15; for the state, rows
 // 16 MG w .. of S (MG = d_k / 64 groups of 16).
@@ -40,33 +43,51 @@ constexpr int kVT = 64;  // value columns per block
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
 constexpr float kLog2e = 1.4426950408889634f;
 
-template <int KT>
+// 8 and 4 bytes global -> shared, asynchronously (cp.async.ca takes 4, 8 or 16).
+__device__ __forceinline__ void cp_async8(void* dst, const void* src) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 8;\n" ::"r"(shared_address(dst)), "l"(src));
+}
+__device__ __forceinline__ void cp_async4(void* dst, const void* src) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(shared_address(dst)), "l"(src));
+}
+
+template <int KT, bool BACK>
 struct ChunkLayout {
   static constexpr int DK = KT * 16, LDK = DK + kPad, LDV = kVT + kPad;
-  static constexpr size_t q_elems = size_t(kC) * LDK;  // per buffer, as K
+  static constexpr size_t q_elems = size_t(kC) * LDK;  // one Q buffer; K has two
   static constexpr size_t v_elems = size_t(kC) * LDV;  // per buffer
   static constexpr size_t s_elems = size_t(DK) * LDV;
   // Per buffer and row: the exponent (A_i − A_s) log2 e, exp(A_i − A_s) (Q S's row factor),
-  // exp(A_e − A_i) (the key's decay into S); then exp(A_e − A_s) per buffer.
+  // exp(A_e − A_i) (the key's decay into S); then exp(A_e − A_s) per buffer. Then z, fp32.
   static constexpr int kRowData = 3 * kC + 4;
-  static constexpr size_t bytes =
-      sizeof(bf16) * (4 * q_elems + 2 * v_elems + s_elems) + sizeof(float) * 2 * kRowData;
+  // BACK: each lane's F and den^F for the chunk, staged by its own asynchronous copies.
+  static constexpr size_t f_floats = BACK ? size_t(kThreads) * (2 * 8 * 2 + 2) : 0;
+  static constexpr size_t bytes = sizeof(bf16) * (3 * q_elems + 2 * v_elems + s_elems) +
+                                  sizeof(float) * (2 * kRowData + DK + f_floats);
 };
 
-template <int KT>
+// out: the numerators (BACK: holds the forward sweep's and becomes LION's output), divided by
+// the normalizers when `divide` (the causal normalized model: no second pass over y). den: with
+// `normalize` and not `divide` the forward sweep writes q_i^T z_i there from value tile 0's
+// blocks; BACK reads the forward sweep's from it.
+template <int KT, bool BACK>
 __global__ void __launch_bounds__(kThreads, 2)
     la_chunk_mma_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                         const bf16* __restrict__ v, const double* __restrict__ A,
-                        float* __restrict__ y, int L, int Dv) {
-  using Lay = ChunkLayout<KT>;
+                        float* __restrict__ y, float* __restrict__ den, bool normalize, bool divide,
+                        int L, int Dv) {
+  using Lay = ChunkLayout<KT, BACK>;
   constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, MG = DK / 64;
   static_assert(DK % 64 == 0, "the state's rows split into 16-row groups over four warps");
   extern __shared__ __align__(16) unsigned char smem[];
-  bf16* sQ = reinterpret_cast<bf16*>(smem);                 // 2 buffers
-  bf16* sK = sQ + 2 * Lay::q_elems;                         // 2 buffers
-  bf16* sV = sK + 2 * Lay::q_elems;                         // 2 buffers
-  bf16* sS = sV + 2 * Lay::v_elems;                         // S's bf16 copy [DK][LDV]
-  float* sR = reinterpret_cast<float*>(sS + Lay::s_elems);  // 2 x kRowData
+  bf16* sQ = reinterpret_cast<bf16*>(smem);                    // 1 buffer
+  bf16* sK = sQ + Lay::q_elems;                                // 2 buffers
+  bf16* sV = sK + 2 * Lay::q_elems;                            // 2 buffers
+  bf16* sS = sV + 2 * Lay::v_elems;                            // S's bf16 copy [DK][LDV]
+  float* sR = reinterpret_cast<float*>(sS + Lay::s_elems);     // 2 x kRowData
+  float* sZ = sR + 2 * Lay::kRowData;                          // z [DK], fp32
+  float2* sF = reinterpret_cast<float2*>(sZ + DK);             // BACK: [2 rows][8 tiles][kThreads]
+  float* sDen = reinterpret_cast<float*>(sF + 16 * kThreads);  // BACK: [2 rows][kThreads]
 
   const int head = blockIdx.y, c0 = blockIdx.x * kVT;
   const bf16* qh = q + static_cast<int64_t>(head) * L * DK;
@@ -76,27 +97,40 @@ __global__ void __launch_bounds__(kThreads, 2)
   float* yh = y + static_cast<int64_t>(head) * L * Dv;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int chunks = (L + kC - 1) / kC;
+  const bool normalizer = normalize;  // uniform
+  // Token of row s of the sweep (BACK walks the sequence backwards, reading rows in place).
+  auto token = [&](int s) { return BACK ? L - 1 - s : s; };
 
   // Copies: a thread moves the same 16 bytes of every KROWS-th (VROWS-th) row.
   constexpr int KC = DK / 8, KROWS = kThreads / KC, VC = kVT / 8, VROWS = kThreads / VC;
   static_assert(kThreads % KC == 0 && kC % KROWS == 0 && kC % VROWS == 0, "copy slots");
   const int kr = tid / KC, kx = (tid % KC) * 8, vr = tid / VC, vx = (tid % VC) * 8;
   const bool v_col_ok = c0 + vx < Dv;
-  auto load_chunk = [&](int n, int b) {
+  // Q has one buffer, refilled once every warp holds the chunk's Q fragments (load_q); K and V
+  // alternate between two (load_kv).
+  auto load_q = [&](int n) {
+#pragma unroll
+    for (int r = 0; r < kC; r += KROWS) {
+      const int j = n * kC + kr + r;
+      const bool ok = j < L;
+      cp_async16(sQ + (kr + r) * LDK + kx, ok ? qh + token(j) * DK + kx : qh, ok);
+    }
+  };
+  auto load_kv = [&](int n, int b) {
     const int j0 = n * kC;
 #pragma unroll
     for (int r = 0; r < kC; r += KROWS) {
       const int j = j0 + kr + r;
       const bool ok = j < L;
-      const int off = ok ? j * DK + kx : 0;
-      cp_async16(sQ + b * Lay::q_elems + (kr + r) * LDK + kx, qh + off, ok);
-      cp_async16(sK + b * Lay::q_elems + (kr + r) * LDK + kx, kh + off, ok);
+      cp_async16(sK + b * Lay::q_elems + (kr + r) * LDK + kx, ok ? kh + token(j) * DK + kx : kh,
+                 ok);
     }
 #pragma unroll
     for (int r = 0; r < kC; r += VROWS) {
       const int j = j0 + vr + r;
       const bool ok = v_col_ok && j < L;
-      cp_async16(sV + b * Lay::v_elems + (vr + r) * LDV + vx, ok ? vh + j * Dv + c0 + vx : vh, ok);
+      cp_async16(sV + b * Lay::v_elems + (vr + r) * LDV + vx,
+                 ok ? vh + token(j) * Dv + c0 + vx : vh, ok);
     }
   };
   // The decay data of chunk n (threads 0..63, one row each) from A values read one chunk
@@ -122,10 +156,12 @@ __global__ void __launch_bounds__(kThreads, 2)
   };
 
   read_a(0);
-  load_chunk(0, 0);
+  load_q(0);
+  load_kv(0, 0);
   cp_async_commit();
   stage_decays(0, 0);
   for (int e = tid; e < DK * LDV / 2; e += kThreads) reinterpret_cast<uint32_t*>(sS)[e] = 0u;
+  for (int e = tid; e < DK; e += kThreads) sZ[e] = 0.f;
 
   const int g = lane >> 2, cq = 2 * (lane & 3);
   const int m8 = lane & 7, mlo = (lane >> 3) & 1, mhi = lane >> 4;
@@ -140,14 +176,34 @@ __global__ void __launch_bounds__(kThreads, 2)
   constexpr unsigned kRow = sizeof(bf16) * LDK, kVRow = sizeof(bf16) * LDV;
 
   float st[MG][8][4] = {};  // S rows 16 (MG warp + mg) + g (+ 8), columns 8 n + cq (+ 1)
+  float zt[MG][4] = {};     // z: column 0 of one more tile ([0], [2] in the lanes with cq = 0)
+  // As B, a column of ones (column 0: the lanes with g = 0).
+  const uint32_t ones_col = g == 0 ? kOnesBf16x2 : 0u;
   const int i_lo = 16 * warp + g, i_hi = i_lo + 8;  // this lane's output rows in the chunk
 
   for (int n = 0; n < chunks; ++n) {
     const int b = n & 1;
     cp_async_wait_all();
     __syncthreads();  // chunk n and S_n's bf16 copy are visible; buffer b ^ 1 is free
+    const int row_lo = n * kC + i_lo, row_hi = n * kC + i_hi;
+    if constexpr (BACK) {
+      // This lane's F and den^F for the combine at the end of the chunk, in flight meanwhile.
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = h ? row_hi : row_lo;
+        if (row >= L) continue;
+        const int64_t tok = token(row);
+        if (normalizer)
+          cp_async4(sDen + h * kThreads + tid, den + static_cast<int64_t>(head) * L + tok);
+#pragma unroll
+        for (int nt = 0; nt < 8; ++nt)
+          if (c0 + 8 * nt + cq < Dv)
+            cp_async8(sF + (h * 8 + nt) * kThreads + tid, yh + tok * Dv + c0 + 8 * nt + cq);
+      }
+      cp_async_commit();
+    }
     if (n + 1 < chunks) {
-      load_chunk(n + 1, b ^ 1);
+      load_kv(n + 1, b ^ 1);
       stage_decays(n + 1, b ^ 1);
     }
     cp_async_commit();
@@ -156,7 +212,7 @@ __global__ void __launch_bounds__(kThreads, 2)
     // Q's fragments, for Q S and Q K^T.
     uint32_t qa[KT][4];
 #pragma unroll
-    for (int kk = 0; kk < KT; ++kk) ldmatrix_x4(qa[kk], q_addr0 + b * kQBuf + kk * 32);
+    for (int kk = 0; kk < KT; ++kk) ldmatrix_x4(qa[kk], q_addr0 + kk * 32);
     // O = diag(exp(A_i − A_s)) Q S_n.
     float o[8][4];
 #pragma unroll
@@ -173,7 +229,22 @@ __global__ void __launch_bounds__(kThreads, 2)
           m16n8k16(o[2 * cp + 1], qa[kk], bs[2], bs[3]);
         }
       }
-    __syncthreads();  // every warp has read S_n's copy: it may be overwritten below
+    // q_i^T z for the normalizer, in fp32 from Q's fragments (a0, a2: row g; a1, a3: g + 8).
+    float qz_lo = 0.f, qz_hi = 0.f;
+    if (normalizer) {
+#pragma unroll
+      for (int kk = 0; kk < KT; ++kk) {
+        const float2 za = *reinterpret_cast<const float2*>(sZ + 16 * kk + cq);
+        const float2 zb = *reinterpret_cast<const float2*>(sZ + 16 * kk + cq + 8);
+        const float2 q0 = unpack_bf16(qa[kk][0]), q1 = unpack_bf16(qa[kk][1]);
+        const float2 q2 = unpack_bf16(qa[kk][2]), q3 = unpack_bf16(qa[kk][3]);
+        qz_lo = fmaf(q0.x, za.x, fmaf(q0.y, za.y, fmaf(q2.x, zb.x, fmaf(q2.y, zb.y, qz_lo))));
+        qz_hi = fmaf(q1.x, za.x, fmaf(q1.y, za.y, fmaf(q3.x, zb.x, fmaf(q3.y, zb.y, qz_hi))));
+      }
+    }
+    __syncthreads();  // every warp has read S_n's and z_n's copies and Q: all may be refilled
+    if (n + 1 < chunks) load_q(n + 1);
+    cp_async_commit();
     {
       const float f_lo = R[kC + i_lo], f_hi = R[kC + i_hi];
 #pragma unroll
@@ -224,6 +295,10 @@ __global__ void __launch_bounds__(kThreads, 2)
 #pragma unroll
         for (int x = 0; x < 4; ++x) st[mg][nt][x] *= gamma;
 #pragma unroll
+    for (int mg = 0; mg < MG; ++mg)
+#pragma unroll
+      for (int x = 0; x < 4; ++x) zt[mg][x] *= gamma;
+#pragma unroll
     for (int kk = 0; kk < 4; ++kk) {
       // K~^T's fragments: the keys' decay exp(A_e − A_j) applied to each pair of keys as it
       // is loaded (one bf16 rounding, as the other kernel's decayed keys).
@@ -241,6 +316,7 @@ __global__ void __launch_bounds__(kThreads, 2)
           const float2 kv = unpack_bf16(ka[mg][x]);
           ka[mg][x] = pack_bf16(kv.x * w.x, kv.y * w.y);
         }
+        if (normalizer) m16n8k16(zt[mg], ka[mg], ones_col, ones_col);
       }
 #pragma unroll
       for (int cp = 0; cp < 4; ++cp) {
@@ -255,18 +331,80 @@ __global__ void __launch_bounds__(kThreads, 2)
         }
       }
     }
-    // Outputs of the chunk's rows.
-    const int row_lo = n * kC + i_lo, row_hi = n * kC + i_hi;
+    // The normalizer: den_i = Σ_j P_ij (the same rounded P) + exp(A_i − A_s) q_i^T z.
+    float den_lo = 0.f, den_hi = 0.f;
+    if (normalizer) {
+      float rs[4];
 #pragma unroll
-    for (int nt = 0; nt < 8; ++nt) {
-      const int col = c0 + 8 * nt + cq;
-      if (col >= Dv) continue;  // Dv is a multiple of 8: both columns of the pair or neither
-      if (row_lo < L)
-        *reinterpret_cast<float2*>(yh + static_cast<int64_t>(row_lo) * Dv + col) =
-            make_float2(o[nt][0], o[nt][1]);
-      if (row_hi < L)
-        *reinterpret_cast<float2*>(yh + static_cast<int64_t>(row_hi) * Dv + col) =
-            make_float2(o[nt][2], o[nt][3]);
+      for (int kk = 0; kk < 4; ++kk) {
+        if (kk == 0)
+          m16n8k16_first(rs, p[kk], kOnesBf16x2, kOnesBf16x2);
+        else
+          m16n8k16(rs, p[kk], kOnesBf16x2, kOnesBf16x2);
+      }
+      qz_lo += __shfl_xor_sync(0xffffffffu, qz_lo, 1);
+      qz_lo += __shfl_xor_sync(0xffffffffu, qz_lo, 2);
+      qz_hi += __shfl_xor_sync(0xffffffffu, qz_hi, 1);
+      qz_hi += __shfl_xor_sync(0xffffffffu, qz_hi, 2);
+      den_lo = fmaf(R[kC + i_lo], qz_lo, rs[0]);
+      den_hi = fmaf(R[kC + i_hi], qz_hi, rs[2]);
+    }
+    // Outputs of the chunk's rows.
+    if constexpr (BACK) {
+      // LION's combine: y_t = (F_t + B_t − P_tt v_t) / (den^F_t + den^B_t − P_tt), F and den^F
+      // from the forward sweep, the diagonal counted by both sweeps removed with this sweep's
+      // bf16 P_tt. Row i's P_ii sits in tile i / 8 (2 warp, or 2 warp + 1 for the row g + 8),
+      // element i % 8: in the quad's lane g / 2, as x or y of its pair.
+      uint32_t d_lo = 0, d_hi = 0;
+#pragma unroll
+      for (int kk = 0; kk < 4; ++kk)
+        if (kk == warp) d_lo = p[kk][0], d_hi = p[kk][3];
+      const float2 c_lo = unpack_bf16(d_lo), c_hi = unpack_bf16(d_hi);
+      const int src = (lane & ~3) | (g >> 1);
+      const float pd_lo = __shfl_sync(0xffffffffu, (g & 1) ? c_lo.y : c_lo.x, src);
+      const float pd_hi = __shfl_sync(0xffffffffu, (g & 1) ? c_hi.y : c_hi.x, src);
+      const bf16* vrow = sV + b * Lay::v_elems;
+      // F and den^F (this lane's own copies: no barrier needed) have landed; the K, V and Q
+      // copies of the next chunk, committed after them, may still be in flight.
+      asm volatile("cp.async.wait_group 2;\n" ::: "memory");
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = h ? row_hi : row_lo, i = h ? i_hi : i_lo;
+        if (row >= L) continue;
+        const float pd = h ? pd_hi : pd_lo;
+        const int64_t tok = token(row);
+        const float scale =
+            normalizer ? 1.f / (sDen[h * kThreads + tid] + (h ? den_hi : den_lo) - pd) : 1.f;
+#pragma unroll
+        for (int nt = 0; nt < 8; ++nt) {
+          const int col = c0 + 8 * nt + cq;
+          if (col >= Dv) continue;
+          const float2 vt =
+              unpack_bf16(*reinterpret_cast<const uint32_t*>(vrow + i * LDV + 8 * nt + cq));
+          const float2 f = sF[(h * 8 + nt) * kThreads + tid];
+          *reinterpret_cast<float2*>(yh + tok * Dv + col) =
+              make_float2((f.x + o[nt][2 * h] - pd * vt.x) * scale,
+                          (f.y + o[nt][2 * h + 1] - pd * vt.y) * scale);
+        }
+      }
+    } else {
+      if (normalizer && !divide && blockIdx.x == 0 && (lane & 3) == 0) {
+        if (row_lo < L) den[static_cast<int64_t>(head) * L + row_lo] = den_lo;
+        if (row_hi < L) den[static_cast<int64_t>(head) * L + row_hi] = den_hi;
+      }
+      float s_lo = 1.f, s_hi = 1.f;
+      if (divide) s_lo = 1.f / den_lo, s_hi = 1.f / den_hi;
+#pragma unroll
+      for (int nt = 0; nt < 8; ++nt) {
+        const int col = c0 + 8 * nt + cq;
+        if (col >= Dv) continue;  // Dv is a multiple of 8: both columns of the pair or neither
+        if (row_lo < L)
+          *reinterpret_cast<float2*>(yh + static_cast<int64_t>(row_lo) * Dv + col) =
+              make_float2(o[nt][0] * s_lo, o[nt][1] * s_lo);
+        if (row_hi < L)
+          *reinterpret_cast<float2*>(yh + static_cast<int64_t>(row_hi) * Dv + col) =
+              make_float2(o[nt][2] * s_hi, o[nt][3] * s_hi);
+      }
     }
     // S_{n+1}'s bf16 copy for the next chunk's Q S (read after the barrier at the loop's top).
 #pragma unroll
@@ -279,19 +417,26 @@ __global__ void __launch_bounds__(kThreads, 2)
         *reinterpret_cast<uint32_t*>(sS + (r + 8) * LDV + c) =
             pack_bf16(st[mg][nt][2], st[mg][nt][3]);
       }
+      if (normalizer && cq == 0) {
+        sZ[r] = zt[mg][0];
+        sZ[r + 8] = zt[mg][2];
+      }
     }
   }
 }
 
 template <int KT>
-void launch(const bf16* q, const bf16* k, const bf16* v, const double* A, float* y, const Dims& d,
-            cudaStream_t s) {
-  auto kernel = la_chunk_mma_kernel<KT>;
-  const size_t smem = ChunkLayout<KT>::bytes;
+void launch(const bf16* q, const bf16* k, const bf16* v, const double* A, float* y, float* den,
+            const Dims& d, MmaSweep sweep, cudaStream_t s) {
+  const bool back = sweep == MmaSweep::kLionBackward;
+  auto kernel = back ? la_chunk_mma_kernel<KT, true> : la_chunk_mma_kernel<KT, false>;
+  const size_t smem = back ? ChunkLayout<KT, true>::bytes : ChunkLayout<KT, false>::bytes;
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "cudaFuncSetAttribute(la_chunk_mma)");
   const dim3 grid(static_cast<unsigned>((d.Dv + kVT - 1) / kVT), static_cast<unsigned>(d.BH));
-  kernel<<<grid, kThreads, smem, s>>>(q, k, v, A, y, static_cast<int>(d.L), static_cast<int>(d.Dv));
+  const bool normalize = den != nullptr || sweep == MmaSweep::kNormalized;
+  kernel<<<grid, kThreads, smem, s>>>(q, k, v, A, y, den, normalize, sweep == MmaSweep::kNormalized,
+                                      static_cast<int>(d.L), static_cast<int>(d.Dv));
   check_launch("la_chunk_mma");
 }
 
@@ -303,16 +448,16 @@ bool la_chunk_mma_supported(const Dims& d, int64_t chunk) {
 }
 
 void la_chunk_mma(const void* q, const void* k, const void* v, const double* A, float* y,
-                  const Dims& d, cudaStream_t s) {
+                  float* den, const Dims& d, MmaSweep sweep, cudaStream_t s) {
   if (!la_chunk_mma_supported(d, kC))
     throw BackendError("mma.sync chunkwise kernel: needs d_k 64 or 128, d_v a multiple of 8");
   const auto* q16 = static_cast<const bf16*>(q);
   const auto* k16 = static_cast<const bf16*>(k);
   const auto* v16 = static_cast<const bf16*>(v);
   if (d.Dk == 64)
-    launch<4>(q16, k16, v16, A, y, d, s);
+    launch<4>(q16, k16, v16, A, y, den, d, sweep, s);
   else
-    launch<8>(q16, k16, v16, A, y, d, s);
+    launch<8>(q16, k16, v16, A, y, den, d, sweep, s);
 }
 
 }  // namespace linscope::gpu

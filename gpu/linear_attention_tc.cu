@@ -462,20 +462,31 @@ void launch_any(const void* q, const void* k, const void* v, const double* A, fl
   });
 }
 
+// The mma.sync kernel where it applies; LINSCOPE_TC_MMA=0 keeps this one, for measuring.
+bool use_mma(const Dims& d, int64_t chunk) {
+  const char* env = std::getenv("LINSCOPE_TC_MMA");
+  return !(env && std::string(env) == "0") && la_chunk_mma_supported(d, chunk);
+}
+
 }  // namespace
 
 void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, float* out,
                  float* den, const Dims& d, int64_t chunk, cudaStream_t s) {
-  // The mma.sync kernel where it applies; LINSCOPE_TC_MMA=0 keeps this one, for measuring.
-  const char* env = std::getenv("LINSCOPE_TC_MMA");
-  const bool mma_off = env && std::string(env) == "0";
-  if (den == nullptr && !mma_off && la_chunk_mma_supported(d, chunk))
-    return la_chunk_mma(q, k, v, A, out, d, s);
+  if (use_mma(d, chunk)) return la_chunk_mma(q, k, v, A, out, den, d, MmaSweep::kNumerators, s);
   launch_any(q, k, v, A, out, den, d, chunk, false, s);
+}
+
+void la_chunk_tc_normalized(const void* q, const void* k, const void* v, const double* A, float* y,
+                            float* den, const Dims& d, int64_t chunk, cudaStream_t s) {
+  if (use_mma(d, chunk)) return la_chunk_mma(q, k, v, A, y, nullptr, d, MmaSweep::kNormalized, s);
+  launch_any(q, k, v, A, y, den, d, chunk, false, s);
+  divide_rows(y, den, y, d, s);
 }
 
 void lion_backward_tc(const void* q, const void* k, const void* v, const double* A_rev, float* y,
                       const float* den, const Dims& d, int64_t chunk, cudaStream_t s) {
+  if (use_mma(d, chunk))
+    return la_chunk_mma(q, k, v, A_rev, y, const_cast<float*>(den), d, MmaSweep::kLionBackward, s);
   launch_any(q, k, v, A_rev, y, const_cast<float*>(den), d, chunk, true, s);
 }
 

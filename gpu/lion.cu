@@ -30,6 +30,16 @@ __global__ void reverse_shift_decay_kernel(const float* __restrict__ a, float* _
   dst[e] = s == 0 ? 0.f : a[h * L + (L - s)];
 }
 
+// A_rev[s] = A[L-1] − A[L-1-s]: the cumulative sum of reverse_shift_decay's sequence,
+// Σ_{m=1..s} a[L-m], from the forward one in one map instead of a second sequential scan.
+__global__ void reversed_cumulative_kernel(const double* __restrict__ A, double* __restrict__ A_rev,
+                                           int64_t BH, int64_t L) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= BH * L) return;
+  const int64_t s = e % L, h = e / L;
+  A_rev[e] = A[h * L + L - 1] - A[h * L + L - 1 - s];
+}
+
 // qk[row] = q_row · k_row: one warp per row (coalesced loads, shuffle sum), computed once per
 // token instead of once per output column.
 __global__ void row_dot_kernel(const float* __restrict__ q, const float* __restrict__ k,
@@ -82,6 +92,11 @@ void reverse_rows(const float* src, float* dst, int64_t BH, int64_t L, int64_t D
 void reverse_shift_decay(const float* a, float* dst, int64_t BH, int64_t L, cudaStream_t s) {
   reverse_shift_decay_kernel<<<blocks_for(BH * L, 256), 256, 0, s>>>(a, dst, BH, L);
   check_launch("reverse_shift_decay_kernel");
+}
+
+void reversed_cumulative(const double* A, double* A_rev, int64_t BH, int64_t L, cudaStream_t s) {
+  reversed_cumulative_kernel<<<blocks_for(BH * L, 256), 256, 0, s>>>(A, A_rev, BH, L);
+  check_launch("reversed_cumulative_kernel");
 }
 
 void lion_combine(const float* numF, const float* numB_rev, const float* q, const float* k,

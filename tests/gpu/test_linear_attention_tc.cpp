@@ -252,26 +252,37 @@ TEST_F(GpuTest, TcSmall) {
   check_against_definition_and_cpu(gpu(), spec, in, opts);
 }
 
-// The mma.sync chunkwise kernel (gpu/linear_attention_chunk_mma.cu), which la_chunk_tc runs for
-// unnormalized causal models with chunk 64, d_k 64 or 128 and d_v a multiple of 8: every decay,
-// L = 200 (a partial last chunk), d_v = 24 (a partial value tile) and 136 (a second, nearly
-// empty one); and the WMMA kernel on the same inputs (LINSCOPE_TC_MMA=0), both within the bound.
+// The mma.sync chunkwise kernel (gpu/linear_attention_chunk_mma.cu), which la_chunk_tc and
+// lion_backward_tc run for chunk 64, d_k 64 or 128 and d_v a multiple of 8: causal linear
+// attention and bidirectional LION, with and without the normalizer, every decay; L = 200 (a
+// partial last chunk, read first by LION's backward sweep), d_v = 24 (a partial value tile) and
+// 136 (a second, nearly empty one). The WMMA kernel on the same inputs (LINSCOPE_TC_MMA=0) too:
+// both within the bound.
 TEST_F(GpuTest, TcMmaChunkwiseMatchesDefinition) {
   RunOptions opts;
   opts.form = Form::Chunkwise;
   opts.bf16 = true;
-  for (Decay decay : {Decay::LIT, Decay::D, Decay::S})
-    for (auto [dk, dv] : {std::pair<int64_t, int64_t>{64, 24}, {128, 136}, {128, 128}}) {
-      SCOPED_TRACE(to_string(decay) + " dk=" + std::to_string(dk) + " dv=" + std::to_string(dv));
-      const ModelSpec spec = la(decay, false);
-      const Inputs in = generate_inputs(spec, Shape{1, 2, 200, dk, dv},
-                                        GenerateOptions{uint64_t(7 * dk + dv) + uint64_t(decay)});
-      ASSERT_TRUE(gpu::la_chunk_mma_supported(dims_of(in.shape()), opts.chunk));
-      check_against_definition_and_cpu(gpu(), spec, in, opts);
-      setenv("LINSCOPE_TC_MMA", "0", 1);
-      check_against_definition_and_cpu(gpu(), spec, in, opts);
-      unsetenv("LINSCOPE_TC_MMA");
-    }
+  for (bool bidir : {false, true})
+    for (bool normalize : {false, true})
+      for (Decay decay : {Decay::LIT, Decay::D, Decay::S})
+        for (auto [dk, dv] : {std::pair<int64_t, int64_t>{64, 24}, {128, 136}}) {
+          SCOPED_TRACE(std::string(bidir ? "LION-" : "causal ") + to_string(decay) +
+                       (normalize ? " normalized" : "") + " dk=" + std::to_string(dk) +
+                       " dv=" + std::to_string(dv));
+          ModelSpec spec = la(decay, normalize);
+          if (bidir) {
+            spec.family = Family::Lion;
+            spec.direction = Direction::Bidirectional;
+          }
+          const Inputs in = generate_inputs(
+              spec, Shape{1, 2, 200, dk, dv},
+              GenerateOptions{uint64_t(7 * dk + dv) + uint64_t(decay) + (normalize ? 3u : 0u)});
+          ASSERT_TRUE(gpu::la_chunk_mma_supported(dims_of(in.shape()), opts.chunk));
+          check_against_definition_and_cpu(gpu(), spec, in, opts);
+          setenv("LINSCOPE_TC_MMA", "0", 1);
+          check_against_definition_and_cpu(gpu(), spec, in, opts);
+          unsetenv("LINSCOPE_TC_MMA");
+        }
   EXPECT_FALSE(gpu::la_chunk_mma_supported(gpu::Dims{1, 200, 32, 64}, 64)) << "d_k";
   EXPECT_FALSE(gpu::la_chunk_mma_supported(gpu::Dims{1, 200, 64, 20}, 64)) << "d_v % 8";
   EXPECT_FALSE(gpu::la_chunk_mma_supported(gpu::Dims{1, 200, 64, 64}, 32)) << "chunk";
@@ -290,14 +301,20 @@ TEST_F(GpuTest, TcMmaLongSequenceFastDecay) {
   check_against_definition_and_cpu(gpu(), spec, in, opts, 64);
 }
 
-// Small enough for compute-sanitizer's racecheck: three chunks, the last partial.
+// Small enough for compute-sanitizer's racecheck: three chunks, the last partial; causal, and
+// normalized LION (both sweeps, the combine).
 TEST_F(GpuTest, TcMmaSmall) {
-  const ModelSpec spec = la(Decay::S, false);
-  const Inputs in = generate_inputs(spec, Shape{1, 1, 150, 64, 8}, GenerateOptions{6});
   RunOptions opts;
   opts.form = Form::Chunkwise;
   opts.bf16 = true;
-  check_against_definition_and_cpu(gpu(), spec, in, opts);
+  ModelSpec spec = la(Decay::S, false);
+  check_against_definition_and_cpu(
+      gpu(), spec, generate_inputs(spec, Shape{1, 1, 150, 64, 8}, GenerateOptions{6}), opts);
+  spec.family = Family::Lion;
+  spec.direction = Direction::Bidirectional;
+  spec.normalize = true;
+  check_against_definition_and_cpu(
+      gpu(), spec, generate_inputs(spec, Shape{1, 1, 150, 64, 8}, GenerateOptions{7}), opts);
 }
 
 // The parallel form on the tensor cores: causal linear attention and bidirectional LION, every

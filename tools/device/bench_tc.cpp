@@ -126,6 +126,14 @@ int main(int argc, char** argv) {
     setenv("LINSCOPE_TC_MMA", "0", 1);
     for (int64_t D : {int64_t{128}, int64_t{64}})
       row("la S chunkwise, WMMA kernel", make(Decay::S, D, 16384), ceil);
+    {
+      gpu::BenchCase c = make(Decay::S, 128, 16384);
+      c.spec.normalize = true;
+      row("la S normalized, WMMA kernel", c, ceil);
+      c.spec.family = Family::Lion;
+      c.spec.direction = Direction::Bidirectional;
+      row("LION-S chunkwise, WMMA kernel", c, ceil);
+    }
     unsetenv("LINSCOPE_TC_MMA");
     // GateLoop, fp32 (TARGETS.md: the scan at >= 50 % of the copy ceiling).
     for (Form f : {Form::Recurrent, Form::Scan})
