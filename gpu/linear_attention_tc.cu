@@ -1,3 +1,7 @@
+// Where d_k is 64 or 128, the chunk 64 and d_v a multiple of 8, la_chunk_tc and lion_backward_tc
+// run the mma.sync kernel of gpu/linear_attention_chunk_mma.cu instead (the same algorithm,
+// about twice as fast: it keeps the products in registers); this one serves the other shapes.
+//
 // Causal linear attention with scalar decay (LIT / D / S), chunkwise form on the tensor cores:
 // bf16 q, k, v, fp32 accumulation, fp32 state (MODELS.md §1, chunkwise; the structure of
 // "fused chunk" kernels such as flash-linear-attention's). One block owns one head and VT value

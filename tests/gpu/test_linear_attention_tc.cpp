@@ -220,12 +220,14 @@ TEST_F(GpuTest, TcBothValueTileWidths) {
   RunOptions opts;
   opts.form = Form::Chunkwise;
   opts.bf16 = true;
+  setenv("LINSCOPE_TC_MMA", "0", 1);  // the WMMA kernel's choice (the mma.sync one has one width)
   for (const char* vt : {"32", "64"}) {
     SCOPED_TRACE(std::string("LINSCOPE_TC_VT=") + vt);
     setenv("LINSCOPE_TC_VT", vt, 1);
     check_against_definition_and_cpu(gpu(), spec, in, opts);
   }
   unsetenv("LINSCOPE_TC_VT");
+  unsetenv("LINSCOPE_TC_MMA");
 }
 
 // L = 16384 with λ = 0.5 (log-space decays: A reaches -1.1e4): finite and within the bound of a

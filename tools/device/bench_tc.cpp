@@ -117,13 +117,14 @@ int main(int argc, char** argv) {
       c.opts.bf16 = false;
       row("DeltaNet recurrent fp32", c, ceil);
     }
+    // The WMMA kernel where the mma.sync one would run (gpu/linear_attention_chunk_mma.cu), and
+    // its two value-tile widths.
+    setenv("LINSCOPE_TC_MMA", "0", 1);
     for (const char* vt : {"32", "64"}) {
       setenv("LINSCOPE_TC_VT", vt, 1);
-      row((std::string("la S TC, value tile ") + vt).c_str(), make(Decay::S, 128, 16384), ceil);
+      row((std::string("la S WMMA, value tile ") + vt).c_str(), make(Decay::S, 128, 16384), ceil);
     }
     unsetenv("LINSCOPE_TC_VT");
-    // The WMMA kernel where the mma.sync one would run (gpu/linear_attention_chunk_mma.cu).
-    setenv("LINSCOPE_TC_MMA", "0", 1);
     for (int64_t D : {int64_t{128}, int64_t{64}})
       row("la S chunkwise, WMMA kernel", make(Decay::S, D, 16384), ceil);
     {

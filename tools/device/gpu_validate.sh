@@ -73,7 +73,7 @@ for tool in memcheck racecheck; do
     ./$BUILD/tests/gpu_test_linear_attention --gtest_filter="$SMALL" >"$OUT/sanitizer_la2_$tool.log" 2>&1
   echo "compute-sanitizer $tool (linear attention, recurrence with two columns per lane): rc=$? (${SECONDS}s)"
   timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
-    ./$BUILD/tests/gpu_test_linear_attention_tc --gtest_filter='GpuTest.TcSmall:GpuTest.TcBothValueTileWidths:Bf16/TcForms.*/0:Bf16/TcForms.*/5:Bf16/LionTcForms.*/1:Bf16/LionTcForms.*/10' \
+    ./$BUILD/tests/gpu_test_linear_attention_tc --gtest_filter='GpuTest.TcSmall:GpuTest.TcMmaSmall:GpuTest.TcParallelSmall:GpuTest.TcBothValueTileWidths:Bf16/TcForms.*/0:Bf16/TcForms.*/5:Bf16/LionTcForms.*/1:Bf16/LionTcForms.*/10' \
     >"$OUT/sanitizer_la_tc_$tool.log" 2>&1
   echo "compute-sanitizer $tool (linear attention, tensor cores): rc=$? (${SECONDS}s)"
   timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
