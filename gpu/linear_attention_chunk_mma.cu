@@ -41,7 +41,6 @@ constexpr int kThreads = 32 * kWarps;
 constexpr int kC = 64;   // chunk: 16 rows per warp
 constexpr int kVT = 64;  // value columns per block
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
-constexpr float kLog2e = 1.4426950408889634f;
 
 // 8 and 4 bytes global -> shared, asynchronously (cp.async.ca takes 4, 8 or 16).
 __device__ __forceinline__ void cp_async8(void* dst, const void* src) {

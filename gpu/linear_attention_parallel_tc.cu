@@ -42,7 +42,6 @@ constexpr int kGroups = 2;
 constexpr int kRows = 16 * kGroups * kWarps;  // query rows per block
 constexpr int kCols = 64;                     // keys per tile
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
-constexpr float kLog2e = 1.4426950408889634f;
 // Ways of forming a tile's mask (the kernel's mask step); kPast and kFuture also index the key
 // factors in the staged per-key data.
 constexpr int kExact = 0, kPast = 1, kFuture = 2, kPlain = 3;

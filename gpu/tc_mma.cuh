@@ -40,6 +40,9 @@ __device__ __forceinline__ void m16n8k16_first(float (&d)[4], const uint32_t (&a
 // The bf16 pair (1, 1): as B, a product's every column is the row sum of A, exact in fp32.
 constexpr uint32_t kOnesBf16x2 = 0x3F803F80u;
 
+// log2 e: exponentials go through exp2, so exponents in nats are scaled by it once.
+constexpr float kLog2e = 1.4426950408889634f;
+
 // 2^x in one MUFU instruction, subnormal results flushed to zero (exp2f adds a range check and
 // two multiplies around it to keep them).
 __device__ __forceinline__ float exp2_ftz(float x) {
