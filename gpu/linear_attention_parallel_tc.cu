@@ -5,17 +5,21 @@
 // RunOptions::bf16.
 //
 // The matrix is never stored: as in flash attention, a block owns kRows query rows and walks the
-// key tiles, and each warp keeps its 16 rows' scores, mask and outputs in mma.sync registers
+// key tiles, and each warp keeps its 32 rows' scores, mask and outputs in mma.sync registers
 // (gpu/tc_mma.cuh gives their layout): S = Q K^T, P = S ⊙ M rounded to bf16 (the one rounding of
 // an intermediate), O += P V. There is no softmax, so no running maximum and no rescaling; the
-// normalizer is the row sum of the same bf16 P.
+// normalizer is the row sum of the same bf16 P (P times a column of ones, on the tensor cores).
 //
-// The mask in log space. With a reference A_r (the block's first row), the exponent of M_ij is
-//   A_i − A_j = (A_i − A_r) + (A_r − A_j),
-// each part a difference taken in double (kernels.h: never a float A) and rounded to float once:
-// a per-row term in registers, a per-key term staged with the key tile. For causal j <= i both
-// parts are <= 0 when j <= r, so the float sum has no cancellation and a relative error of an
-// ulp; the nonzero entries (exponent above −126 in base 2) are then exact to ~1e-5 relative.
+// The mask in log space, around a reference A_r (the block's first row). Every exponent is a
+// difference taken in double (kernels.h: never a float A) and rounded to float once.
+//  - Key tiles wholly before the block's rows: M_ij = exp(A_i − A_r) · exp(A_r − A_j), a row
+//    factor kept per block and a key factor staged with the tile. Wholly after them (LION):
+//    exp(A_end − A_i) · exp(A_j − A_end). Every factor is <= 1, so none overflows; a factor that
+//    underflows belongs to an entry below 2^-126; the product is exact to a few ulps.
+//  - The tiles that meet the block's rows (at most 128 + 64 tokens around A_r): one exponential
+//    per entry of (A_i − A_r) + (A_r − A_j), whose float sum is off by an ulp of terms that span
+//    at most those tokens' decay, and the causal cut.
+//  - No exponentials at all where the rows and the tile's keys share A_r (LIT).
 #include <cuda_bf16.h>
 
 #include <algorithm>
