@@ -374,16 +374,21 @@ __global__ void __launch_bounds__(kThreads, 2)
         const int64_t tok = token(row);
         const float scale =
             normalizer ? 1.f / (sDen[h * kThreads + tid] + (h ? den_hi : den_lo) - pd) : 1.f;
+        // The row's shared reads first, then its stores (through generic pointers the compiler
+        // cannot tell apart, each read would otherwise wait for the store before it).
+        float2 f[8], vt[8];
+#pragma unroll
+        for (int nt = 0; nt < 8; ++nt) {
+          f[nt] = sF[(h * 8 + nt) * kThreads + tid];
+          vt[nt] = unpack_bf16(*reinterpret_cast<const uint32_t*>(vrow + i * LDV + 8 * nt + cq));
+        }
 #pragma unroll
         for (int nt = 0; nt < 8; ++nt) {
           const int col = c0 + 8 * nt + cq;
           if (col >= Dv) continue;
-          const float2 vt =
-              unpack_bf16(*reinterpret_cast<const uint32_t*>(vrow + i * LDV + 8 * nt + cq));
-          const float2 f = sF[(h * 8 + nt) * kThreads + tid];
           *reinterpret_cast<float2*>(yh + tok * Dv + col) =
-              make_float2((f.x + o[nt][2 * h] - pd * vt.x) * scale,
-                          (f.y + o[nt][2 * h + 1] - pd * vt.y) * scale);
+              make_float2((f[nt].x + o[nt][2 * h] - pd * vt[nt].x) * scale,
+                          (f[nt].y + o[nt][2 * h + 1] - pd * vt[nt].y) * scale);
         }
       }
     } else {
