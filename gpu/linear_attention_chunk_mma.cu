@@ -42,10 +42,7 @@ constexpr int kC = 64;   // chunk: 16 rows per warp
 constexpr int kVT = 64;  // value columns per block
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
 
-// 8 and 4 bytes global -> shared, asynchronously (cp.async.ca takes 4, 8 or 16).
-__device__ __forceinline__ void cp_async8(void* dst, const void* src) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 8;\n" ::"r"(shared_address(dst)), "l"(src));
-}
+// 4 bytes global -> shared, asynchronously (cp.async.ca takes 4, 8 or 16).
 __device__ __forceinline__ void cp_async4(void* dst, const void* src) {
   asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(shared_address(dst)), "l"(src));
 }
@@ -59,7 +56,7 @@ struct ChunkLayout {
   // Per buffer and row: the exponent (A_i − A_s) log2 e, exp(A_i − A_s) (Q S's row factor),
   // exp(A_e − A_i) (the key's decay into S); then exp(A_e − A_s) per buffer. Then z, fp32.
   static constexpr int kRowData = 3 * kC + 4;
-  // BACK: each lane's F and den^F for the chunk, staged by its own asynchronous copies.
+  // BACK: each lane's F and den^F for the chunk, staged by asynchronous copies (F's by lane pairs).
   static constexpr size_t f_floats = BACK ? size_t(kThreads) * (2 * 8 * 2 + 2) : 0;
   static constexpr size_t bytes = sizeof(bf16) * (3 * q_elems + 2 * v_elems + s_elems) +
                                   sizeof(float) * (2 * kRowData + DK + f_floats);
@@ -194,10 +191,16 @@ __global__ void __launch_bounds__(kThreads, 2)
         const int64_t tok = token(row);
         if (normalizer)
           cp_async4(sDen + h * kThreads + tid, den + static_cast<int64_t>(head) * L + tok);
+        // Lane pairs (cq = 0, 2 and 4, 6) hold four adjacent columns: the even lane copies
+        // 16 bytes for both (read by its neighbour after the __syncwarp below).
+        if ((lane & 1) == 0) {
 #pragma unroll
-        for (int nt = 0; nt < 8; ++nt)
-          if (c0 + 8 * nt + cq < Dv)
-            cp_async8(sF + (h * 8 + nt) * kThreads + tid, yh + tok * Dv + c0 + 8 * nt + cq);
+          for (int nt = 0; nt < 8; ++nt) {
+            const bool ok = c0 + 8 * nt + cq < Dv;  // d_v % 8 == 0: all four columns or none
+            cp_async16(sF + (h * 8 + nt) * kThreads + tid,
+                       ok ? yh + tok * Dv + c0 + 8 * nt + cq : yh, ok);
+          }
+        }
       }
       cp_async_commit();
     }
@@ -363,9 +366,10 @@ __global__ void __launch_bounds__(kThreads, 2)
       const float pd_lo = __shfl_sync(0xffffffffu, (g & 1) ? c_lo.y : c_lo.x, src);
       const float pd_hi = __shfl_sync(0xffffffffu, (g & 1) ? c_hi.y : c_hi.x, src);
       const bf16* vrow = sV + b * Lay::v_elems;
-      // F and den^F (this lane's own copies: no barrier needed) have landed; the K, V and Q
-      // copies of the next chunk, committed after them, may still be in flight.
+      // F and den^F (this lane's or its pair's copies: no block barrier needed) have landed; the
+      // K, V and Q copies of the next chunk, committed after them, may still be in flight.
       asm volatile("cp.async.wait_group 2;\n" ::: "memory");
+      __syncwarp();  // the even lanes' copies of F are their odd neighbours' too
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         const int row = h ? row_hi : row_lo, i = h ? i_hi : i_lo;
