@@ -207,7 +207,7 @@ bool la_chunk_mma_supported(const Dims& d, int64_t chunk);
 void la_chunk_mma(const void* q, const void* k, const void* v, const double* A, float* y,
                   float* den, const Dims& d, MmaSweep sweep, cudaStream_t s);
 // Bidirectional LION's backward sweep on the same bf16 q, k, v (read backwards; A_rev the
-// cumulative reverse-shifted decays, reverse_shift_decay), fused with the combine: y holds the
+// cumulative reverse-shifted decays, reversed_cumulative), fused with the combine: y holds the
 // forward sweep's numerators from la_chunk_tc and den its normalizers (null: not normalized);
 // y becomes LION's output.
 void lion_backward_tc(const void* q, const void* k, const void* v, const double* A_rev, float* y,

@@ -223,13 +223,8 @@ __global__ void __launch_bounds__(kThreads, 2)
       for (int cp = 0; cp < 4; ++cp) {
         uint32_t bs[4];
         ldmatrix_x4_trans(bs, s_addr + kk * 16 * kVRow + cp * 32);
-        if (kk == 0) {
-          m16n8k16_first(o[2 * cp], qa[kk], bs[0], bs[1]);
-          m16n8k16_first(o[2 * cp + 1], qa[kk], bs[2], bs[3]);
-        } else {
-          m16n8k16(o[2 * cp], qa[kk], bs[0], bs[1]);
-          m16n8k16(o[2 * cp + 1], qa[kk], bs[2], bs[3]);
-        }
+        m16n8k16(o[2 * cp], qa[kk], bs[0], bs[1], kk == 0);
+        m16n8k16(o[2 * cp + 1], qa[kk], bs[2], bs[3], kk == 0);
       }
     // q_i^T z for the normalizer, in fp32 from Q's fragments (a0, a2: row g; a1, a3: g + 8).
     float qz_lo = 0.f, qz_hi = 0.f;
@@ -265,13 +260,8 @@ __global__ void __launch_bounds__(kThreads, 2)
       for (int np = 0; np < 4; ++np) {
         uint32_t bk[4];
         ldmatrix_x4(bk, kb_addr0 + b * kQBuf + np * 16 * kRow + kk * 32);
-        if (kk == 0) {
-          m16n8k16_first(sc[2 * np], qa[kk], bk[0], bk[1]);
-          m16n8k16_first(sc[2 * np + 1], qa[kk], bk[2], bk[3]);
-        } else {
-          m16n8k16(sc[2 * np], qa[kk], bk[0], bk[1]);
-          m16n8k16(sc[2 * np + 1], qa[kk], bk[2], bk[3]);
-        }
+        m16n8k16(sc[2 * np], qa[kk], bk[0], bk[1], kk == 0);
+        m16n8k16(sc[2 * np + 1], qa[kk], bk[2], bk[3], kk == 0);
       }
     uint32_t p[4][4];
     {
@@ -338,12 +328,7 @@ __global__ void __launch_bounds__(kThreads, 2)
     if (normalizer) {
       float rs[4];
 #pragma unroll
-      for (int kk = 0; kk < 4; ++kk) {
-        if (kk == 0)
-          m16n8k16_first(rs, p[kk], kOnesBf16x2, kOnesBf16x2);
-        else
-          m16n8k16(rs, p[kk], kOnesBf16x2, kOnesBf16x2);
-      }
+      for (int kk = 0; kk < 4; ++kk) m16n8k16(rs, p[kk], kOnesBf16x2, kOnesBf16x2, kk == 0);
       qz_lo += __shfl_xor_sync(0xffffffffu, qz_lo, 1);
       qz_lo += __shfl_xor_sync(0xffffffffu, qz_lo, 2);
       qz_hi += __shfl_xor_sync(0xffffffffu, qz_hi, 1);

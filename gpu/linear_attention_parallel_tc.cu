@@ -222,13 +222,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
           ldmatrix_x4(bk, k_addr + np * 16 * LDK * unsigned(sizeof(bf16)) + kk * 32);
 #pragma unroll
           for (int gi = 0; gi < G; ++gi) {
-            if (kk == 0) {
-              m16n8k16_first(s[gi][2 * np], a[gi], bk[0], bk[1]);
-              m16n8k16_first(s[gi][2 * np + 1], a[gi], bk[2], bk[3]);
-            } else {
-              m16n8k16(s[gi][2 * np], a[gi], bk[0], bk[1]);
-              m16n8k16(s[gi][2 * np + 1], a[gi], bk[2], bk[3]);
-            }
+            m16n8k16(s[gi][2 * np], a[gi], bk[0], bk[1], kk == 0);
+            m16n8k16(s[gi][2 * np + 1], a[gi], bk[2], bk[3], kk == 0);
           }
         }
       }

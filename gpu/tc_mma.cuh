@@ -37,6 +37,16 @@ __device__ __forceinline__ void m16n8k16_first(float (&d)[4], const uint32_t (&a
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(0.f));
 }
 
+// The k steps of one product: d = a b on the first (nothing to clear), d += a b after it. Called
+// from unrolled loops, where `first` is a constant and one instruction remains.
+__device__ __forceinline__ void m16n8k16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1, bool first) {
+  if (first)
+    m16n8k16_first(d, a, b0, b1);
+  else
+    m16n8k16(d, a, b0, b1);
+}
+
 // The bf16 pair (1, 1): as B, a product's every column is the row sum of A, exact in fp32.
 constexpr uint32_t kOnesBf16x2 = 0x3F803F80u;
 
