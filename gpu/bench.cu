@@ -176,6 +176,12 @@ double bench_flops(const BenchCase& c) {
     // Per token and (c, col): complex a h + k v (8), q Re h (2). The scan makes two passes over
     // its segments, unless it runs as one segment (gateloop_scan_segment: the recurrence).
     const Dims d{int64_t(c.B) * c.H, c.L, c.Dk, c.Dv};
+    // The blocked scan on the tensor cores, per token: Q~ K~^T over 2 d_k columns and P V in the
+    // chunk, Q~ S and K~^T V over the 2 d_k rows of the complex state (gpu/gateloop_scan_tc.cu).
+    if (uses_tensor_cores(c.spec, c.opts, d)) {
+      const double C = std::min<double>(64, L);
+      return heads * L * (4 * C * Dk + 2 * C * Dv + 8 * Dk * Dv);
+    }
     const bool split = c.opts.form == Form::Scan && gateloop_scan_segment(d) < c.L;
     return (split ? 2.0 : 1.0) * heads * L * 10 * Dk * Dv;
   }
@@ -196,8 +202,11 @@ double bench_flops(const BenchCase& c) {
 
 double bench_bytes(const BenchCase& c) {
   const double heads = double(c.B) * c.H, L = double(c.L);
-  if (c.spec.family == Family::GateLoop)  // fp32 q, k, log|a|, arg a (Dk each), v, y (Dv each)
-    return 4.0 * heads * L * (4.0 * c.Dk + 2.0 * c.Dv);
+  if (c.spec.family == Family::GateLoop) {
+    if (c.opts.bf16)  // bf16 q, k, v; fp32 log|a|, arg a (Dk each) and y
+      return heads * L * (2.0 * (2.0 * c.Dk + c.Dv) + 4.0 * (2.0 * c.Dk + c.Dv));
+    return 4.0 * heads * L * (4.0 * c.Dk + 2.0 * c.Dv);  // all fp32
+  }
   if (c.opts.bf16)  // bf16 q, k, v in; fp32 y out, fp32 log λ
     return heads * L * (2.0 * (2.0 * c.Dk + c.Dv) + 4.0 * c.Dv + 4.0);
   return 4.0 * heads * L * (2.0 * c.Dk + 2.0 * c.Dv + 1.0);  // fp32 q, k, v, y, log λ (or β)

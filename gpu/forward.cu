@@ -180,6 +180,8 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
 bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
   if (spec.family == Family::DeltaNet)  // the chunkwise state pass (gpu/deltanet_tc.cu)
     return opts.bf16 && opts.form == Form::Chunkwise && deltanet_chunk_tc_supported(d, opts.chunk);
+  if (spec.family == Family::GateLoop)  // the blocked scan (gpu/gateloop_scan_tc.cu)
+    return opts.bf16 && opts.form == Form::Scan && !opts.attention && gateloop_scan_tc_supported(d);
   // Causal linear attention and LION in both directions (bidirectional chunkwise: two causal
   // sweeps); the parallel form without its matrix (the matrix comes from the fp32 kernels).
   const bool la = spec.family == Family::LinearAttention || spec.family == Family::Lion;
@@ -206,7 +208,11 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
   }
   if (spec.family == Family::GateLoop) {
     if (opts.form == Form::Parallel) return gateloop_attention_workspace(d);
-    return opts.form == Form::Scan ? gateloop_scan_workspace(d, gateloop_scan_segment(d)) : 0;
+    if (opts.form != Form::Scan) return 0;
+    // The fp32 scan's, needed when the tensor-core scan hands back; bf16 copies of q, k, v.
+    const size_t fp32 = gateloop_scan_workspace(d, gateloop_scan_segment(d));
+    return uses_tensor_cores(spec, opts, d) ? fp32 + 2 * size_t(d.BH * d.L * (2 * d.Dk + d.Dv))
+                                            : fp32;
   }
   const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
   const int64_t C = std::max<int64_t>(1, std::min(opts.chunk, d.L));
@@ -347,6 +353,17 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
       gateloop_attention(in.q, in.k, in.v, in.log_magnitude, in.phase, y, att, ws.gl.as<void>(), d,
                          s);
       return;
+    }
+    if (uses_tensor_cores(spec, opts, d)) {
+      const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
+      const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
+      const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
+      ws.gl_flag.ensure(sizeof(int));
+      if (gateloop_scan_tc(q16, k16, v16, in.log_magnitude, in.phase, y, ws.gl_flag.as<int>(), d,
+                           s))
+        return;
+      // A chunk decays faster than the blocked scan's range: the fp32 scan on the same
+      // (bf16-rounded) q, k, v below.
     }
     const int64_t seg = gateloop_scan_segment(d);
     if (seg >= d.L) {  // one segment: the scan is the recurrence (gateloop_scan_segment says why)

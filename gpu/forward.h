@@ -40,12 +40,14 @@ struct Workspace {
   DeviceBuffer ln_q, ln_kx, ln_v;  // LightNet's q, k, v after MD-TPE / MD-LRPE
   DeviceBuffer ln_y;               // LightNet: y of the matrix's parallel pass
   DeviceBuffer ln_s;               // LightNet global: S_L and its per-segment parts
+  DeviceBuffer gl_flag;            // GateLoop's tensor-core scan: its out-of-range flag
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.
 bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::string* why);
 
-// Whether forward() runs the bf16 tensor-core chunkwise kernel for this request.
+// Whether forward() runs a bf16 tensor-core kernel for this request (GateLoop's scan: unless a
+// chunk's decay is out of its range, gpu/gateloop_scan_tc.cu).
 bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d);
 
 // Bytes of device memory forward() needs beyond its inputs and outputs (for OOM messages).

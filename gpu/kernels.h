@@ -115,6 +115,13 @@ int64_t gateloop_scan_segment(const Dims& d);
 size_t gateloop_scan_workspace(const Dims& d, int64_t seg);
 void gateloop_scan(const float* q, const float* k, const float* v, const float* lm, const float* ph,
                    float* y, void* workspace, const Dims& d, int64_t seg, cudaStream_t s);
+// The same scan blocked in chunks of 64 on the tensor cores (gpu/gateloop_scan_tc.cu): bf16 q, k,
+// v; fp32 lm, ph, y. flag: one device int of scratch. Returns false, after synchronizing s, when
+// a chunk's decay left the float exponent range the kernel needs (its header says which); y is
+// then not the answer and the caller runs gateloop_scan.
+bool gateloop_scan_tc_supported(const Dims& d);
+bool gateloop_scan_tc(const void* q, const void* k, const void* v, const float* lm, const float* ph,
+                      float* y, int* flag, const Dims& d, cudaStream_t s);
 
 // LightNet (gpu/lightnet.cu): from log weights f [BH, L] the inputs under which the
 // linear-attention kernels compute LightNet exactly: log_decay [BH, L] (z_{t-1} − z_t causal, 0

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <complex>
 #include <memory>
 #include <string>
 
@@ -93,6 +94,46 @@ inline Tensor cpu_or_empty(const ModelSpec& spec, const Inputs& in, const RunOpt
     if (std::string(e.what()).find("not implemented") != std::string::npos) return Tensor();
     throw;
   }
+}
+
+// GateLoop (MODELS.md §3): S_t = diag(a_t) S_{t-1} + k_t v_t^T, y_t = Re(q_t^H S_t),
+// a_t = exp(log_magnitude + i phase), in std::complex<double>, straight from GateLoop eq. 1.
+// abs_out, when given, receives Σ_{j<=i} Σ_c |q_ic k_jc| |Π_{m=j+1..i} a_mc| |v_j|: the size of
+// the terms, from which the bf16 bounds are derived.
+inline Tensor reference_gateloop(const Inputs& in, Tensor* abs_out = nullptr) {
+  const Shape s = in.shape();
+  const Tensor &q = in.get("q"), &k = in.get("k"), &v = in.get("v");
+  const Tensor &lm = in.get("log_magnitude"), &ph = in.get("phase");
+  Tensor y({s.B, s.H, s.L, s.Dv});
+  if (abs_out) *abs_out = Tensor({s.B, s.H, s.L, s.Dv});
+  std::vector<std::complex<double>> S(static_cast<size_t>(s.Dk * s.Dv));
+  std::vector<double> M(static_cast<size_t>(s.Dk * s.Dv));
+  for (int64_t h = 0; h < s.heads(); ++h) {
+    std::fill(S.begin(), S.end(), std::complex<double>(0, 0));
+    std::fill(M.begin(), M.end(), 0.0);
+    for (int64_t t = 0; t < s.L; ++t) {
+      const int64_t row = h * s.L + t;
+      for (int64_t c = 0; c < s.Dk; ++c) {
+        const std::complex<double> a =
+            std::exp(std::complex<double>(lm[row * s.Dk + c], ph[row * s.Dk + c]));
+        const double kc = k[row * s.Dk + c];
+        for (int64_t j = 0; j < s.Dv; ++j) {
+          S[c * s.Dv + j] = a * S[c * s.Dv + j] + kc * double(v[row * s.Dv + j]);
+          M[c * s.Dv + j] = std::abs(a) * M[c * s.Dv + j] + std::abs(kc * v[row * s.Dv + j]);
+        }
+      }
+      for (int64_t j = 0; j < s.Dv; ++j) {
+        double acc = 0, mag = 0;
+        for (int64_t c = 0; c < s.Dk; ++c) {
+          acc += q[row * s.Dk + c] * S[c * s.Dv + j].real();
+          mag += std::abs(q[row * s.Dk + c]) * M[c * s.Dv + j];
+        }
+        y[row * s.Dv + j] = static_cast<float>(acc);
+        if (abs_out) (*abs_out)[row * s.Dv + j] = static_cast<float>(mag);
+      }
+    }
+  }
+  return y;
 }
 
 inline double max_abs(const Tensor& t) {

@@ -7,8 +7,6 @@
 // formed from the segment's log-polar sums in double and rounded once to float. Expected error
 // ~1e-6 of the output scale; 1e-4 relative to max|y| (compare.h's max_rel) is >50x that, while a
 // wrong phase sign, a missing carry or an off-by-one segment boundary moves y by O(1e-2) or more.
-#include <complex>
-
 #include "gpu_test_util.h"
 
 namespace linscope::gpu_test {
@@ -20,34 +18,6 @@ ModelSpec gateloop() {
   ModelSpec m;
   m.family = Family::GateLoop;
   return m;
-}
-
-// S_t = diag(a_t) S_{t-1} + k_t v_t^T, y_t = Re(q_t^H S_t), a_t = exp(log_magnitude + i phase),
-// in std::complex<double>, straight from GateLoop eq. 1.
-Tensor reference_gateloop(const Inputs& in) {
-  const Shape s = in.shape();
-  const Tensor &q = in.get("q"), &k = in.get("k"), &v = in.get("v");
-  const Tensor &lm = in.get("log_magnitude"), &ph = in.get("phase");
-  Tensor y({s.B, s.H, s.L, s.Dv});
-  std::vector<std::complex<double>> S(static_cast<size_t>(s.Dk * s.Dv));
-  for (int64_t h = 0; h < s.heads(); ++h) {
-    std::fill(S.begin(), S.end(), std::complex<double>(0, 0));
-    for (int64_t t = 0; t < s.L; ++t) {
-      const int64_t row = h * s.L + t;
-      for (int64_t c = 0; c < s.Dk; ++c) {
-        const std::complex<double> a =
-            std::exp(std::complex<double>(lm[row * s.Dk + c], ph[row * s.Dk + c]));
-        for (int64_t j = 0; j < s.Dv; ++j)
-          S[c * s.Dv + j] = a * S[c * s.Dv + j] + double(k[row * s.Dk + c]) * v[row * s.Dv + j];
-      }
-      for (int64_t j = 0; j < s.Dv; ++j) {
-        double acc = 0;
-        for (int64_t c = 0; c < s.Dk; ++c) acc += q[row * s.Dk + c] * S[c * s.Dv + j].real();
-        y[row * s.Dv + j] = static_cast<float>(acc);
-      }
-    }
-  }
-  return y;
 }
 
 TEST_F(GpuTest, GateLoopSupportsEveryForm) {

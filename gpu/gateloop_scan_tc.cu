@@ -1,0 +1,390 @@
+// GateLoop's associative scan (MODELS.md §3; GateLoop arXiv 2311.01927 eq. 1-4) as a blocked
+// scan on the tensor cores, for bf16 q, k, v (RunOptions::bf16). CPU twin: core/gateloop/scan.cpp.
+//
+// A blocked scan combines the operator (a1, b1) ∘ (a2, b2) = (a2 a1, a2 b1 + b2) chunk by chunk:
+// within a chunk of C = 64 tokens the combined pair of tokens j+1..i is (Π a, Σ_j (Π a) k_j v_j^T),
+// which the tensor cores form as matrix products; across chunks the carried state S (complex,
+// d_k x d_v) takes one step per chunk. With in-chunk cumulative log-magnitudes Λ_t and phases Φ_t
+// per channel (Λ_e, Φ_e at the chunk's last token) and q, k real:
+//   y_i = Σ_c q_ic e^{Λ_ic} Re(e^{iΦ_ic} S_c)                       (the carried state)
+//       + Σ_{j<=i} [Σ_c q_ic k_jc e^{Λ_ic − Λ_jc} cos(Φ_ic − Φ_jc)] v_j   (surrogate attention
+//                                                                    inside the chunk)
+//   S  <- diag(e^{Λ_e + iΦ_e}) S + Σ_j diag(e^{Λ_e − Λ_j + i(Φ_e − Φ_j)}) k_j v_j^T
+// cos(Φ_i − Φ_j) = cos Φ_i cos Φ_j + sin Φ_i sin Φ_j, so the chunk's scores are one real product
+// over 2 d_k columns,  P = Q~ K~^T  with
+//   Q~_i = q_i e^{Λ_i − Λ_e} (cos Φ_i, sin Φ_i),   K~_j = k_j e^{Λ_e − Λ_j} (cos Φ_j, sin Φ_j),
+// the chunk's end as the common reference (K~'s factor <= 1; Q~'s >= 1, at most e^{−Λ_e}).
+// The same K~ feeds the state: with X = e^{Λ_e} Re S + K~_cos^T V and Y = −e^{Λ_e} Im S +
+// K~_sin^T V, the new state is Re S = cos Φ_e X + sin Φ_e Y, Im S = sin Φ_e X − cos Φ_e Y (a
+// reflection per channel, in registers). And the carried part of y_i is Q~_i [X0; Y0] with
+// X0, Y0 the accumulators before the product: [X0; Y0] in bf16 is the B operand of Q~ S.
+//
+// Range: Q~'s factor e^{Λ_i − Λ_e} and the copy's e^{Λ_e} must stay inside float's (and bf16's)
+// exponent range, so every |Λ_i − Λ_e| and |Λ_e| of a chunk must be <= kMaxExponent nats
+// (a chunk-average |a| >= e^{−80/64} = 0.29 per channel). A chunk beyond it raises *flag and the
+// caller runs the fp32 scan instead (gateloop_scan_tc's result); within it every factor is a
+// normal number and the products are exact up to the bf16 roundings the tests bound.
+//
+// Columns of the 2 d_k dimension (κ) come in blocks of 16: the cos parts of channels 8m..8m+7,
+// then their sin parts. An m16n8k16 accumulator row g of block m is channel 8m + g's real part and
+// row g + 8 its imaginary part, so the reflection never leaves the lane.
+//
+// Block: one head, 64 value columns, 8 warps, walking the chunks in order. Per chunk: the
+// operands Q~, K~ from q, k and the decays (all threads, channel pairs x token groups), then
+// warp w: output rows 16 (w % 4) .. + 15 and value columns 32 (w / 4) .. + 31 (its scores are
+// recomputed by the two warps of a row group: no exchange of P), state rows (κ) of blocks w and
+// w + 8.
+#include <cuda_bf16.h>
+
+#include <algorithm>
+#include <string>
+
+#include "gpu/cuda_check.h"
+#include "gpu/kernels.h"
+#include "gpu/tc_fragments.cuh"
+#include "gpu/tc_mma.cuh"
+
+namespace linscope::gpu {
+namespace {
+
+using bf16 = __nv_bfloat16;
+using namespace tc;
+using namespace tc::mma;
+
+constexpr int kWarps = 8;
+constexpr int kThreads = 32 * kWarps;
+constexpr int kC = 64;   // chunk
+constexpr int kVT = 64;  // value columns per block
+constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
+// e^80 = 5.5e34 and e^-80 = 1.8e-35: normal in float and bf16 (max 3.4e38, min normal 1.2e-38),
+// with room for |q|, |k| and the sums.
+constexpr float kMaxExponent = 80.f;
+constexpr float kTwoPi = 6.283185307179586f;
+
+template <int DK>
+struct GlLayout {
+  static constexpr int KD = 2 * DK;      // κ: cos and sin parts
+  static constexpr int LDO = KD + kPad;  // Q~, K~ rows
+  static constexpr int LDV = kVT + kPad;
+  static constexpr int NP = DK / 2;            // prep: channel pairs ...
+  static constexpr int G = kThreads / NP;      // ... x token groups
+  static constexpr int TPG = kC / G;           // tokens per group
+  static constexpr int MT = KD / 16 / kWarps;  // state row blocks per warp
+  static_assert(kThreads % NP == 0 && kC % G == 0 && MT >= 1, "prep and state split");
+  // Byte offsets: lm, ph of the next chunk (fp32); Q~, K~; S's copy; V (two buffers); the token
+  // groups' sums; per channel e^{Λ_e}, cos Φ_e, sin Φ_e.
+  static constexpr size_t raw = 0;
+  static constexpr size_t qk = raw + sizeof(float) * 2 * kC * DK;
+  static constexpr size_t s = qk + sizeof(bf16) * 2 * kC * LDO;
+  static constexpr size_t v = s + sizeof(bf16) * KD * LDV;
+  static constexpr size_t tot = v + sizeof(bf16) * 2 * kC * LDV;
+  static constexpr size_t chan = tot + sizeof(float) * 2 * G * DK;
+  static constexpr size_t bytes = chan + sizeof(float) * 3 * DK;
+};
+
+// κ of channel c's cos part (its sin part is 8 further).
+__device__ __forceinline__ int kappa(int c) {
+  return 16 * (c >> 3) + (c & 7);
+}
+
+template <int DK>
+__global__ void __launch_bounds__(kThreads, 1)
+    gateloop_scan_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
+                            const bf16* __restrict__ v, const float* __restrict__ lm,
+                            const float* __restrict__ ph, float* __restrict__ y,
+                            int* __restrict__ flag, int L, int Dv) {
+  using Lay = GlLayout<DK>;
+  constexpr int KD = Lay::KD, LDO = Lay::LDO, LDV = Lay::LDV, NP = Lay::NP, G = Lay::G;
+  constexpr int TPG = Lay::TPG, MT = Lay::MT, KS = KD / 16;
+  extern __shared__ __align__(16) unsigned char smem[];
+  float* sLm = reinterpret_cast<float*>(smem + Lay::raw);   // [kC][DK]
+  float* sPh = sLm + kC * DK;                               // [kC][DK]
+  bf16* sQ = reinterpret_cast<bf16*>(smem + Lay::qk);       // Q~ [kC][LDO]
+  bf16* sK = sQ + kC * LDO;                                 // K~ [kC][LDO]
+  bf16* sS = reinterpret_cast<bf16*>(smem + Lay::s);        // [X0; Y0] [KD][LDV]
+  bf16* sV = reinterpret_cast<bf16*>(smem + Lay::v);        // 2 x [kC][LDV]
+  float* sTot = reinterpret_cast<float*>(smem + Lay::tot);  // [2][G][DK]: Σ log|a|, Σ phase
+  float* sE = reinterpret_cast<float*>(smem + Lay::chan);   // e^{Λ_e} [DK]
+  float* sCos = sE + DK;                                    // cos Φ_e [DK]
+  float* sSin = sCos + DK;                                  // sin Φ_e [DK]
+
+  const int head = blockIdx.y, c0 = blockIdx.x * kVT;
+  const int64_t hk = static_cast<int64_t>(head) * L * DK;
+  const bf16* qh = q + hk;
+  const bf16* kh = k + hk;
+  const float* lmh = lm + hk;
+  const float* phh = ph + hk;
+  const bf16* vh = v + static_cast<int64_t>(head) * L * Dv;
+  float* yh = y + static_cast<int64_t>(head) * L * Dv;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int chunks = (L + kC - 1) / kC;
+
+  // Copies of the next chunk: log-magnitudes and phases (16 bytes = 4 channels), V's 64 columns
+  // (16 bytes = 8). Rows past L are zero: a zero log-magnitude and phase keep Λ, Φ at the last
+  // token's, and the zero keys (below) add nothing to the state.
+  constexpr int RC = DK / 4, RROWS = kThreads / RC, VC = kVT / 8, VROWS = kThreads / VC;
+  static_assert(kThreads % RC == 0 && kC % RROWS == 0 && kC % VROWS == 0, "copy slots");
+  const int rr = tid / RC, rx = (tid % RC) * 4, vr = tid / VC, vx = (tid % VC) * 8;
+  const bool v_col_ok = c0 + vx < Dv;
+  auto load_next = [&](int n, int b) {
+#pragma unroll
+    for (int r = 0; r < kC; r += RROWS) {
+      const int j = n * kC + rr + r;
+      const bool ok = j < L;
+      const int64_t off = ok ? static_cast<int64_t>(j) * DK + rx : 0;
+      cp_async16(sLm + (rr + r) * DK + rx, lmh + off, ok);
+      cp_async16(sPh + (rr + r) * DK + rx, phh + off, ok);
+    }
+#pragma unroll
+    for (int r = 0; r < kC; r += VROWS) {
+      const int j = n * kC + vr + r;
+      const bool ok = v_col_ok && j < L;
+      cp_async16(sV + b * kC * LDV + (vr + r) * LDV + vx,
+                 ok ? vh + static_cast<int64_t>(j) * Dv + c0 + vx : vh, ok);
+    }
+    cp_async_commit();
+  };
+
+  // Prep thread: channels 2p, 2p + 1 over the tokens h TPG .. h TPG + TPG - 1 of the chunk.
+  const int pp = tid % NP, ph_g = tid / NP, pc = 2 * pp, t_first = ph_g * TPG;
+  const int kq = kappa(pc);  // cos part of (pc, pc + 1); sin part at kq + 8
+
+  const int g = lane >> 2, cq = 2 * (lane & 3);
+  const int m8 = lane & 7, mlo = (lane >> 3) & 1, mhi = lane >> 4;
+  const int rg = warp & 3, hv = warp >> 2;  // output row group, value-column half
+  const int i_lo = 16 * rg + g, i_hi = i_lo + 8;
+  // ldmatrix addresses (gpu/tc_mma.cuh: lanes 8m .. 8m + 7 address matrix m).
+  const unsigned q_addr = shared_address(sQ + (16 * rg + m8 + 8 * mlo) * LDO + 8 * mhi);
+  // K~ as B (keys x κ, no transpose) and K~^T as A (transposed): the same addresses.
+  const unsigned k_addr = shared_address(sK + (8 * mhi + m8) * LDO + 8 * mlo);
+  const unsigned s_addr = shared_address(sS + (8 * mlo + m8) * LDV + 8 * mhi + 32 * hv);
+  const unsigned v_addr = shared_address(sV + (8 * mlo + m8) * LDV + 8 * mhi);
+  constexpr unsigned kRow = sizeof(bf16) * LDO, kVRow = sizeof(bf16) * LDV;
+  constexpr unsigned kVBuf = sizeof(bf16) * kC * LDV;
+
+  // State rows κ of blocks warp + 8 mt: [Re S; Im S] between chunks, [X; Y] inside one.
+  float st[MT][8][4] = {};
+  bool out_of_range = false;
+
+  load_next(0, 0);
+  for (int n = 0; n < chunks; ++n) {
+    const int b = n & 1;
+    const int j0 = n * kC;
+    // q, k of the prep thread's tokens, read early (their latency overlaps the first pass).
+    uint32_t qv[TPG], kv[TPG];
+#pragma unroll
+    for (int t = 0; t < TPG; ++t) {
+      const int j = j0 + t_first + t;
+      const bool ok = j < L;
+      const int64_t off = static_cast<int64_t>(j) * DK + pc;
+      qv[t] = ok ? *reinterpret_cast<const uint32_t*>(qh + off) : 0u;
+      kv[t] = ok ? *reinterpret_cast<const uint32_t*>(kh + off) : 0u;
+    }
+    cp_async_wait_all();
+    __syncthreads();  // lm, ph and V of chunk n have landed; last chunk's readers are done
+    // First pass: the token group's sums.
+    float2 sl = make_float2(0.f, 0.f), sp = sl;
+#pragma unroll
+    for (int t = 0; t < TPG; ++t) {
+      const float2 a = *reinterpret_cast<const float2*>(sLm + (t_first + t) * DK + pc);
+      const float2 f = *reinterpret_cast<const float2*>(sPh + (t_first + t) * DK + pc);
+      sl.x += a.x, sl.y += a.y, sp.x += f.x, sp.y += f.y;
+    }
+    *reinterpret_cast<float2*>(sTot + ph_g * DK + pc) = sl;
+    *reinterpret_cast<float2*>(sTot + (G + ph_g) * DK + pc) = sp;
+    __syncthreads();
+    // Second pass: Λ, Φ from the sums of the groups before, and the operands.
+    {
+      float2 lam = make_float2(0.f, 0.f), phi = lam, lam_e = lam, phi_e = lam;
+#pragma unroll
+      for (int h = 0; h < G; ++h) {
+        const float2 a = *reinterpret_cast<const float2*>(sTot + h * DK + pc);
+        const float2 f = *reinterpret_cast<const float2*>(sTot + (G + h) * DK + pc);
+        if (h < ph_g) lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
+        lam_e.x += a.x, lam_e.y += a.y, phi_e.x += f.x, phi_e.y += f.y;
+      }
+      float worst = fmaxf(fabsf(lam_e.x), fabsf(lam_e.y));
+#pragma unroll
+      for (int t = 0; t < TPG; ++t) {
+        const int row = t_first + t;
+        const float2 a = *reinterpret_cast<const float2*>(sLm + row * DK + pc);
+        const float2 f = *reinterpret_cast<const float2*>(sPh + row * DK + pc);
+        lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
+        const float x0 = lam.x - lam_e.x, x1 = lam.y - lam_e.y;
+        worst = fmaxf(worst, fmaxf(fabsf(x0), fabsf(x1)));
+        const float eq0 = exp2_ftz(x0 * kLog2e), eq1 = exp2_ftz(x1 * kLog2e);
+        const float ek0 = exp2_ftz(-x0 * kLog2e), ek1 = exp2_ftz(-x1 * kLog2e);
+        // sin.approx / cos.approx are accurate to ~1e-6 on [−π, π]: reduce Φ first.
+        float s0, c0v, s1, c1v;
+        __sincosf(phi.x - kTwoPi * rintf(phi.x * (1.f / kTwoPi)), &s0, &c0v);
+        __sincosf(phi.y - kTwoPi * rintf(phi.y * (1.f / kTwoPi)), &s1, &c1v);
+        const float2 qf = unpack_bf16(qv[t]), kf = unpack_bf16(kv[t]);
+        const float qa0 = qf.x * eq0, qa1 = qf.y * eq1, ka0 = kf.x * ek0, ka1 = kf.y * ek1;
+        *reinterpret_cast<uint32_t*>(sQ + row * LDO + kq) = pack_bf16(qa0 * c0v, qa1 * c1v);
+        *reinterpret_cast<uint32_t*>(sQ + row * LDO + kq + 8) = pack_bf16(qa0 * s0, qa1 * s1);
+        *reinterpret_cast<uint32_t*>(sK + row * LDO + kq) = pack_bf16(ka0 * c0v, ka1 * c1v);
+        *reinterpret_cast<uint32_t*>(sK + row * LDO + kq + 8) = pack_bf16(ka0 * s0, ka1 * s1);
+      }
+      out_of_range |= !(worst <= kMaxExponent);  // NaN included
+      if (ph_g == G - 1) {
+        float s0, c0v, s1, c1v;
+        __sincosf(phi_e.x - kTwoPi * rintf(phi_e.x * (1.f / kTwoPi)), &s0, &c0v);
+        __sincosf(phi_e.y - kTwoPi * rintf(phi_e.y * (1.f / kTwoPi)), &s1, &c1v);
+        sE[pc] = exp2_ftz(lam_e.x * kLog2e);
+        sE[pc + 1] = exp2_ftz(lam_e.y * kLog2e);
+        sCos[pc] = c0v, sCos[pc + 1] = c1v;
+        sSin[pc] = s0, sSin[pc + 1] = s1;
+      }
+    }
+    __syncthreads();  // Q~, K~ and the chunk's e^{Λ_e}, Φ_e are visible; lm, ph may be refilled
+    if (n + 1 < chunks) load_next(n + 1, b ^ 1);
+      // [X0; Y0] = [e^{Λ_e} Re S; −e^{Λ_e} Im S], kept in the accumulators and copied as bf16.
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+      const int blk = warp + kWarps * mt, ch = 8 * blk + g, r = 16 * blk + g;
+      const float e = sE[ch];
+#pragma unroll
+      for (int nt = 0; nt < 8; ++nt) {
+        st[mt][nt][0] *= e, st[mt][nt][1] *= e;
+        st[mt][nt][2] *= -e, st[mt][nt][3] *= -e;
+        const int c = 8 * nt + cq;
+        *reinterpret_cast<uint32_t*>(sS + r * LDV + c) = pack_bf16(st[mt][nt][0], st[mt][nt][1]);
+        *reinterpret_cast<uint32_t*>(sS + (r + 8) * LDV + c) =
+            pack_bf16(st[mt][nt][2], st[mt][nt][3]);
+      }
+    }
+    __syncthreads();  // the copy is visible
+    // O = Q~ [X0; Y0] (the carried state) and the scores Q~ K~^T of the row group's 16 rows and
+    // the keys up to its last row (16 (rg + 1) of them).
+    float o[4][4], sc[8][4];
+#pragma unroll
+    for (int kk = 0; kk < KS; ++kk) {
+      uint32_t qa[4];
+      ldmatrix_x4(qa, q_addr + kk * 32);
+#pragma unroll
+      for (int cp = 0; cp < 2; ++cp) {
+        uint32_t bs[4];
+        ldmatrix_x4_trans(bs, s_addr + kk * 16 * kVRow + cp * 32);
+        m16n8k16(o[2 * cp], qa, bs[0], bs[1], kk == 0);
+        m16n8k16(o[2 * cp + 1], qa, bs[2], bs[3], kk == 0);
+      }
+#pragma unroll
+      for (int np = 0; np < 4; ++np) {
+        if (np > rg) continue;  // warp-uniform: keys past the row group are all masked
+        uint32_t bk[4];
+        ldmatrix_x4(bk, k_addr + np * 16 * kRow + kk * 32);
+        m16n8k16(sc[2 * np], qa, bk[0], bk[1], kk == 0);
+        m16n8k16(sc[2 * np + 1], qa, bk[2], bk[3], kk == 0);
+      }
+    }
+    // Causal mask inside the chunk (the decay is in the operands), P in bf16 as the A operand.
+    uint32_t p[4][4];
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt) {
+      if ((nt >> 1) > rg) continue;
+      const int j = 8 * nt + cq;
+      const float a0 = j <= i_lo ? sc[nt][0] : 0.f, a1 = j + 1 <= i_lo ? sc[nt][1] : 0.f;
+      const float a2 = j <= i_hi ? sc[nt][2] : 0.f, a3 = j + 1 <= i_hi ? sc[nt][3] : 0.f;
+      p[nt >> 1][(nt & 1) * 2] = pack_bf16(a0, a1);
+      p[nt >> 1][(nt & 1) * 2 + 1] = pack_bf16(a2, a3);
+    }
+    // O += P V over the keys up to the row group's last row.
+#pragma unroll
+    for (int kk = 0; kk < 4; ++kk) {
+      if (kk > rg) continue;
+#pragma unroll
+      for (int cp = 0; cp < 2; ++cp) {
+        uint32_t bv[4];
+        ldmatrix_x4_trans(bv, v_addr + b * kVBuf + kk * 16 * kVRow + (2 * hv + cp) * 32);
+        m16n8k16(o[2 * cp], p[kk], bv[0], bv[1]);
+        m16n8k16(o[2 * cp + 1], p[kk], bv[2], bv[3]);
+      }
+    }
+    // [X; Y] = [X0; Y0] + K~^T V over the chunk's 64 keys, then the reflection by Φ_e.
+#pragma unroll
+    for (int kk = 0; kk < 4; ++kk) {
+      uint32_t ka[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+        ldmatrix_x4_trans(ka[mt], k_addr + kk * 16 * kRow + (warp + kWarps * mt) * 32);
+#pragma unroll
+      for (int cp = 0; cp < 4; ++cp) {
+        uint32_t bv[4];
+        ldmatrix_x4_trans(bv, v_addr + b * kVBuf + kk * 16 * kVRow + cp * 32);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          m16n8k16(st[mt][2 * cp], ka[mt], bv[0], bv[1]);
+          m16n8k16(st[mt][2 * cp + 1], ka[mt], bv[2], bv[3]);
+        }
+      }
+    }
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+      const int ch = 8 * (warp + kWarps * mt) + g;
+      const float co = sCos[ch], si = sSin[ch];
+#pragma unroll
+      for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+        for (int x = 0; x < 2; ++x) {
+          const float X = st[mt][nt][x], Y = st[mt][nt][x + 2];
+          st[mt][nt][x] = fmaf(co, X, si * Y);
+          st[mt][nt][x + 2] = fmaf(si, X, -co * Y);
+        }
+    }
+    // Outputs of the warp's rows and columns.
+    const int row_lo = j0 + i_lo, row_hi = j0 + i_hi;
+#pragma unroll
+    for (int nt = 0; nt < 4; ++nt) {
+      const int col = c0 + 32 * hv + 8 * nt + cq;
+      if (col >= Dv) continue;  // Dv is a multiple of 8: both columns of the pair or neither
+      if (row_lo < L)
+        *reinterpret_cast<float2*>(yh + static_cast<int64_t>(row_lo) * Dv + col) =
+            make_float2(o[nt][0], o[nt][1]);
+      if (row_hi < L)
+        *reinterpret_cast<float2*>(yh + static_cast<int64_t>(row_hi) * Dv + col) =
+            make_float2(o[nt][2], o[nt][3]);
+    }
+  }
+  if (out_of_range) *flag = 1;
+}
+
+template <int DK>
+void launch(const bf16* q, const bf16* k, const bf16* v, const float* lm, const float* ph, float* y,
+            int* flag, const Dims& d, cudaStream_t s) {
+  constexpr size_t smem = GlLayout<DK>::bytes;
+  check(cudaFuncSetAttribute(gateloop_scan_tc_kernel<DK>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
+        "cudaFuncSetAttribute(gateloop_scan_tc)");
+  const dim3 grid(static_cast<unsigned>((d.Dv + kVT - 1) / kVT), static_cast<unsigned>(d.BH));
+  gateloop_scan_tc_kernel<DK><<<grid, kThreads, smem, s>>>(
+      q, k, v, lm, ph, y, flag, static_cast<int>(d.L), static_cast<int>(d.Dv));
+  check_launch("gateloop_scan_tc");
+}
+
+}  // namespace
+
+bool gateloop_scan_tc_supported(const Dims& d) {
+  return (d.Dk == 64 || d.Dk == 128) && d.Dv % 8 == 0 && d.Dv > 0 &&
+         d.L * std::max(d.Dk, d.Dv) < (int64_t{1} << 31) && d.BH < 65536;
+}
+
+bool gateloop_scan_tc(const void* q, const void* k, const void* v, const float* lm, const float* ph,
+                      float* y, int* flag, const Dims& d, cudaStream_t s) {
+  if (!gateloop_scan_tc_supported(d))
+    throw BackendError("GateLoop tensor-core scan: needs d_k 64 or 128, d_v a multiple of 8");
+  check(cudaMemsetAsync(flag, 0, sizeof(int), s), "cudaMemsetAsync(flag)");
+  const auto* q16 = static_cast<const bf16*>(q);
+  const auto* k16 = static_cast<const bf16*>(k);
+  const auto* v16 = static_cast<const bf16*>(v);
+  if (d.Dk == 64)
+    launch<64>(q16, k16, v16, lm, ph, y, flag, d, s);
+  else
+    launch<128>(q16, k16, v16, lm, ph, y, flag, d, s);
+  int host = 0;
+  check(cudaMemcpyAsync(&host, flag, sizeof(int), cudaMemcpyDeviceToHost, s),
+        "cudaMemcpyAsync(flag)");
+  check(cudaStreamSynchronize(s), "cudaStreamSynchronize(gateloop_scan_tc)");
+  return host == 0;
+}
+
+}  // namespace linscope::gpu

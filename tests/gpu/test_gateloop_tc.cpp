@@ -1,0 +1,137 @@
+// GateLoop's scan blocked on the tensor cores (gpu/gateloop_scan_tc.cu, RunOptions::bf16), against
+// the complex recurrence in double on the bf16-rounded q, k, v (reference_gateloop) and run_cpu's
+// bf16 mode.
+//
+// Bound. Both sides see the same rounded q, k, v and the same fp32 log-magnitudes and phases. The
+// kernel rounds to bf16 (unit roundoff u = 2^-8) three factors on each path of a term
+// q_ic k_jc Re(Π a) v_j into y_i: inside the chunk Q~_i, K~_j and the score P_ij; from earlier
+// chunks K~_j (into the fp32 state), the state's bf16 copy and Q~_i. The cos and sin halves of a
+// term are rounded apart, and |cos Φ_i cos Φ_j| + |sin Φ_i sin Φ_j| <= 1, so each rounding moves
+// a term by at most u |q_ic k_jc| |Π a| |v_j|. To first order
+//   |Δy_i| <= 3u · Σ_{j<=i} Σ_c |q_ic k_jc| |Π_{m=j+1..i} a_mc| |v_j|   (=: 3u · mag_i)
+// (second order 3u², taken as a factor 1 + u). fp32 effects: the state accumulates over L / 64
+// chunks, each product over up to 64 keys or 2 d_k columns, and ex2 / sin / cos are the
+// approximate MUFU forms (relative 2^-22, absolute ~1e-6 after reducing the phase to [−π, π]):
+// (L + 2 d_k) 2^-22 of mag_i, two ulps per addition, as for the parallel form's test.
+#include "gpu/forward.h"
+#include "gpu_test_util.h"
+
+namespace linscope::gpu_test {
+namespace {
+
+const double kU = std::ldexp(1.0, -8);
+
+ModelSpec gateloop() {
+  ModelSpec m;
+  m.family = Family::GateLoop;
+  return m;
+}
+
+RunOptions bf16_scan() {
+  RunOptions o;
+  o.form = Form::Scan;
+  o.bf16 = true;
+  return o;
+}
+
+Inputs rounded(const Inputs& in) {
+  Inputs r = in;
+  for (const char* name : {"q", "k", "v"}) round_to_bf16(r.get(name));
+  return r;
+}
+
+int violations(const Tensor& y, const Tensor& ref, const Tensor& mag, const Shape& s) {
+  const double fp32 = double(s.L + 2 * s.Dk) * std::ldexp(1.0, -22);
+  int bad = 0;
+  for (int64_t e = 0; e < y.numel(); ++e) {
+    const double bound = (3 * kU * (1 + kU) + fp32) * mag[e] + 1e-6;
+    if (!(std::abs(double(y[e]) - ref[e]) <= bound)) ++bad;
+  }
+  return bad;
+}
+
+int differing(const Tensor& a, const Tensor& b) {
+  int n = 0;
+  for (int64_t e = 0; e < a.numel(); ++e) n += a[e] != b[e];
+  return n;
+}
+
+// y within the bound of the definition and of run_cpu (bf16), and not the fp32 scan's answer on
+// the same rounded inputs (which is what a bf16 request runs without the tensor-core kernel): its
+// own roundings show in most elements.
+void check(Backend& gpu, const Inputs& in) {
+  const Shape s = in.shape();
+  SCOPED_TRACE("L=" + std::to_string(s.L) + " dk=" + std::to_string(s.Dk) +
+               " dv=" + std::to_string(s.Dv));
+  ASSERT_TRUE(
+      gpu::uses_tensor_cores(gateloop(), bf16_scan(), gpu::Dims{s.heads(), s.L, s.Dk, s.Dv}));
+  const Tensor y = gpu.run(gateloop(), in, bf16_scan()).y;
+  const Inputs rin = rounded(in);
+  Tensor mag;
+  const Tensor ref = reference_gateloop(rin, &mag);
+  EXPECT_TRUE(compare(y, ref).finite);
+  EXPECT_EQ(violations(y, ref, mag, s), 0) << "max_rel " << compare(y, ref).max_rel;
+  const Tensor cpu = cpu_or_empty(gateloop(), in, bf16_scan());
+  if (!cpu.empty()) EXPECT_EQ(violations(y, cpu, mag, s), 0) << "against run_cpu (bf16)";
+  RunOptions fp32;
+  fp32.form = Form::Scan;
+  const Tensor plain = gpu.run(gateloop(), rin, fp32).y;
+  EXPECT_GT(differing(y, plain), y.numel() / 2) << "the tensor-core kernel ran";
+}
+
+// Chunk edges (L = 1, 63, 64, 65 and long), both d_k, d_v below, at and past a 64-column block.
+TEST_F(GpuTest, GateLoopTcScanMatchesDefinition) {
+  for (const Shape& shape :
+       {Shape{1, 2, 1, 64, 8}, Shape{1, 2, 63, 64, 64}, Shape{2, 1, 64, 128, 72},
+        Shape{1, 2, 65, 128, 128}, Shape{1, 1, 300, 64, 136}, Shape{1, 2, 1000, 128, 64}}) {
+    check(gpu(), generate_inputs(gateloop(), shape, GenerateOptions{uint64_t(shape.L + shape.Dk)}));
+  }
+}
+
+// Positive q, k, v and phases near 0: the terms do not cancel, so mag_i ≈ |y_i| and the bound
+// is tight (a wrong sign in the reflection or a lost chunk carry moves y by far more than 3u).
+TEST_F(GpuTest, GateLoopTcScanTightBound) {
+  Inputs in = generate_inputs(gateloop(), Shape{1, 2, 700, 128, 64}, GenerateOptions{5});
+  for (const char* name : {"q", "k", "v"})
+    for (float& x : in.get(name).values()) x = std::abs(x);
+  for (float& x : in.get("phase").values()) x *= 0.05f;
+  check(gpu(), in);
+}
+
+// A channel forgetting at |a| = e^-3 per step leaves the blocked scan's range (e^-192 over a
+// chunk): the request still answers, from the fp32 scan on the rounded inputs, bit for bit.
+TEST_F(GpuTest, GateLoopTcScanFallsBackOutsideItsRange) {
+  Inputs in = generate_inputs(gateloop(), Shape{1, 2, 200, 64, 16}, GenerateOptions{9});
+  Tensor& lm = in.get("log_magnitude");
+  for (int64_t r = 0; r < 2 * 200; ++r) lm[r * 64 + 5] = -3.f;
+  const Tensor y = gpu().run(gateloop(), in, bf16_scan()).y;
+  RunOptions fp32;
+  fp32.form = Form::Scan;
+  const Inputs rin = rounded(in);
+  EXPECT_EQ(differing(y, gpu().run(gateloop(), rin, fp32).y), 0);
+  EXPECT_LE(compare(y, reference_gateloop(rin)).max_rel, 1e-4);
+}
+
+TEST_F(GpuTest, GateLoopTcScanChosenOnlyWhereSupported) {
+  const gpu::Dims d{2, 100, 128, 128};
+  EXPECT_TRUE(gpu::uses_tensor_cores(gateloop(), bf16_scan(), d));
+  RunOptions o = bf16_scan();
+  o.bf16 = false;
+  EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), o, d)) << "fp32";
+  o = bf16_scan();
+  o.form = Form::Recurrent;
+  EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), o, d)) << "recurrent";
+  EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), bf16_scan(), gpu::Dims{2, 100, 32, 128}))
+      << "d_k";
+  EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), bf16_scan(), gpu::Dims{2, 100, 64, 20}))
+      << "d_v % 8";
+}
+
+// Small enough for compute-sanitizer (tools/device/gpu_validate.sh): three chunks, the last
+// partial, two column blocks.
+TEST_F(GpuTest, GateLoopTcScanSmall) {
+  check(gpu(), generate_inputs(gateloop(), Shape{1, 1, 150, 64, 72}, GenerateOptions{3}));
+}
+
+}  // namespace
+}  // namespace linscope::gpu_test
