@@ -71,15 +71,14 @@ struct GlLayout {
   static constexpr int TPG = kC / G;           // tokens per group
   static constexpr int MT = KD / 16 / kWarps;  // state row blocks per warp
   static_assert(kThreads % NP == 0 && kC % G == 0 && MT >= 1, "prep and state split");
-  // Byte offsets: lm, ph of the next chunk (fp32); Q~, K~; S's copy; V (two buffers); the token
-  // groups' sums; per channel e^{Λ_e}, cos Φ_e, sin Φ_e.
+  // Byte offsets: lm, ph (fp32) and q, k (bf16) of the next chunk; Q~, K~; S's copy; V (two
+  // buffers); the token groups' sums.
   static constexpr size_t raw = 0;
-  static constexpr size_t qk = raw + sizeof(float) * 2 * kC * DK;
+  static constexpr size_t qk = raw + (sizeof(float) + sizeof(bf16)) * 2 * kC * DK;
   static constexpr size_t s = qk + sizeof(bf16) * 2 * kC * LDO;
   static constexpr size_t v = s + sizeof(bf16) * KD * LDV;
   static constexpr size_t tot = v + sizeof(bf16) * 2 * kC * LDV;
-  static constexpr size_t chan = tot + sizeof(float) * 2 * G * DK;
-  static constexpr size_t bytes = chan + sizeof(float) * 3 * DK;
+  static constexpr size_t bytes = tot + sizeof(float) * 2 * G * DK;
 };
 
 // κ of channel c's cos part (its sin part is 8 further).
@@ -99,14 +98,13 @@ __global__ void __launch_bounds__(kThreads, 1)
   extern __shared__ __align__(16) unsigned char smem[];
   float* sLm = reinterpret_cast<float*>(smem + Lay::raw);   // [kC][DK]
   float* sPh = sLm + kC * DK;                               // [kC][DK]
+  bf16* sQr = reinterpret_cast<bf16*>(sPh + kC * DK);       // q [kC][DK]
+  bf16* sKr = sQr + kC * DK;                                // k [kC][DK]
   bf16* sQ = reinterpret_cast<bf16*>(smem + Lay::qk);       // Q~ [kC][LDO]
   bf16* sK = sQ + kC * LDO;                                 // K~ [kC][LDO]
   bf16* sS = reinterpret_cast<bf16*>(smem + Lay::s);        // [X0; Y0] [KD][LDV]
   bf16* sV = reinterpret_cast<bf16*>(smem + Lay::v);        // 2 x [kC][LDV]
   float* sTot = reinterpret_cast<float*>(smem + Lay::tot);  // [2][G][DK]: Σ log|a|, Σ phase
-  float* sE = reinterpret_cast<float*>(smem + Lay::chan);   // e^{Λ_e} [DK]
-  float* sCos = sE + DK;                                    // cos Φ_e [DK]
-  float* sSin = sCos + DK;                                  // sin Φ_e [DK]
 
   const int head = blockIdx.y, c0 = blockIdx.x * kVT;
   const int64_t hk = static_cast<int64_t>(head) * L * DK;
@@ -119,12 +117,15 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int chunks = (L + kC - 1) / kC;
 
-  // Copies of the next chunk: log-magnitudes and phases (16 bytes = 4 channels), V's 64 columns
-  // (16 bytes = 8). Rows past L are zero: a zero log-magnitude and phase keep Λ, Φ at the last
-  // token's, and the zero keys (below) add nothing to the state.
-  constexpr int RC = DK / 4, RROWS = kThreads / RC, VC = kVT / 8, VROWS = kThreads / VC;
-  static_assert(kThreads % RC == 0 && kC % RROWS == 0 && kC % VROWS == 0, "copy slots");
-  const int rr = tid / RC, rx = (tid % RC) * 4, vr = tid / VC, vx = (tid % VC) * 8;
+  // Copies of the next chunk: log-magnitudes and phases (16 bytes = 4 channels), q and k (16
+  // bytes = 8 channels), V's 64 columns. Rows past L are zero: a zero log-magnitude and phase
+  // keep Λ, Φ at the last token's, and zero keys add nothing to the state.
+  constexpr int RC = DK / 4, RROWS = kThreads / RC, BC = DK / 8, BROWS = kThreads / BC;
+  constexpr int VC = kVT / 8, VROWS = kThreads / VC;
+  static_assert(kThreads % RC == 0 && kC % RROWS == 0 && kC % BROWS == 0 && kC % VROWS == 0,
+                "copy slots");
+  const int rr = tid / RC, rx = (tid % RC) * 4, br = tid / BC, bx = (tid % BC) * 8;
+  const int vr = tid / VC, vx = (tid % VC) * 8;
   const bool v_col_ok = c0 + vx < Dv;
   auto load_next = [&](int n, int b) {
 #pragma unroll
@@ -134,6 +135,14 @@ __global__ void __launch_bounds__(kThreads, 1)
       const int64_t off = ok ? static_cast<int64_t>(j) * DK + rx : 0;
       cp_async16(sLm + (rr + r) * DK + rx, lmh + off, ok);
       cp_async16(sPh + (rr + r) * DK + rx, phh + off, ok);
+    }
+#pragma unroll
+    for (int r = 0; r < kC; r += BROWS) {
+      const int j = n * kC + br + r;
+      const bool ok = j < L;
+      const int64_t off = ok ? static_cast<int64_t>(j) * DK + bx : 0;
+      cp_async16(sQr + (br + r) * DK + bx, qh + off, ok);
+      cp_async16(sKr + (br + r) * DK + bx, kh + off, ok);
     }
 #pragma unroll
     for (int r = 0; r < kC; r += VROWS) {
@@ -170,16 +179,6 @@ __global__ void __launch_bounds__(kThreads, 1)
   for (int n = 0; n < chunks; ++n) {
     const int b = n & 1;
     const int j0 = n * kC;
-    // q, k of the prep thread's tokens, read early (their latency overlaps the first pass).
-    uint32_t qv[TPG], kv[TPG];
-#pragma unroll
-    for (int t = 0; t < TPG; ++t) {
-      const int j = j0 + t_first + t;
-      const bool ok = j < L;
-      const int64_t off = static_cast<int64_t>(j) * DK + pc;
-      qv[t] = ok ? *reinterpret_cast<const uint32_t*>(qh + off) : 0u;
-      kv[t] = ok ? *reinterpret_cast<const uint32_t*>(kh + off) : 0u;
-    }
     cp_async_wait_all();
     __syncthreads();  // lm, ph and V of chunk n have landed; last chunk's readers are done
     // First pass: the token group's sums.
@@ -193,15 +192,36 @@ __global__ void __launch_bounds__(kThreads, 1)
     *reinterpret_cast<float2*>(sTot + ph_g * DK + pc) = sl;
     *reinterpret_cast<float2*>(sTot + (G + ph_g) * DK + pc) = sp;
     __syncthreads();
+    // The state's channels: e^{Λ_e} and Φ_e from the same sums (same order) as the prep's, and
+    // [X0; Y0] = [e^{Λ_e} Re S; −e^{Λ_e} Im S], kept in the accumulators and copied as bf16.
+    float co[MT], si[MT];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+      const int blk = warp + kWarps * mt, ch = 8 * blk + g, r = 16 * blk + g;
+      float lam_e = 0.f, phi_e = 0.f;
+#pragma unroll
+      for (int h = 0; h < G; ++h) lam_e += sTot[h * DK + ch], phi_e += sTot[(G + h) * DK + ch];
+      __sincosf(phi_e - kTwoPi * rintf(phi_e * (1.f / kTwoPi)), &si[mt], &co[mt]);
+      const float e = exp2_ftz(lam_e * kLog2e);
+#pragma unroll
+      for (int nt = 0; nt < 8; ++nt) {
+        st[mt][nt][0] *= e, st[mt][nt][1] *= e;
+        st[mt][nt][2] *= -e, st[mt][nt][3] *= -e;
+        const int c = 8 * nt + cq;
+        *reinterpret_cast<uint32_t*>(sS + r * LDV + c) = pack_bf16(st[mt][nt][0], st[mt][nt][1]);
+        *reinterpret_cast<uint32_t*>(sS + (r + 8) * LDV + c) =
+            pack_bf16(st[mt][nt][2], st[mt][nt][3]);
+      }
+    }
     // Second pass: Λ, Φ from the sums of the groups before, and the operands.
     {
-      float2 lam = make_float2(0.f, 0.f), phi = lam, lam_e = lam, phi_e = lam;
+      float2 lam = make_float2(0.f, 0.f), phi = lam, lam_e = lam;
 #pragma unroll
       for (int h = 0; h < G; ++h) {
         const float2 a = *reinterpret_cast<const float2*>(sTot + h * DK + pc);
         const float2 f = *reinterpret_cast<const float2*>(sTot + (G + h) * DK + pc);
         if (h < ph_g) lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
-        lam_e.x += a.x, lam_e.y += a.y, phi_e.x += f.x, phi_e.y += f.y;
+        lam_e.x += a.x, lam_e.y += a.y;
       }
       float worst = fmaxf(fabsf(lam_e.x), fabsf(lam_e.y));
 #pragma unroll
@@ -218,7 +238,8 @@ __global__ void __launch_bounds__(kThreads, 1)
         float s0, c0v, s1, c1v;
         __sincosf(phi.x - kTwoPi * rintf(phi.x * (1.f / kTwoPi)), &s0, &c0v);
         __sincosf(phi.y - kTwoPi * rintf(phi.y * (1.f / kTwoPi)), &s1, &c1v);
-        const float2 qf = unpack_bf16(qv[t]), kf = unpack_bf16(kv[t]);
+        const float2 qf = unpack_bf16(*reinterpret_cast<const uint32_t*>(sQr + row * DK + pc));
+        const float2 kf = unpack_bf16(*reinterpret_cast<const uint32_t*>(sKr + row * DK + pc));
         const float qa0 = qf.x * eq0, qa1 = qf.y * eq1, ka0 = kf.x * ek0, ka1 = kf.y * ek1;
         *reinterpret_cast<uint32_t*>(sQ + row * LDO + kq) = pack_bf16(qa0 * c0v, qa1 * c1v);
         *reinterpret_cast<uint32_t*>(sQ + row * LDO + kq + 8) = pack_bf16(qa0 * s0, qa1 * s1);
@@ -226,34 +247,9 @@ __global__ void __launch_bounds__(kThreads, 1)
         *reinterpret_cast<uint32_t*>(sK + row * LDO + kq + 8) = pack_bf16(ka0 * s0, ka1 * s1);
       }
       out_of_range |= !(worst <= kMaxExponent);  // NaN included
-      if (ph_g == G - 1) {
-        float s0, c0v, s1, c1v;
-        __sincosf(phi_e.x - kTwoPi * rintf(phi_e.x * (1.f / kTwoPi)), &s0, &c0v);
-        __sincosf(phi_e.y - kTwoPi * rintf(phi_e.y * (1.f / kTwoPi)), &s1, &c1v);
-        sE[pc] = exp2_ftz(lam_e.x * kLog2e);
-        sE[pc + 1] = exp2_ftz(lam_e.y * kLog2e);
-        sCos[pc] = c0v, sCos[pc + 1] = c1v;
-        sSin[pc] = s0, sSin[pc + 1] = s1;
-      }
     }
-    __syncthreads();  // Q~, K~ and the chunk's e^{Λ_e}, Φ_e are visible; lm, ph may be refilled
+    __syncthreads();  // Q~, K~ and S's copy are visible; lm, ph, q, k may be refilled
     if (n + 1 < chunks) load_next(n + 1, b ^ 1);
-      // [X0; Y0] = [e^{Λ_e} Re S; −e^{Λ_e} Im S], kept in the accumulators and copied as bf16.
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt) {
-      const int blk = warp + kWarps * mt, ch = 8 * blk + g, r = 16 * blk + g;
-      const float e = sE[ch];
-#pragma unroll
-      for (int nt = 0; nt < 8; ++nt) {
-        st[mt][nt][0] *= e, st[mt][nt][1] *= e;
-        st[mt][nt][2] *= -e, st[mt][nt][3] *= -e;
-        const int c = 8 * nt + cq;
-        *reinterpret_cast<uint32_t*>(sS + r * LDV + c) = pack_bf16(st[mt][nt][0], st[mt][nt][1]);
-        *reinterpret_cast<uint32_t*>(sS + (r + 8) * LDV + c) =
-            pack_bf16(st[mt][nt][2], st[mt][nt][3]);
-      }
-    }
-    __syncthreads();  // the copy is visible
     // O = Q~ [X0; Y0] (the carried state) and the scores Q~ K~^T of the row group's 16 rows and
     // the keys up to its last row (16 (rg + 1) of them).
     float o[4][4], sc[8][4];
@@ -320,15 +316,13 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
-      const int ch = 8 * (warp + kWarps * mt) + g;
-      const float co = sCos[ch], si = sSin[ch];
 #pragma unroll
       for (int nt = 0; nt < 8; ++nt)
 #pragma unroll
         for (int x = 0; x < 2; ++x) {
           const float X = st[mt][nt][x], Y = st[mt][nt][x + 2];
-          st[mt][nt][x] = fmaf(co, X, si * Y);
-          st[mt][nt][x + 2] = fmaf(si, X, -co * Y);
+          st[mt][nt][x] = fmaf(co[mt], X, si[mt] * Y);
+          st[mt][nt][x + 2] = fmaf(si[mt], X, -co[mt] * Y);
         }
     }
     // Outputs of the warp's rows and columns.
