@@ -29,11 +29,15 @@
 // then their sin parts. An m16n8k16 accumulator row g of block m is channel 8m + g's real part and
 // row g + 8 its imaginary part, so the reflection never leaves the lane.
 //
-// Block: one head, 64 value columns, 8 warps, walking the chunks in order. Per chunk: the
-// operands Q~, K~ from q, k and the decays (all threads, channel pairs x token groups), then
-// warp w: output rows 16 (w % 4) .. + 15 and value columns 32 (w / 4) .. + 31 (its scores are
-// recomputed by the two warps of a row group: no exchange of P), state rows (κ) of blocks w and
-// w + 8.
+// Block: one head, 64 value columns, 8 warps, walking the chunks in order. Per chunk, after the
+// chunk's lm, ph, q, k and V have landed (copied asynchronously during the previous chunk):
+//  1. every thread sums log|a| and the phase of its channel pair over its token group;
+//  2. each warp forms e^{Λ_e}, Φ_e of its state channels from those sums and turns its state
+//     rows into [X0; Y0] and their bf16 copy; every thread writes its tokens' Q~, K~ rows;
+//  3. warp w: output rows 16 (w % 4) .. + 15 and value columns 32 (w / 4) .. + 31 (its scores
+//     are recomputed by the two warps of a row group: no exchange of P), state rows (κ) of
+//     blocks w and w + 8.
+// Three barriers a chunk: after the copies land, after the sums, after the operands.
 #include <cuda_bf16.h>
 
 #include <algorithm>

@@ -33,7 +33,7 @@ cmake -S . -B $BUILD -G Ninja -DLINSCOPE_GUI=OFF -DLINSCOPE_CUDA=ON -DLINSCOPE_B
   -Dnlohmann_json_DIR="$D/share/cmake/nlohmann_json" -DLINSCOPE_GTEST_SOURCE_DIR="$D/googletest" \
   >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 cmake --build $BUILD -j16 --target gpu_test_backend gpu_test_lion gpu_test_linear_attention gpu_test_linear_attention_tc \
-  gpu_test_gateloop gpu_test_deltanet gpu_test_grid_timing gpu_test_failure_paths gpu_test_lightnet gpu_test_lightnet_grid gpu_test_lcsm gpu_test_trace \
+  gpu_test_gateloop gpu_test_gateloop_tc gpu_test_deltanet gpu_test_grid_timing gpu_test_failure_paths gpu_test_lightnet gpu_test_lightnet_grid gpu_test_lcsm gpu_test_trace \
   >>"$OUT/build.log" 2>&1 || { grep -E "error|FAILED" -A3 "$OUT/build.log" | head -40; exit 1; }
 # The bench: linscope-cli when the whole CLI builds, else the stand-alone main over cmd_bench.cpp.
 if [ "${BENCH:-1}" = 0 ]; then
@@ -55,7 +55,7 @@ fi
 echo "build: ok (${SECONDS}s)"
 
 status=0
-for t in backend linear_attention linear_attention_tc gateloop lion deltanet grid_timing failure_paths lightnet lightnet_grid lcsm trace; do
+for t in backend linear_attention linear_attention_tc gateloop gateloop_tc lion deltanet grid_timing failure_paths lightnet lightnet_grid lcsm trace; do
   timeout $(cap 120) ./$BUILD/tests/gpu_test_$t --gtest_brief=1 >"$OUT/test_$t.log" 2>&1 || status=1
   echo "gpu_test_$t: $(grep -E '^\[  (PASSED  |FAILED  |SKIPPED )\]|tests? ran' "$OUT/test_$t.log" | tr '\n' ' ') (${SECONDS}s)"
 done
@@ -79,6 +79,9 @@ for tool in memcheck racecheck; do
   timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_gateloop --gtest_filter='*HandWorked*:*ScanSmall*:*SurrogateAttention*' >"$OUT/sanitizer_gateloop_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop): rc=$? (${SECONDS}s)"
+  timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
+    ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*TcScanSmall*:*FallsBack*' >"$OUT/sanitizer_gateloop_tc_$tool.log" 2>&1
+  echo "compute-sanitizer $tool (gateloop, tensor cores): rc=$? (${SECONDS}s)"
   timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_lion --gtest_filter='*HandWorked*:Chunks/LionForms.*/4' >"$OUT/sanitizer_lion_$tool.log" 2>&1
   echo "compute-sanitizer $tool (lion): rc=$? (${SECONDS}s)"
