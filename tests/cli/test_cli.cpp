@@ -145,6 +145,19 @@ TEST_F(CliTest, BenchSweepWritesJsonAndCsvTheProfilerLoads) {
   EXPECT_NE(bad.output.find("unknown decay 'q'"), std::string::npos) << bad.output;
 }
 
+// The GPU benchmark's model and dtype options (its timings need a GPU: tools/device).
+TEST_F(CliTest, BenchKnowsGateLoopAndBf16) {
+  const auto help = cli("bench --help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.output.find("--bf16"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("gateloop"), std::string::npos) << help.output;
+  const auto typo = cli("bench --models gatelop --forms scan --bf16");
+  EXPECT_EQ(typo.code, 2);
+  EXPECT_NE(typo.output.find("'gatelop' (the CUDA backend has la, lion, deltanet, gateloop)"),
+            std::string::npos)
+      << typo.output;
+}
+
 TEST_F(CliTest, InspectSummarizesABundledModelAndItsGatesOnText) {
   const std::string model = std::string(LINSCOPE_SOURCE_DIR) + "/assets/lion_s_bidirectional";
   const auto r = cli("inspect " + model + " --text \"to be or not\" --json");
