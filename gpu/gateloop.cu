@@ -187,16 +187,33 @@ void launch_gl_any(const float* q, const float* k, const float* v, const float* 
   throw BackendError("GateLoop kernels support d_k <= 256, got " + std::to_string(d.Dk));
 }
 
-// Surrogate attention (GateLoop §3.2; CPU twin core/gateloop/parallel.cpp), in three steps:
-// the cumulative log-magnitudes Λ and phases Φ per channel in double; the causal score matrix
-// A_ij = Σ_c q_ic k_jc exp(Λ_ic − Λ_jc) cos(Φ_ic − Φ_jc) for j <= i, each term from a
-// difference of logs (<= 0, never a ratio of products); then y = A v.
+// Surrogate attention (GateLoop §3.2; CPU twin core/gateloop/parallel.cpp): the cumulative
+// log-magnitudes Λ and phases Φ per channel in double, cos Φ and sin Φ once per token and channel,
+// the causal score matrix A_ij = Σ_c q_ic k_jc exp(Λ_ic − Λ_jc) cos(Φ_ic − Φ_jc) for j <= i, then
+// y = A v. A 16 x 16 tile of scores per block, channels in slices of kSaSlice:
+//  - tiles wholly below the diagonal factor each term around the tile's first row r0, which lies
+//    between the keys and the rows: exp(Λ_i − Λ_r0) · exp(Λ_r0 − Λ_j), both <= 1 (|a| <= 1), and
+//    cos(Φ_i − Φ_j) = cos Φ_i cos Φ_j + sin Φ_i sin Φ_j, so a slice is two fp32 dot products of
+//    rows scaled once per tile (no exponential per entry);
+//  - the diagonal tile takes each term from a difference of logs in double (<= 0: never a ratio
+//    of products), as rows and keys there share no point in between.
 constexpr int kSaTile = 16;  // 16 x 16 scores per block, channels in slices of kSaSlice
 constexpr int kSaSlice = 32;
+
+__global__ void gl_cos_sin_kernel(const double* __restrict__ phase, float* __restrict__ cs,
+                                  float* __restrict__ sn, int64_t n) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= n) return;
+  double s, c;
+  sincos(phase[e], &s, &c);
+  cs[e] = static_cast<float>(c);
+  sn[e] = static_cast<float>(s);
+}
 
 __global__ void __launch_bounds__(kSaTile* kSaTile)
     gl_scores_kernel(const float* __restrict__ q, const float* __restrict__ k,
                      const double* __restrict__ cum_lm, const double* __restrict__ cum_ph,
+                     const float* __restrict__ cs, const float* __restrict__ sn,
                      float* __restrict__ A, int64_t L, int64_t Dk) {
   const int64_t head = blockIdx.z;
   const int64_t i0 = static_cast<int64_t>(blockIdx.y) * kSaTile;
@@ -204,37 +221,70 @@ __global__ void __launch_bounds__(kSaTile* kSaTile)
   const int ti = threadIdx.x / kSaTile, tj = threadIdx.x % kSaTile;
   const int64_t i = i0 + ti, j = j0 + tj;
   float* Ah = A + head * L * L;
-  if (j0 > i0 + kSaTile - 1) {  // the whole tile is above the diagonal: zeros
+  if (j0 > i0) {  // the whole tile is above the diagonal: zeros
     if (i < L && j < L) Ah[i * L + j] = 0.0f;
     return;
   }
-  __shared__ float sq[kSaTile][kSaSlice], sk[kSaTile][kSaSlice];
-  __shared__ double sli[kSaTile][kSaSlice], spi[kSaTile][kSaSlice];
-  __shared__ double slj[kSaTile][kSaSlice], spj[kSaTile][kSaSlice];
   double acc = 0.0;
-  for (int64_t c0 = 0; c0 < Dk; c0 += kSaSlice) {
-    for (int e = threadIdx.x; e < kSaTile * kSaSlice; e += blockDim.x) {
-      const int r = e / kSaSlice, c = e % kSaSlice;
-      const int64_t gi = i0 + r, gj = j0 + r, gc = c0 + c;
-      const bool okc = gc < Dk;
-      const int64_t ai = (head * L + gi) * Dk + gc, aj = (head * L + gj) * Dk + gc;
-      sq[r][c] = okc && gi < L ? q[ai] : 0.0f;
-      sli[r][c] = okc && gi < L ? cum_lm[ai] : 0.0;
-      spi[r][c] = okc && gi < L ? cum_ph[ai] : 0.0;
-      sk[r][c] = okc && gj < L ? k[aj] : 0.0f;
-      slj[r][c] = okc && gj < L ? cum_lm[aj] : 0.0;
-      spj[r][c] = okc && gj < L ? cum_ph[aj] : 0.0;
-    }
-    __syncthreads();
-    if (i < L && j <= i) {
-      const int n = static_cast<int>(Dk - c0 < kSaSlice ? Dk - c0 : kSaSlice);
-      for (int c = 0; c < n; ++c) {
-        const double dl = sli[ti][c] - slj[tj][c];  // <= 0: |Π a| <= 1
-        if (dl < -104.0) continue;                  // below float's range: exactly 0
-        acc += static_cast<double>(sq[ti][c]) * sk[tj][c] * exp(dl) * cos(spi[ti][c] - spj[tj][c]);
+  if (j0 < i0) {
+    // Below the diagonal: every key precedes row i0, every row follows it.
+    __shared__ float qc[kSaTile][kSaSlice + 1], qs[kSaTile][kSaSlice + 1];
+    __shared__ float kc[kSaTile][kSaSlice + 1], ks[kSaTile][kSaSlice + 1];
+    const double* ref = cum_lm + (head * L + i0) * Dk;
+    for (int64_t c0 = 0; c0 < Dk; c0 += kSaSlice) {
+      for (int e = threadIdx.x; e < kSaTile * kSaSlice; e += blockDim.x) {
+        const int r = e / kSaSlice, c = e % kSaSlice;
+        const int64_t gi = i0 + r, gj = j0 + r, gc = c0 + c;
+        float a = 0.f, b = 0.f, x = 0.f, y = 0.f;
+        if (gc < Dk) {
+          if (gi < L) {
+            const int64_t at = (head * L + gi) * Dk + gc;
+            const float f = q[at] * expf(static_cast<float>(cum_lm[at] - ref[gc]));
+            a = f * cs[at], b = f * sn[at];
+          }
+          const int64_t at = (head * L + gj) * Dk + gc;  // gj < i0 < L
+          const float f = k[at] * expf(static_cast<float>(ref[gc] - cum_lm[at]));
+          x = f * cs[at], y = f * sn[at];
+        }
+        qc[r][c] = a, qs[r][c] = b, kc[r][c] = x, ks[r][c] = y;
       }
+      __syncthreads();
+      float part = 0.f;
+#pragma unroll 8
+      for (int c = 0; c < kSaSlice; ++c)
+        part = fmaf(qc[ti][c], kc[tj][c], fmaf(qs[ti][c], ks[tj][c], part));
+      acc += part;
+      __syncthreads();
     }
-    __syncthreads();
+  } else {
+    __shared__ float sq[kSaTile][kSaSlice], sk[kSaTile][kSaSlice];
+    __shared__ double sli[kSaTile][kSaSlice], spi[kSaTile][kSaSlice];
+    __shared__ double slj[kSaTile][kSaSlice], spj[kSaTile][kSaSlice];
+    for (int64_t c0 = 0; c0 < Dk; c0 += kSaSlice) {
+      for (int e = threadIdx.x; e < kSaTile * kSaSlice; e += blockDim.x) {
+        const int r = e / kSaSlice, c = e % kSaSlice;
+        const int64_t gi = i0 + r, gj = j0 + r, gc = c0 + c;
+        const bool okc = gc < Dk;
+        const int64_t ai = (head * L + gi) * Dk + gc, aj = (head * L + gj) * Dk + gc;
+        sq[r][c] = okc && gi < L ? q[ai] : 0.0f;
+        sli[r][c] = okc && gi < L ? cum_lm[ai] : 0.0;
+        spi[r][c] = okc && gi < L ? cum_ph[ai] : 0.0;
+        sk[r][c] = okc && gj < L ? k[aj] : 0.0f;
+        slj[r][c] = okc && gj < L ? cum_lm[aj] : 0.0;
+        spj[r][c] = okc && gj < L ? cum_ph[aj] : 0.0;
+      }
+      __syncthreads();
+      if (i < L && j <= i) {
+        const int n = static_cast<int>(Dk - c0 < kSaSlice ? Dk - c0 : kSaSlice);
+        for (int c = 0; c < n; ++c) {
+          const double dl = sli[ti][c] - slj[tj][c];  // <= 0: |Π a| <= 1
+          if (dl < -104.0) continue;                  // below float's range: exactly 0
+          acc +=
+              static_cast<double>(sq[ti][c]) * sk[tj][c] * exp(dl) * cos(spi[ti][c] - spj[tj][c]);
+        }
+      }
+      __syncthreads();
+    }
   }
   if (i < L && j < L) Ah[i * L + j] = j <= i ? static_cast<float>(acc) : 0.0f;
 }
@@ -242,7 +292,8 @@ __global__ void __launch_bounds__(kSaTile* kSaTile)
 }  // namespace
 
 size_t gateloop_attention_workspace(const Dims& d) {
-  return sizeof(double) * 2 * d.BH * d.L * d.Dk + sizeof(float) * d.BH * d.L * d.L;
+  return sizeof(double) * 2 * d.BH * d.L * d.Dk + sizeof(float) * 2 * d.BH * d.L * d.Dk +
+         sizeof(float) * d.BH * d.L * d.L;
 }
 
 void gateloop_attention(const float* q, const float* k, const float* v, const float* lm,
@@ -250,14 +301,19 @@ void gateloop_attention(const float* q, const float* k, const float* v, const fl
                         cudaStream_t s) {
   if (d.L > 65535 * static_cast<int64_t>(kSaTile))
     throw BackendError("GateLoop surrogate attention: L too long for the score grid");
+  const int64_t n = d.BH * d.L * d.Dk;
   double* cum_lm = static_cast<double*>(workspace);
-  double* cum_ph = cum_lm + d.BH * d.L * d.Dk;
-  float* A = att ? att : reinterpret_cast<float*>(cum_ph + d.BH * d.L * d.Dk);
+  double* cum_ph = cum_lm + n;
+  float* cs = reinterpret_cast<float*>(cum_ph + n);
+  float* sn = cs + n;
+  float* A = att ? att : sn + n;
   cumulative_log_channels(lm, cum_lm, d.BH, d.L, d.Dk, s);
   cumulative_log_channels(ph, cum_ph, d.BH, d.L, d.Dk, s);
+  gl_cos_sin_kernel<<<static_cast<unsigned>((n + 255) / 256), 256, 0, s>>>(cum_ph, cs, sn, n);
+  check_launch("gl_cos_sin_kernel");
   const unsigned tiles = static_cast<unsigned>((d.L + kSaTile - 1) / kSaTile);
   gl_scores_kernel<<<dim3(tiles, tiles, static_cast<unsigned>(d.BH)), kSaTile * kSaTile, 0, s>>>(
-      q, k, cum_lm, cum_ph, A, d.L, d.Dk);
+      q, k, cum_lm, cum_ph, cs, sn, A, d.L, d.Dk);
   check_launch("gl_scores_kernel");
   apply_causal_scores(A, v, y, d, s);
 }
