@@ -176,6 +176,9 @@ double bench_flops(const BenchCase& c) {
     // Per token and (c, col): complex a h + k v (8), q Re h (2). The scan makes two passes over
     // its segments, unless it runs as one segment (gateloop_scan_segment: the recurrence).
     const Dims d{int64_t(c.B) * c.H, c.L, c.Dk, c.Dv};
+    // Surrogate attention (either path): the causal half of the scores, each a real product over
+    // cos and sin parts (2 d_k), and A V.
+    if (c.opts.form == Form::Parallel) return heads * L * L * (2 * Dk + Dv);
     // The blocked scan on the tensor cores, per token: Q~ K~^T over 2 d_k columns and P V in the
     // chunk, Q~ S and K~^T V over the 2 d_k rows of the complex state (gpu/gateloop_scan_tc.cu).
     if (uses_tensor_cores(c.spec, c.opts, d)) {

@@ -180,8 +180,11 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
 bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
   if (spec.family == Family::DeltaNet)  // the chunkwise state pass (gpu/deltanet_tc.cu)
     return opts.bf16 && opts.form == Form::Chunkwise && deltanet_chunk_tc_supported(d, opts.chunk);
-  if (spec.family == Family::GateLoop)  // the blocked scan (gpu/gateloop_scan_tc.cu)
-    return opts.bf16 && opts.form == Form::Scan && !opts.attention && gateloop_scan_tc_supported(d);
+  if (spec.family == Family::GateLoop) {  // gpu/gateloop_scan_tc.cu, gpu/gateloop_attention_tc.cu
+    if (!opts.bf16 || opts.attention) return false;
+    if (opts.form == Form::Scan) return gateloop_scan_tc_supported(d);
+    return opts.form == Form::Parallel && gateloop_attention_tc_supported(d);
+  }
   // Causal linear attention and LION in both directions (bidirectional chunkwise: two causal
   // sweeps); the parallel form without its matrix (the matrix comes from the fp32 kernels).
   const bool la = spec.family == Family::LinearAttention || spec.family == Family::Lion;
@@ -207,7 +210,11 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
            (spec.direction == Direction::Bidirectional ? lightnet_global_workspace(d) : 0);
   }
   if (spec.family == Family::GateLoop) {
-    if (opts.form == Form::Parallel) return gateloop_attention_workspace(d);
+    if (opts.form == Form::Parallel)  // the tensor-core path keeps the fp32 one's as fallback
+      return gateloop_attention_workspace(d) +
+             (uses_tensor_cores(spec, opts, d)
+                  ? gateloop_attention_tc_workspace(d) + 2 * size_t(d.BH * d.L * (2 * d.Dk + d.Dv))
+                  : 0);
     if (opts.form != Form::Scan) return 0;
     // The fp32 scan's, needed when the tensor-core scan hands back; bf16 copies of q, k, v.
     const size_t fp32 = gateloop_scan_workspace(d, gateloop_scan_segment(d));
@@ -347,6 +354,17 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
     if (opts.form == Form::Recurrent) {
       gateloop_recurrent(in.q, in.k, in.v, in.log_magnitude, in.phase, y, d, s);
       return;
+    }
+    if (opts.form == Form::Parallel && uses_tensor_cores(spec, opts, d)) {
+      const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
+      const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
+      const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
+      ws.gl.ensure(gateloop_attention_tc_workspace(d));
+      if (gateloop_attention_tc(q16, k16, v16, in.log_magnitude, in.phase, y, ws.gl.as<void>(), d,
+                                s))
+        return;
+      // A 64-token tile decays faster than the kernel's range: the fp32 kernels below, on the
+      // same (bf16-rounded) q, k, v.
     }
     if (opts.form == Form::Parallel) {
       ws.gl.ensure(gateloop_attention_workspace(d));

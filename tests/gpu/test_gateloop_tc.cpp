@@ -1,4 +1,5 @@
-// GateLoop's scan blocked on the tensor cores (gpu/gateloop_scan_tc.cu, RunOptions::bf16), against
+// GateLoop on the tensor cores (RunOptions::bf16): the scan blocked in chunks
+// (gpu/gateloop_scan_tc.cu) and the surrogate attention (gpu/gateloop_attention_tc.cu), against
 // the complex recurrence in double on the bf16-rounded q, k, v (reference_gateloop) and run_cpu's
 // bf16 mode.
 //
@@ -13,6 +14,11 @@
 // chunks, each product over up to 64 keys or 2 d_k columns, and ex2 / sin / cos are the
 // approximate MUFU forms (relative 2^-22, absolute ~1e-6 after reducing the phase to [−π, π]):
 // (L + 2 d_k) 2^-22 of mag_i, two ulps per addition, as for the parallel form's test.
+//
+// The surrogate attention rounds four factors per term: Q^_i and K^_j (each with its magnitude
+// relative to its 64-token tile and the cos or sin), the copy of Q^_i scaled by the tile pair's
+// factor, and P_ij: 4u · mag_i to first order, (1 + u)^2 for the rest; the same fp32 allowance
+// (its accumulators run over up to L keys).
 #include "gpu/forward.h"
 #include "gpu_test_util.h"
 
@@ -27,11 +33,17 @@ ModelSpec gateloop() {
   return m;
 }
 
-RunOptions bf16_scan() {
+RunOptions bf16_form(Form f) {
   RunOptions o;
-  o.form = Form::Scan;
+  o.form = f;
   o.bf16 = true;
   return o;
+}
+RunOptions bf16_scan() {
+  return bf16_form(Form::Scan);
+}
+int roundings(Form f) {
+  return f == Form::Scan ? 3 : 4;
 }
 
 Inputs rounded(const Inputs& in) {
@@ -40,11 +52,11 @@ Inputs rounded(const Inputs& in) {
   return r;
 }
 
-int violations(const Tensor& y, const Tensor& ref, const Tensor& mag, const Shape& s) {
+int violations(const Tensor& y, const Tensor& ref, const Tensor& mag, const Shape& s, int n) {
   const double fp32 = double(s.L + 2 * s.Dk) * std::ldexp(1.0, -22);
   int bad = 0;
   for (int64_t e = 0; e < y.numel(); ++e) {
-    const double bound = (3 * kU * (1 + kU) + fp32) * mag[e] + 1e-6;
+    const double bound = (n * kU * (1 + kU) * (1 + kU) + fp32) * mag[e] + 1e-6;
     if (!(std::abs(double(y[e]) - ref[e]) <= bound)) ++bad;
   }
   return bad;
@@ -56,63 +68,70 @@ int differing(const Tensor& a, const Tensor& b) {
   return n;
 }
 
-// y within the bound of the definition and of run_cpu (bf16), and not the fp32 scan's answer on
-// the same rounded inputs (which is what a bf16 request runs without the tensor-core kernel): its
+// y within the bound of the definition and of run_cpu (bf16), and not the fp32 kernels' answer on
+// the same rounded inputs (which is what a bf16 request runs without a tensor-core kernel): its
 // own roundings show in most elements.
-void check(Backend& gpu, const Inputs& in) {
+void check(Backend& gpu, const Inputs& in, Form form) {
   const Shape s = in.shape();
-  SCOPED_TRACE("L=" + std::to_string(s.L) + " dk=" + std::to_string(s.Dk) +
+  SCOPED_TRACE(to_string(form) + " L=" + std::to_string(s.L) + " dk=" + std::to_string(s.Dk) +
                " dv=" + std::to_string(s.Dv));
-  ASSERT_TRUE(
-      gpu::uses_tensor_cores(gateloop(), bf16_scan(), gpu::Dims{s.heads(), s.L, s.Dk, s.Dv}));
-  const Tensor y = gpu.run(gateloop(), in, bf16_scan()).y;
+  const RunOptions opts = bf16_form(form);
+  ASSERT_TRUE(gpu::uses_tensor_cores(gateloop(), opts, gpu::Dims{s.heads(), s.L, s.Dk, s.Dv}));
+  const Tensor y = gpu.run(gateloop(), in, opts).y;
   const Inputs rin = rounded(in);
   Tensor mag;
   const Tensor ref = reference_gateloop(rin, &mag);
   EXPECT_TRUE(compare(y, ref).finite);
-  EXPECT_EQ(violations(y, ref, mag, s), 0) << "max_rel " << compare(y, ref).max_rel;
-  const Tensor cpu = cpu_or_empty(gateloop(), in, bf16_scan());
-  if (!cpu.empty()) EXPECT_EQ(violations(y, cpu, mag, s), 0) << "against run_cpu (bf16)";
+  EXPECT_EQ(violations(y, ref, mag, s, roundings(form)), 0)
+      << "max_rel " << compare(y, ref).max_rel;
+  const Tensor cpu = cpu_or_empty(gateloop(), in, opts);
+  if (!cpu.empty())
+    EXPECT_EQ(violations(y, cpu, mag, s, roundings(form)), 0) << "against run_cpu (bf16)";
   RunOptions fp32;
-  fp32.form = Form::Scan;
+  fp32.form = form;
   const Tensor plain = gpu.run(gateloop(), rin, fp32).y;
   EXPECT_GT(differing(y, plain), y.numel() / 2) << "the tensor-core kernel ran";
 }
 
 // Chunk edges (L = 1, 63, 64, 65 and long), both d_k, d_v below, at and past a 64-column block.
-TEST_F(GpuTest, GateLoopTcScanMatchesDefinition) {
+TEST_F(GpuTest, GateLoopTcMatchesDefinition) {
   for (const Shape& shape :
        {Shape{1, 2, 1, 64, 8}, Shape{1, 2, 63, 64, 64}, Shape{2, 1, 64, 128, 72},
         Shape{1, 2, 65, 128, 128}, Shape{1, 1, 300, 64, 136}, Shape{1, 2, 1000, 128, 64}}) {
-    check(gpu(), generate_inputs(gateloop(), shape, GenerateOptions{uint64_t(shape.L + shape.Dk)}));
+    for (Form f : {Form::Scan, Form::Parallel})
+      check(gpu(),
+            generate_inputs(gateloop(), shape, GenerateOptions{uint64_t(shape.L + shape.Dk)}), f);
   }
 }
 
 // Positive q, k, v and phases near 0: the terms do not cancel, so mag_i ≈ |y_i| and the bound
 // is tight (a wrong sign in the reflection or a lost chunk carry moves y by far more than 3u).
-TEST_F(GpuTest, GateLoopTcScanTightBound) {
+TEST_F(GpuTest, GateLoopTcTightBound) {
   Inputs in = generate_inputs(gateloop(), Shape{1, 2, 700, 128, 64}, GenerateOptions{5});
   for (const char* name : {"q", "k", "v"})
     for (float& x : in.get(name).values()) x = std::abs(x);
   for (float& x : in.get("phase").values()) x *= 0.05f;
-  check(gpu(), in);
+  check(gpu(), in, Form::Scan);
+  check(gpu(), in, Form::Parallel);
 }
 
 // A channel forgetting at |a| = e^-3 per step leaves the blocked scan's range (e^-192 over a
 // chunk): the request still answers, from the fp32 scan on the rounded inputs, bit for bit.
-TEST_F(GpuTest, GateLoopTcScanFallsBackOutsideItsRange) {
+TEST_F(GpuTest, GateLoopTcFallsBackOutsideItsRange) {
   Inputs in = generate_inputs(gateloop(), Shape{1, 2, 200, 64, 16}, GenerateOptions{9});
   Tensor& lm = in.get("log_magnitude");
   for (int64_t r = 0; r < 2 * 200; ++r) lm[r * 64 + 5] = -3.f;
-  const Tensor y = gpu().run(gateloop(), in, bf16_scan()).y;
-  RunOptions fp32;
-  fp32.form = Form::Scan;
   const Inputs rin = rounded(in);
-  EXPECT_EQ(differing(y, gpu().run(gateloop(), rin, fp32).y), 0);
-  EXPECT_LE(compare(y, reference_gateloop(rin)).max_rel, 1e-4);
+  for (Form f : {Form::Scan, Form::Parallel}) {
+    const Tensor y = gpu().run(gateloop(), in, bf16_form(f)).y;
+    RunOptions fp32;
+    fp32.form = f;
+    EXPECT_EQ(differing(y, gpu().run(gateloop(), rin, fp32).y), 0) << to_string(f);
+    EXPECT_LE(compare(y, reference_gateloop(rin)).max_rel, 1e-4) << to_string(f);
+  }
 }
 
-TEST_F(GpuTest, GateLoopTcScanChosenOnlyWhereSupported) {
+TEST_F(GpuTest, GateLoopTcChosenOnlyWhereSupported) {
   const gpu::Dims d{2, 100, 128, 128};
   EXPECT_TRUE(gpu::uses_tensor_cores(gateloop(), bf16_scan(), d));
   RunOptions o = bf16_scan();
@@ -121,6 +140,10 @@ TEST_F(GpuTest, GateLoopTcScanChosenOnlyWhereSupported) {
   o = bf16_scan();
   o.form = Form::Recurrent;
   EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), o, d)) << "recurrent";
+  o.form = Form::Parallel;
+  EXPECT_TRUE(gpu::uses_tensor_cores(gateloop(), o, d)) << "surrogate attention";
+  o.attention = true;
+  EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), o, d)) << "the matrix: fp32 kernels";
   EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), bf16_scan(), gpu::Dims{2, 100, 32, 128}))
       << "d_k";
   EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), bf16_scan(), gpu::Dims{2, 100, 64, 20}))
@@ -129,8 +152,10 @@ TEST_F(GpuTest, GateLoopTcScanChosenOnlyWhereSupported) {
 
 // Small enough for compute-sanitizer (tools/device/gpu_validate.sh): three chunks, the last
 // partial, two column blocks.
-TEST_F(GpuTest, GateLoopTcScanSmall) {
-  check(gpu(), generate_inputs(gateloop(), Shape{1, 1, 150, 64, 72}, GenerateOptions{3}));
+TEST_F(GpuTest, GateLoopTcSmall) {
+  const Inputs in = generate_inputs(gateloop(), Shape{1, 1, 150, 64, 72}, GenerateOptions{3});
+  check(gpu(), in, Form::Scan);
+  check(gpu(), in, Form::Parallel);
 }
 
 }  // namespace

@@ -157,6 +157,17 @@ int main(int argc, char** argv) {
         c.L = L;
         row("GateLoop scan bf16 (TC)", c, ceil);
       }
+    // Its surrogate attention (the parallel form) on the tensor cores.
+    for (int64_t D : {int64_t{128}, int64_t{64}})
+      for (int64_t L : {int64_t{4096}, int64_t{16384}}) {
+        gpu::BenchCase c;
+        c.spec.family = Family::GateLoop;
+        c.opts.form = Form::Parallel;
+        c.opts.bf16 = true;
+        c.Dk = c.Dv = D;
+        c.L = L;
+        row("GateLoop parallel bf16 (TC)", c, ceil);
+      }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_tc: %s\n", e.what());

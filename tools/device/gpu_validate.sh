@@ -80,7 +80,7 @@ for tool in memcheck racecheck; do
     ./$BUILD/tests/gpu_test_gateloop --gtest_filter='*HandWorked*:*ScanSmall*:*SurrogateAttention*' >"$OUT/sanitizer_gateloop_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop): rc=$? (${SECONDS}s)"
   timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
-    ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*TcScanSmall*:*FallsBack*' >"$OUT/sanitizer_gateloop_tc_$tool.log" 2>&1
+    ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*FallsBack*' >"$OUT/sanitizer_gateloop_tc_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop, tensor cores): rc=$? (${SECONDS}s)"
   timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_lion --gtest_filter='*HandWorked*:Chunks/LionForms.*/4' >"$OUT/sanitizer_lion_$tool.log" 2>&1
