@@ -193,6 +193,22 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 
   float o[G][VT / 8][4] = {};
   float den[G][4] = {};  // row sums of P from the tensor cores: [0] row g, [2] row g + 8
+  // Tiles wholly before the block share each row's factor exp(A_i − A_r): their P carries only
+  // the key's, and the sums so far take the row's once, before the warp's first other tile.
+  bool rows_applied = false;
+  auto apply_row_factors = [&] {
+    if (rows_applied) return;
+    rows_applied = true;
+#pragma unroll
+    for (int gi = 0; gi < G; ++gi) {
+#pragma unroll
+      for (int n = 0; n < VT / 8; ++n)
+#pragma unroll
+        for (int u = 0; u < 4; ++u) o[gi][n][u] *= f_past[gi][u >> 1];
+#pragma unroll
+      for (int u = 0; u < 4; ++u) den[gi][u] *= f_past[gi][u >> 1];
+    }
+  };
 
   for (int t = 0; t < tiles; ++t) {
     const int b = t & 1;
@@ -206,7 +222,9 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 
     const int j0 = t * kCols;
     const bool active = wr0 < L && (BIDIR || j0 <= wr0 + 16 * G - 1);
+    const bool past = j0 + kCols <= row0, future = BIDIR && j0 >= row0 + kRows;
     if (active) {
+      if (!past) apply_row_factors();
       // S = Q K^T for each group's 16 rows x 64 keys: 8 accumulators of 16 x 8 per group, every
       // K fragment used by all groups.
       float s[G][8][4];
@@ -253,7 +271,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
                 const float x = ra[gi][u >> 1] + ek;
                 m = BIDIR ? exp2_ftz(-fabsf(x)) : exp2_ftz(x);
               } else if constexpr (mode == kPast) {
-                m = f_past[gi][u >> 1] * ek;
+                m = ek;  // the row's factor comes in apply_row_factors
               } else if constexpr (mode == kFuture) {
                 m = f_future[gi][u >> 1] * ek;
               }
@@ -274,7 +292,6 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       bool tile_decayed = rows_decayed;
 #pragma unroll
       for (int w = 0; w < kCols / 32; ++w) tile_decayed |= s_decayed[b][w] != 0;
-      const bool past = j0 + kCols <= row0, future = BIDIR && j0 >= row0 + kRows;
       if (!tile_decayed && (past || future))
         mask(std::integral_constant<int, kPlain>{});
       else if (past)
@@ -303,6 +320,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   }
 
   if (wr0 >= L) return;
+  apply_row_factors();  // (a walk of past tiles only has none left to do it)
 #pragma unroll
   for (int gi = 0; gi < G; ++gi) {
     float scale[2] = {1.f, 1.f};
