@@ -31,6 +31,7 @@
 #include <string>
 
 #include "gpu/cuda_check.h"
+#include "gpu/gateloop_tc.cuh"
 #include "gpu/kernels.h"
 #include "gpu/tc_fragments.cuh"
 #include "gpu/tc_mma.cuh"
@@ -41,18 +42,13 @@ namespace {
 using bf16 = __nv_bfloat16;
 using namespace tc;
 using namespace tc::mma;
+using namespace gateloop_tc;
 
 constexpr int kWarps = 4;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kT = 64;   // rows per block = keys per tile = the tiles of S_r, E_t
 constexpr int kVT = 64;  // value columns per block
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
-constexpr float kMaxExponent = 80.f;  // e^80: a normal float and bf16 (gpu/gateloop_scan_tc.cu)
-
-// κ of channel c's cos part (its sin part is 8 further).
-__host__ __device__ constexpr int kappa(int c) {
-  return 16 * (c >> 3) + (c & 7);
-}
 
 // One thread per (token, channel pair): Q^, K^ rows [BH, L, 2 d_k] in bf16; the flag when a
 // tile's decay in a channel leaves the range (checked at each tile's first token).

@@ -44,6 +44,7 @@
 #include <string>
 
 #include "gpu/cuda_check.h"
+#include "gpu/gateloop_tc.cuh"
 #include "gpu/kernels.h"
 #include "gpu/tc_fragments.cuh"
 #include "gpu/tc_mma.cuh"
@@ -54,15 +55,13 @@ namespace {
 using bf16 = __nv_bfloat16;
 using namespace tc;
 using namespace tc::mma;
+using namespace gateloop_tc;
 
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kC = 64;   // chunk
 constexpr int kVT = 64;  // value columns per block
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
-// e^80 = 5.5e34 and e^-80 = 1.8e-35: normal in float and bf16 (max 3.4e38, min normal 1.2e-38),
-// with room for |q|, |k| and the sums.
-constexpr float kMaxExponent = 80.f;
 constexpr float kTwoPi = 6.283185307179586f;
 
 template <int DK>
@@ -84,11 +83,6 @@ struct GlLayout {
   static constexpr size_t tot = v + sizeof(bf16) * 2 * kC * LDV;
   static constexpr size_t bytes = tot + sizeof(float) * 2 * G * DK;
 };
-
-// κ of channel c's cos part (its sin part is 8 further).
-__device__ __forceinline__ int kappa(int c) {
-  return 16 * (c >> 3) + (c & 7);
-}
 
 template <int DK>
 __global__ void __launch_bounds__(kThreads, 1)

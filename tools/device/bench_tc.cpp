@@ -146,28 +146,19 @@ int main(int argc, char** argv) {
         c.L = 16384;
         row(f == Form::Scan ? "GateLoop scan fp32" : "GateLoop recurrent fp32", c, ceil);
       }
-    // The scan blocked on the tensor cores (bf16 q, k, v in; fp32 log|a|, arg a, y).
-    for (int64_t D : {int64_t{128}, int64_t{64}})
-      for (int64_t L : {int64_t{4096}, int64_t{16384}}) {
-        gpu::BenchCase c;
-        c.spec.family = Family::GateLoop;
-        c.opts.form = Form::Scan;
-        c.opts.bf16 = true;
-        c.Dk = c.Dv = D;
-        c.L = L;
-        row("GateLoop scan bf16 (TC)", c, ceil);
-      }
-    // Its surrogate attention (the parallel form) on the tensor cores.
-    for (int64_t D : {int64_t{128}, int64_t{64}})
-      for (int64_t L : {int64_t{4096}, int64_t{16384}}) {
-        gpu::BenchCase c;
-        c.spec.family = Family::GateLoop;
-        c.opts.form = Form::Parallel;
-        c.opts.bf16 = true;
-        c.Dk = c.Dv = D;
-        c.L = L;
-        row("GateLoop parallel bf16 (TC)", c, ceil);
-      }
+    // The scan blocked on the tensor cores and the surrogate attention (the parallel form) on
+    // them: bf16 q, k, v in; fp32 log|a|, arg a, y.
+    for (Form f : {Form::Scan, Form::Parallel})
+      for (int64_t D : {int64_t{128}, int64_t{64}})
+        for (int64_t L : {int64_t{4096}, int64_t{16384}}) {
+          gpu::BenchCase c;
+          c.spec.family = Family::GateLoop;
+          c.opts.form = f;
+          c.opts.bf16 = true;
+          c.Dk = c.Dv = D;
+          c.L = L;
+          row(f == Form::Scan ? "GateLoop scan bf16 (TC)" : "GateLoop parallel bf16 (TC)", c, ceil);
+        }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_tc: %s\n", e.what());
