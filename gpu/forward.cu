@@ -81,6 +81,20 @@ const void* bf16_copy(const void* given, const float* x, int64_t n, DeviceBuffer
   return buf.as<void>();
 }
 
+// q, k, v as bf16 rows for a tensor-core kernel, and the bytes the copies need at most.
+struct Bf16Rows {
+  const void *q, *k, *v;
+};
+Bf16Rows bf16_rows(const DeviceInputs& in, Workspace& ws, cudaStream_t s) {
+  const Dims& d = in.d;
+  return {bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s),
+          bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s),
+          bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s)};
+}
+size_t bf16_rows_bytes(const Dims& d) {
+  return 2 * static_cast<size_t>(d.BH * d.L * (2 * d.Dk + d.Dv));
+}
+
 // Per-channel decay (a gate per key channel: GLA-style linear attention, LCSM's per-channel
 // o_t), MODELS.md §1 with diag(λ_t). Chunkwise: the linear-attention chunk kernels with A per
 // channel. Recurrent and parallel: S_t = diag(λ_t) S_{t−1} + k_t v_t^T is GateLoop's recurrence
@@ -197,8 +211,7 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
   if (spec.family == Family::DeltaNet) {
     if (opts.form == Form::Parallel) return sizeof(float) * d.BH * d.L * d.L;  // the scores
     if (uses_tensor_cores(spec, opts, d))
-      return deltanet_chunk_tc_workspace(d) +
-             2 * static_cast<size_t>(d.BH * d.L * (2 * d.Dk + d.Dv));
+      return deltanet_chunk_tc_workspace(d) + bf16_rows_bytes(d);
     return opts.form == Form::Chunkwise ? deltanet_chunk_workspace(d) : 0;
   }
   if (spec.family == Family::Lcsm) return workspace_bytes(lcsm_as_linear_attention(), opts, d);
@@ -210,16 +223,14 @@ size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims
            (spec.direction == Direction::Bidirectional ? lightnet_global_workspace(d) : 0);
   }
   if (spec.family == Family::GateLoop) {
-    if (opts.form == Form::Parallel)  // the tensor-core path keeps the fp32 one's as fallback
-      return gateloop_attention_workspace(d) +
-             (uses_tensor_cores(spec, opts, d)
-                  ? gateloop_attention_tc_workspace(d) + 2 * size_t(d.BH * d.L * (2 * d.Dk + d.Dv))
-                  : 0);
-    if (opts.form != Form::Scan) return 0;
-    // The fp32 scan's, needed when the tensor-core scan hands back; bf16 copies of q, k, v.
-    const size_t fp32 = gateloop_scan_workspace(d, gateloop_scan_segment(d));
-    return uses_tensor_cores(spec, opts, d) ? fp32 + 2 * size_t(d.BH * d.L * (2 * d.Dk + d.Dv))
-                                            : fp32;
+    if (opts.form != Form::Parallel && opts.form != Form::Scan) return 0;
+    // The fp32 kernels' workspace stays needed: the tensor-core paths hand back to them.
+    const size_t fp32 = opts.form == Form::Parallel
+                            ? gateloop_attention_workspace(d)
+                            : gateloop_scan_workspace(d, gateloop_scan_segment(d));
+    if (!uses_tensor_cores(spec, opts, d)) return fp32;
+    return fp32 + bf16_rows_bytes(d) +
+           (opts.form == Form::Parallel ? gateloop_attention_tc_workspace(d) : 0);
   }
   const int64_t Dc = d.Dv + (normalizes(spec) ? 1 : 0);
   const int64_t C = std::max<int64_t>(1, std::min(opts.chunk, d.L));
@@ -281,9 +292,8 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
       }
     }
     if (uses_tensor_cores(spec, opts, d)) {
-      const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
-      const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
-      const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
+      const Bf16Rows r = bf16_rows(in, ws, s);
+      const void *q16 = r.q, *k16 = r.k, *v16 = r.v;
       ws.states.ensure(deltanet_chunk_tc_workspace(d));
       deltanet_chunk_tc(q16, k16, v16, in.beta, y, ws.states.as<void>(), d, opts.chunk, s);
       return;
@@ -356,12 +366,12 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
       return;
     }
     if (opts.form == Form::Parallel && uses_tensor_cores(spec, opts, d)) {
-      const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
-      const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
-      const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
+      const Bf16Rows r = bf16_rows(in, ws, s);
+      const void *q16 = r.q, *k16 = r.k, *v16 = r.v;
       ws.gl.ensure(gateloop_attention_tc_workspace(d));
-      if (gateloop_attention_tc(q16, k16, v16, in.log_magnitude, in.phase, y, ws.gl.as<void>(), d,
-                                s))
+      ws.gl_flag.ensure(sizeof(int));
+      if (gateloop_attention_tc(q16, k16, v16, in.log_magnitude, in.phase, y, ws.gl.as<void>(),
+                                ws.gl_flag.as<int>(), d, s))
         return;
       // A 64-token tile decays faster than the kernel's range: the fp32 kernels below, on the
       // same (bf16-rounded) q, k, v.
@@ -373,9 +383,8 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
       return;
     }
     if (uses_tensor_cores(spec, opts, d)) {
-      const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
-      const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
-      const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
+      const Bf16Rows r = bf16_rows(in, ws, s);
+      const void *q16 = r.q, *k16 = r.k, *v16 = r.v;
       ws.gl_flag.ensure(sizeof(int));
       if (gateloop_scan_tc(q16, k16, v16, in.log_magnitude, in.phase, y, ws.gl_flag.as<int>(), d,
                            s))
@@ -401,9 +410,8 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   if (uses_tensor_cores(spec, opts, d)) {
     ws.A.ensure(sizeof(double) * d.BH * d.L);
     cumulative_log(in.a, ws.A.as<double>(), d, s);
-    const void* q16 = bf16_copy(in.q16, in.q, d.BH * d.L * d.Dk, ws.q16, s);
-    const void* k16 = bf16_copy(in.k16, in.k, d.BH * d.L * d.Dk, ws.k16, s);
-    const void* v16 = bf16_copy(in.v16, in.v, d.BH * d.L * d.Dv, ws.v16, s);
+    const Bf16Rows r = bf16_rows(in, ws, s);
+    const void *q16 = r.q, *k16 = r.k, *v16 = r.v;
     // The normalizers come apart from the numerators (la_chunk_tc: no extra value column).
     const bool norm = Dc > d.Dv;
     if (opts.form == Form::Parallel) {  // one pass: the row sums divide in its epilogue

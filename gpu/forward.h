@@ -40,7 +40,7 @@ struct Workspace {
   DeviceBuffer ln_q, ln_kx, ln_v;  // LightNet's q, k, v after MD-TPE / MD-LRPE
   DeviceBuffer ln_y;               // LightNet: y of the matrix's parallel pass
   DeviceBuffer ln_s;               // LightNet global: S_L and its per-segment parts
-  DeviceBuffer gl_flag;            // GateLoop's tensor-core scan: its out-of-range flag
+  DeviceBuffer gl_flag;            // GateLoop's tensor-core kernels: their out-of-range flag
 };
 
 // Whether the pipeline implements the model in this form; otherwise *why says what is missing.

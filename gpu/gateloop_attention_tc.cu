@@ -278,11 +278,11 @@ bool gateloop_attention_tc_supported(const Dims& d) {
 
 size_t gateloop_attention_tc_workspace(const Dims& d) {
   const size_t n = static_cast<size_t>(d.BH * d.L * d.Dk);
-  return sizeof(double) * 2 * n + sizeof(bf16) * 4 * n + 16;
+  return sizeof(double) * 2 * n + sizeof(bf16) * 4 * n;
 }
 
 bool gateloop_attention_tc(const void* q, const void* k, const void* v, const float* lm,
-                           const float* ph, float* y, void* workspace, const Dims& d,
+                           const float* ph, float* y, void* workspace, int* flag, const Dims& d,
                            cudaStream_t s) {
   if (!gateloop_attention_tc_supported(d))
     throw BackendError(
@@ -292,7 +292,6 @@ bool gateloop_attention_tc(const void* q, const void* k, const void* v, const fl
   double* cum_ph = cum_lm + n;
   bf16* qhat = reinterpret_cast<bf16*>(cum_ph + n);
   bf16* khat = qhat + 2 * n;
-  int* flag = reinterpret_cast<int*>(khat + 2 * n);
   cumulative_log_channels(lm, cum_lm, d.BH, d.L, d.Dk, s);
   cumulative_log_channels(ph, cum_ph, d.BH, d.L, d.Dk, s);
   check(cudaMemsetAsync(flag, 0, sizeof(int), s), "cudaMemsetAsync(flag)");
@@ -303,11 +302,7 @@ bool gateloop_attention_tc(const void* q, const void* k, const void* v, const fl
                                               static_cast<const bf16*>(k), cum_lm, cum_ph, qhat,
                                               khat, flag, d.L, static_cast<int>(d.Dk));
   check_launch("gl_attention_operands_kernel");
-  int host = 0;
-  check(cudaMemcpyAsync(&host, flag, sizeof(int), cudaMemcpyDeviceToHost, s),
-        "cudaMemcpyAsync(flag)");
-  check(cudaStreamSynchronize(s), "cudaStreamSynchronize(gl_attention_operands)");
-  if (host != 0) return false;  // before the L² work: the caller's fp32 kernels answer instead
+  if (flag_raised(flag, s)) return false;  // before the L² work: the fp32 kernels answer instead
   const auto* v16 = static_cast<const bf16*>(v);
   if (d.Dk == 64)
     launch<64>(qhat, khat, v16, cum_lm, y, d, s);

@@ -372,11 +372,7 @@ bool gateloop_scan_tc(const void* q, const void* k, const void* v, const float* 
     launch<64>(q16, k16, v16, lm, ph, y, flag, d, s);
   else
     launch<128>(q16, k16, v16, lm, ph, y, flag, d, s);
-  int host = 0;
-  check(cudaMemcpyAsync(&host, flag, sizeof(int), cudaMemcpyDeviceToHost, s),
-        "cudaMemcpyAsync(flag)");
-  check(cudaStreamSynchronize(s), "cudaStreamSynchronize(gateloop_scan_tc)");
-  return host == 0;
+  return !flag_raised(flag, s);
 }
 
 }  // namespace linscope::gpu

@@ -3,6 +3,9 @@
 // of their cos/sin-scaled operands, and the exponent range those operands may span. Device code
 // for sm_80+; include from .cu files only.
 #pragma once
+#include <cuda_runtime.h>
+
+#include "gpu/cuda_check.h"
 
 namespace linscope::gpu::gateloop_tc {
 
@@ -20,5 +23,15 @@ __host__ __device__ constexpr int kappa(int c) {
 // 3.4e38, min normal 1.2e-38), with room for |q|, |k| and the sums. Beyond it the kernels raise
 // their flag and the caller runs the fp32 kernels.
 constexpr float kMaxExponent = 80.f;
+
+// Whether a kernel raised the device flag (cleared with cudaMemsetAsync before it ran on s): the
+// host waits for s, since its answer decides whether the fp32 kernels run instead.
+inline bool flag_raised(const int* flag, cudaStream_t s) {
+  int host = 0;
+  check(cudaMemcpyAsync(&host, flag, sizeof(int), cudaMemcpyDeviceToHost, s),
+        "cudaMemcpyAsync(flag)");
+  check(cudaStreamSynchronize(s), "cudaStreamSynchronize(GateLoop range flag)");
+  return host != 0;
+}
 
 }  // namespace linscope::gpu::gateloop_tc

@@ -171,12 +171,13 @@ void gateloop_attention(const float* q, const float* k, const float* v, const fl
                         const float* ph, float* y, float* att, void* workspace, const Dims& d,
                         cudaStream_t s);
 // The same on the tensor cores, without the matrix (gpu/gateloop_attention_tc.cu): bf16 q, k, v;
-// fp32 lm, ph, y. Returns false, after synchronizing s and before the L² work, when a 64-token
-// tile's decay leaves the float range the kernel needs; the caller then runs gateloop_attention.
+// fp32 lm, ph, y; flag: one device int of scratch, as for gateloop_scan_tc. Returns false, after
+// synchronizing s and before the L² work, when a 64-token tile's decay leaves the float range the
+// kernel needs; the caller then runs gateloop_attention.
 bool gateloop_attention_tc_supported(const Dims& d);
 size_t gateloop_attention_tc_workspace(const Dims& d);
 bool gateloop_attention_tc(const void* q, const void* k, const void* v, const float* lm,
-                           const float* ph, float* y, void* workspace, const Dims& d,
+                           const float* ph, float* y, void* workspace, int* flag, const Dims& d,
                            cudaStream_t s);
 
 // y [BH, L, Dv] = A v for a causal score matrix A [BH, L, L] with zeros above the diagonal
