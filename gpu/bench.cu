@@ -169,6 +169,13 @@ double bench_flops(const BenchCase& c) {
     if (c.opts.form == Form::Chunkwise) return heads * L * (6 * Dk * Dv + C * (3 * Dk + 2 * Dv));
     // Parallel: each of the L²/2 entries A_ij is a dot product and an axpy over d_k (the
     // backward sweep of gpu/deltanet_attention.cu), then A V over the causal half.
+    // On the tensor cores (gpu/deltanet_tc.cu): Δ by the chunkwise pass without its outputs
+    // (W S, K^T Ũ; K K^T and the solves over the chunk), then the causal half of Q K^T and A Δ.
+    const Dims d{int64_t(c.B) * c.H, c.L, c.Dk, c.Dv};
+    if (c.opts.form == Form::Parallel && uses_tensor_cores(c.spec, c.opts, d)) {
+      const double Cd = std::min<int64_t>(64, c.L / 16 * 16);  // deltanet_parallel_tc's chunk
+      return heads * L * (4 * Dk * Dv + Cd * (2 * Dk + Dv)) + heads * L * L * (Dk + Dv);
+    }
     if (c.opts.form == Form::Parallel) return heads * L * L * (2 * Dk + Dv);
     return heads * L * 6 * Dk * Dv;
   }

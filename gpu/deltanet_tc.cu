@@ -11,6 +11,12 @@
 // depend on the state, so they are formed in phase 1 next to Q S.
 // Rounded to bf16: q, k, W and U (stored so), the copy of S that enters W S and Q S (S itself
 // accumulates in fp32), P = tril(Q K^T), and Ũ. tests/gpu/test_deltanet.cpp states the bound.
+//
+// Ũ's rows are the delta rule's δ_t = β_t (v_t − S_{t−1}^T k_t) (the triangular solve inside the
+// chunk and W S account for every earlier token), so y = tril(Q K^T) Δ over the whole sequence:
+// DeltaNet's parallel form is linear attention without decay on the values Δ. The pass without
+// its outputs (kY = false) writes Δ in bf16 over U, each block its own rows and columns once they
+// are in shared memory, and deltanet_parallel_tc hands it to the parallel (L²) kernel.
 #include <cuda_bf16.h>
 #include <mma.h>
 
@@ -47,16 +53,17 @@ struct DnLayout {
                 "P's tile doubles as the per-warp O staging");
 };
 
-// Grid: x = value tile, y = head. q, k, w [BH, L, DK] and u [BH, L, Dv] bf16; y [BH, L, Dv] fp32.
+// Grid: x = value tile, y = head. q, k, w [BH, L, DK] and u [BH, L, Dv] bf16; y [BH, L, Dv] fp32
+// (kY), or with !kY no q, no y, and Ũ written over u (so u is not __restrict__).
 // Per chunk, four barriers: (top) Q, W, U in; (K) K in, Ũ written; (mid) P written, Q, W, U
 // free, so the next chunk's are requested; (end) K and P free, the next K is requested. The
 // loads thus run under the previous chunk's products: U was read from global memory in phase 1
 // and its wait was the first stall reason (Nsight Compute, long scoreboard on Ũ = U − W S).
-template <int KT, int VT>
+template <int KT, int VT, bool kY>
 __global__ void __launch_bounds__(kWarps * 32, 2)
     deltanet_state_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
-                             const bf16* __restrict__ w, const bf16* __restrict__ u,
-                             float* __restrict__ y, int L, int Dv, int C) {
+                             const bf16* __restrict__ w, bf16* u, float* __restrict__ y, int L,
+                             int Dv, int C) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
   using Lay = DnLayout<KT, VT>;
@@ -84,8 +91,8 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   const bf16* qh = q + head * L * DK;
   const bf16* kh = k + head * L * DK;
   const bf16* wh = w + head * L * DK;
-  const bf16* uh = u + head * L * Dv;
-  float* yh = y + head * L * Dv;
+  bf16* uh = u + head * L * Dv;
+  float* yh = kY ? y + head * L * Dv : nullptr;
   const int CT = C / 16;
   const bf16 zero = __float2bfloat16_rn(0.f);
   // U's rows in 16-byte vectors (8 values) when they are whole and aligned (d_v % 8 == 0: a
@@ -99,7 +106,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
     for (int e = threadIdx.x; e < C * (DK / 8); e += blockDim.x) {
       const int row = e / (DK / 8), col = (e % (DK / 8)) * 8;
       const int off = (row < cn ? j0 + row : 0) * DK + col;
-      cp_async16(Qs + row * LDK + col, qh + off, row < cn);
+      if (kY) cp_async16(Qs + row * LDK + col, qh + off, row < cn);
       cp_async16(Ws + row * LDK + col, wh + off, row < cn);
     }
     if (u_vec) {
@@ -148,7 +155,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
       const int t = warp + kWarps * m;
       if (t >= CT * VTT) break;
       const int it = t / VTT, ct = t % VTT;
-      wmma::fill_fragment(Oacc[m], 0.f);
+      if (kY) wmma::fill_fragment(Oacc[m], 0.f);
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> X;  // W S for this tile
       wmma::fill_fragment(X, 0.f);
       if (n > 0) {  // S = 0 before the first chunk
@@ -174,7 +181,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
               i < cn && c0 + cc < Dv ? __bfloat162float(Us[i * LDV + cc]) - X.x[x] : 0.f);
         }
       }
-      if (n > 0) mma_rows<KT>(Oacc[m], Qs + it * 16 * LDK, LDK, Sb + ct * 16, LDV);
+      if (kY && n > 0) mma_rows<KT>(Oacc[m], Qs + it * 16 * LDK, LDK, Sb + ct * 16, LDV);
     }
     cp_async_wait_all();  // K
     __syncthreads();
@@ -183,7 +190,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 #pragma unroll
     for (int m = 0; m < P_PER_WARP; ++m) {
       const int t = warp + kWarps * m;
-      if (t >= CT * CT) break;
+      if (!kY || t >= CT * CT) break;
       const int it = t / CT, jt = t % CT;
       if (jt > it) continue;  // above the diagonal: P V never reads it
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
@@ -208,12 +215,24 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
     __syncthreads();  // P and Ũ complete; Q, W, U and every read of Sb done
     if (n + 1 < NC) load_qwu(n + 1);
     cp_async_commit();
+    if (!kY) {  // Δ's rows of this chunk over U's, which are already in shared memory
+      const int per_row = u_vec ? VT / 8 : VT;  // 16-byte vectors, as U came in
+      for (int e = threadIdx.x; e < cn * per_row; e += blockDim.x) {
+        const int row = e / per_row, col = (e % per_row) * (u_vec ? 8 : 1);
+        if (c0 + col >= Dv) continue;
+        if (u_vec)
+          *reinterpret_cast<uint4*>(uh + (j0 + row) * Dv + c0 + col) =
+              *reinterpret_cast<const uint4*>(Ub + row * LDV + col);
+        else
+          uh[(j0 + row) * Dv + c0 + col] = Ub[row * LDV + col];
+      }
+    }
 
     // ---- phase 2: O += P Ũ; S ← S + K^T Ũ (and its bf16 copy).
 #pragma unroll
     for (int m = 0; m < O_PER_WARP; ++m) {
       const int t = warp + kWarps * m;
-      if (t >= CT * VTT) break;
+      if (!kY || t >= CT * VTT) break;
       const int it = t / VTT, ct = t % VTT;
       for (int jt = 0; jt <= it; ++jt) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
@@ -246,7 +265,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 #pragma unroll
     for (int m = 0; m < O_PER_WARP; ++m) {
       const int t = warp + kWarps * m;
-      if (t >= CT * VTT) break;
+      if (!kY || t >= CT * VTT) break;
       const int it = t / VTT, ct = t % VTT;
       const int col = c0 + ct * 16;
       if (direct && it * 16 + 16 <= cn && col + 16 <= Dv) {
@@ -269,33 +288,36 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
 #endif
 }
 
-template <int KT, int VT>
-void launch(const bf16* q, const bf16* k, const bf16* w, const bf16* u, float* y, const Dims& d,
-            int C, cudaStream_t s) {
+template <int KT, int VT, bool kY>
+void launch(const bf16* q, const bf16* k, const bf16* w, bf16* u, float* y, const Dims& d, int C,
+            cudaStream_t s) {
   const size_t bytes = DnLayout<KT, VT>::bytes;
-  check(cudaFuncSetAttribute(deltanet_state_tc_kernel<KT, VT>,
-                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+  auto kernel = deltanet_state_tc_kernel<KT, VT, kY>;
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(bytes)),
         "cudaFuncSetAttribute(deltanet_state_tc)");
   const dim3 grid(static_cast<unsigned>((d.Dv + VT - 1) / VT), static_cast<unsigned>(d.BH));
-  deltanet_state_tc_kernel<KT, VT><<<grid, kWarps * 32, bytes, s>>>(
-      q, k, w, u, y, static_cast<int>(d.L), static_cast<int>(d.Dv), C);
+  kernel<<<grid, kWarps * 32, bytes, s>>>(q, k, w, u, y, static_cast<int>(d.L),
+                                          static_cast<int>(d.Dv), C);
   check_launch("deltanet_state_tc_kernel");
 }
 
+// y != nullptr: the chunkwise outputs; else Δ over u.
 template <int KT>
-void launch_vt(const bf16* q, const bf16* k, const bf16* w, const bf16* u, float* y, const Dims& d,
-               int C, cudaStream_t s) {
+void launch_vt(const bf16* q, const bf16* k, const bf16* w, bf16* u, float* y, const Dims& d, int C,
+               cudaStream_t s) {
   // As for linear attention (linear_attention_tc.cu): 64-column tiles while they still give
   // every SM a block, else 32 for the parallelism.
-  const int sms = multiprocessor_count();
-  if (d.BH * ((d.Dv + 63) / 64) >= sms) return launch<KT, 64>(q, k, w, u, y, d, C, s);
-  launch<KT, 32>(q, k, w, u, y, d, C, s);
+  const bool wide = d.BH * ((d.Dv + 63) / 64) >= multiprocessor_count();
+  if (y)
+    return wide ? launch<KT, 64, true>(q, k, w, u, y, d, C, s)
+                : launch<KT, 32, true>(q, k, w, u, y, d, C, s);
+  wide ? launch<KT, 64, false>(q, k, w, u, y, d, C, s)
+       : launch<KT, 32, false>(q, k, w, u, y, d, C, s);
 }
 
-}  // namespace
-
-void deltanet_state_tc(const void* q, const void* k, const void* w, const void* u, float* y,
-                       const Dims& d, int64_t chunk, cudaStream_t s) {
+void state_pass(const void* q, const void* k, const void* w, void* u, float* y, const Dims& d,
+                int64_t chunk, cudaStream_t s) {
   if (!la_chunk_tc_supported(d.Dk, chunk))
     throw BackendError(
         "DeltaNet tensor-core chunkwise: needs d_k in {16,32,64,128} and a chunk of 16..64 in "
@@ -303,10 +325,18 @@ void deltanet_state_tc(const void* q, const void* k, const void* w, const void* 
   const auto* qb = static_cast<const bf16*>(q);
   const auto* kb = static_cast<const bf16*>(k);
   const auto* wb = static_cast<const bf16*>(w);
-  const auto* ub = static_cast<const bf16*>(u);
+  auto* ub = static_cast<bf16*>(u);
   const int C = static_cast<int>(chunk);
   with_key_tiles(d.Dk,
                  [&](auto kt) { launch_vt<decltype(kt)::value>(qb, kb, wb, ub, y, d, C, s); });
+}
+
+}  // namespace
+
+void deltanet_state_tc(const void* q, const void* k, const void* w, const void* u, float* y,
+                       const Dims& d, int64_t chunk, cudaStream_t s) {
+  // With y, the kernel only reads u.
+  state_pass(q, k, w, const_cast<void*>(u), y, d, chunk, s);
 }
 
 bool deltanet_chunk_tc_supported(const Dims& d, int64_t chunk) {
@@ -330,6 +360,39 @@ void deltanet_chunk_tc(const void* q16, const void* k16, const void* v16, const 
   bf16* U16 = W16 + d.BH * d.L * d.Dk;  // 16-byte aligned: Dk % 16 == 0
   deltanet_ut_tc(k16, v16, beta, W16, U16, d, chunk, s);
   deltanet_state_tc(q16, k16, W16, U16, y, d, chunk, s);
+}
+
+namespace {
+// The chunk of the pass that forms Δ: 64 (the chunkwise form's fastest, docs/performance.md),
+// or the largest multiple of 16 that fits a shorter sequence.
+int64_t delta_chunk(const Dims& d) {
+  return std::min<int64_t>(64, d.L / 16 * 16);
+}
+}  // namespace
+
+bool deltanet_parallel_tc_supported(const Dims& d) {
+  return d.L >= 16 && la_parallel_tc_supported(d) && deltanet_chunk_tc_supported(d, delta_chunk(d));
+}
+
+size_t deltanet_parallel_tc_workspace(const Dims& d) {
+  return deltanet_chunk_tc_workspace(d) + sizeof(double) * d.BH * d.L;  // W, U (then Δ); A = 0
+}
+
+void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, const float* beta,
+                          float* y, void* workspace, const Dims& d, cudaStream_t s) {
+  if (!deltanet_parallel_tc_supported(d))
+    throw BackendError(
+        "DeltaNet tensor-core parallel form: needs L >= 16, d_k in {16,32,64,128}, d_v a "
+        "multiple of 8 and the UT tiles in shared memory");
+  const int64_t C = delta_chunk(d);
+  auto* W16 = static_cast<bf16*>(workspace);
+  bf16* U16 = W16 + d.BH * d.L * d.Dk;
+  auto* A = reinterpret_cast<double*>(U16 + d.BH * d.L * d.Dv);  // 8-byte aligned: Dk, Dv % 8 == 0
+  deltanet_ut_tc(k16, v16, beta, W16, U16, d, C, s);
+  state_pass(nullptr, k16, W16, U16, nullptr, d, C, s);  // U16 now holds Δ
+  // No decay: every cumulative log is 0, and the parallel kernel's mask is the causal cut alone.
+  check(cudaMemsetAsync(A, 0, sizeof(double) * d.BH * d.L, s), "cudaMemsetAsync (DeltaNet A)");
+  la_parallel_tc(q16, k16, U16, A, y, d, false, false, s);
 }
 
 }  // namespace linscope::gpu

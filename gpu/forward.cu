@@ -192,8 +192,11 @@ bool forward_supported(const ModelSpec& spec, const RunOptions& opts, std::strin
 }
 
 bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
-  if (spec.family == Family::DeltaNet)  // the chunkwise state pass (gpu/deltanet_tc.cu)
-    return opts.bf16 && opts.form == Form::Chunkwise && deltanet_chunk_tc_supported(d, opts.chunk);
+  if (spec.family == Family::DeltaNet) {  // gpu/deltanet_tc.cu; the matrix from the fp32 kernels
+    if (!opts.bf16 || opts.attention) return false;
+    if (opts.form == Form::Parallel) return deltanet_parallel_tc_supported(d);
+    return opts.form == Form::Chunkwise && deltanet_chunk_tc_supported(d, opts.chunk);
+  }
   if (spec.family == Family::GateLoop) {  // gpu/gateloop_scan_tc.cu, gpu/gateloop_attention_tc.cu
     if (!opts.bf16 || opts.attention) return false;
     if (opts.form == Form::Scan) return gateloop_scan_tc_supported(d);
@@ -209,9 +212,10 @@ bool uses_tensor_cores(const ModelSpec& spec, const RunOptions& opts, const Dims
 
 size_t workspace_bytes(const ModelSpec& spec, const RunOptions& opts, const Dims& d) {
   if (spec.family == Family::DeltaNet) {
-    if (opts.form == Form::Parallel) return sizeof(float) * d.BH * d.L * d.L;  // the scores
     if (uses_tensor_cores(spec, opts, d))
-      return deltanet_chunk_tc_workspace(d) + bf16_rows_bytes(d);
+      return bf16_rows_bytes(d) + (opts.form == Form::Parallel ? deltanet_parallel_tc_workspace(d)
+                                                               : deltanet_chunk_tc_workspace(d));
+    if (opts.form == Form::Parallel) return sizeof(float) * d.BH * d.L * d.L;  // the scores
     return opts.form == Form::Chunkwise ? deltanet_chunk_workspace(d) : 0;
   }
   if (spec.family == Family::Lcsm) return workspace_bytes(lcsm_as_linear_attention(), opts, d);
@@ -278,6 +282,12 @@ void forward(const ModelSpec& spec, const RunOptions& opts, const DeviceInputs& 
   if (!forward_supported(spec, opts, &why)) throw BackendError(why);
   const Dims& d = in.d;
   if (spec.family == Family::DeltaNet) {
+    if (uses_tensor_cores(spec, opts, d) && opts.form == Form::Parallel) {
+      const Bf16Rows r = bf16_rows(in, ws, s);
+      ws.states.ensure(deltanet_parallel_tc_workspace(d));
+      deltanet_parallel_tc(r.q, r.k, r.v, in.beta, y, ws.states.as<void>(), d, s);
+      return;
+    }
     if (opts.form == Form::Parallel || att) {
       // The matrix (gpu/deltanet_attention.cu); the parallel form is y = A v.
       float* A = att;

@@ -103,6 +103,14 @@ void deltanet_ut_tc(const void* k16, const void* v16, const float* beta, void* w
                     const Dims& d, int64_t chunk, cudaStream_t s);
 void deltanet_state_tc(const void* q, const void* k, const void* w, const void* u, float* y,
                        const Dims& d, int64_t chunk, cudaStream_t s);
+// DeltaNet's parallel form on the tensor cores (gpu/deltanet_tc.cu), RunOptions::bf16 without
+// the matrix: y = tril(Q K^T) Δ, with Δ (the rows δ_t) from the UT transform and a state pass
+// without outputs, then the parallel (L²) kernel of linear attention with no decay. Supported:
+// L >= 16, d_k in {16,32,64,128}, d_v a multiple of 8.
+bool deltanet_parallel_tc_supported(const Dims& d);
+size_t deltanet_parallel_tc_workspace(const Dims& d);
+void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, const float* beta,
+                          float* y, void* workspace, const Dims& d, cudaStream_t s);
 
 // GateLoop (gpu/gateloop.cu): lm = log|a_t|, ph = arg a_t, both [BH, L, Dk]; y [BH, L, Dv].
 void gateloop_recurrent(const float* q, const float* k, const float* v, const float* lm,

@@ -12,10 +12,12 @@ namespace {
 constexpr double kFp32Tol = 1e-4;
 
 // S_t = S_{t-1} - β_t k_t (k_t^T S_{t-1} - v_t^T), y_t = q_t^T S_t (MODELS.md §4), in double.
-Tensor delta_rule(const Inputs& in) {
+// delta (optional): the rows δ_t = β_t (v_t − S_{t−1}^T k_t), [B·H·L, Dv].
+Tensor delta_rule(const Inputs& in, std::vector<double>* delta = nullptr) {
   const Shape s = in.shape();
   const Tensor &q = in.get("q"), &k = in.get("k"), &v = in.get("v"), &beta = in.get("beta");
   Tensor y({s.B, s.H, s.L, s.Dv});
+  if (delta) delta->assign(s.B * s.H * s.L * s.Dv, 0.0);
   for (int64_t h = 0; h < s.B * s.H; ++h) {
     std::vector<double> S(s.Dk * s.Dv, 0.0), u(s.Dv);
     for (int64_t t = 0; t < s.L; ++t) {
@@ -30,6 +32,8 @@ Tensor delta_rule(const Inputs& in) {
       }
       for (int64_t r = 0; r < s.Dk; ++r)
         for (int64_t c = 0; c < s.Dv; ++c) S[r * s.Dv + c] -= b * kt[r] * u[c];
+      if (delta)
+        for (int64_t c = 0; c < s.Dv; ++c) (*delta)[(h * s.L + t) * s.Dv + c] = -b * u[c];
       for (int64_t c = 0; c < s.Dv; ++c) {
         double o = 0;
         for (int64_t r = 0; r < s.Dk; ++r) o += qt[r] * S[r * s.Dv + c];
@@ -250,6 +254,111 @@ TEST_F(GpuTest, DeltaNetTensorCoresSmall) {
   const Difference d = compare(gpu().run(deltanet(), in, opts).y, delta_rule(in));
   EXPECT_TRUE(d.finite);
   EXPECT_LE(d.max_rel, 8 * std::ldexp(1.0, -8));  // the bound above (max_rel: of max|y|)
+}
+
+// The parallel form on the tensor cores (gpu/deltanet_tc.cu: Δ from a state pass, then
+// y = tril(Q K^T) Δ through the parallel kernel) against the delta rule in double on the same
+// bf16-rounded q, k, v. Bound per element, with mag_ic = Σ_{j<=i} |q_i·k_j| |δ_jc| and
+// Mq_i = Σ_{j<=i} |q_i·k_j| (from the exact δ):
+//  - Δ itself carries the state pass's error, allowed 8u of max|δ| as in the chunkwise test
+//    above (the same roundings of W, U, S's copy and Ũ); every entry of it meets |q_i·k_j| once;
+//  - the parallel kernel rounds P_ij = q_i·k_j and Δ to bf16: 2u(1+u) of mag;
+//  - fp32 accumulation over at most L + d_k terms: (L + d_k) 2^-24 of mag.
+// Unlike the chunkwise form's output, tril(Q K^T) Δ has no contraction to keep it at y's scale,
+// so the bound follows the terms; it is checked at L = 2048, where mag is ~30x max|y|.
+struct ParallelBound {
+  std::vector<double> mag, mq;
+  double dmax = 0;
+};
+
+ParallelBound parallel_bound(const Inputs& in, const std::vector<double>& delta) {
+  const Shape s = in.shape();
+  const Tensor &q = in.get("q"), &k = in.get("k");
+  ParallelBound b;
+  b.mag.assign(s.heads() * s.L * s.Dv, 0.0);
+  b.mq.assign(s.heads() * s.L, 0.0);
+  for (double x : delta) b.dmax = std::max(b.dmax, std::abs(x));
+  for (int64_t h = 0; h < s.heads(); ++h)
+    for (int64_t i = 0; i < s.L; ++i)
+      for (int64_t j = 0; j <= i; ++j) {
+        double qk = 0;
+        for (int64_t r = 0; r < s.Dk; ++r)
+          qk += double(q[(h * s.L + i) * s.Dk + r]) * k[(h * s.L + j) * s.Dk + r];
+        b.mq[h * s.L + i] += std::abs(qk);
+        for (int64_t c = 0; c < s.Dv; ++c)
+          b.mag[(h * s.L + i) * s.Dv + c] += std::abs(qk * delta[(h * s.L + j) * s.Dv + c]);
+      }
+  return b;
+}
+
+// Checks y against the bound above; returns the worst error as a fraction of it.
+double check_parallel_tc(const Inputs& in, const Tensor& y) {
+  const Shape s = in.shape();
+  std::vector<double> delta;
+  const Tensor ref = delta_rule(in, &delta);
+  const ParallelBound b = parallel_bound(in, delta);
+  const double u = std::ldexp(1.0, -8);
+  double worst = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    if (!std::isfinite(y[i])) {
+      ADD_FAILURE() << "non-finite y at " << i;
+      return 1e9;
+    }
+    const double bound = (2 * u * (1 + u) + double(s.L + s.Dk) * std::ldexp(1.0, -24)) * b.mag[i] +
+                         8 * u * b.dmax * b.mq[i / s.Dv];
+    const double err = std::abs(double(y[i]) - ref[i]);
+    EXPECT_LE(err, bound) << "element " << i;
+    if (err > bound) return err / bound;
+    worst = std::max(worst, err / bound);
+  }
+  return worst;
+}
+
+TEST_F(GpuTest, DeltaNetParallelTensorCoresMatchTheRule) {
+  for (const Shape s :
+       {Shape{1, 2, 130, 128, 128}, Shape{2, 1, 67, 64, 40}, Shape{1, 1, 100, 16, 24},
+        Shape{1, 1, 2048, 64, 64}, Shape{1, 1, 40, 32, 16}}) {  // L = 40: Δ's pass in chunks of 32
+    SCOPED_TRACE("Dk=" + std::to_string(s.Dk) + " Dv=" + std::to_string(s.Dv) +
+                 " L=" + std::to_string(s.L));
+    Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(3 * s.L + s.Dv)});
+    for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
+    RunOptions opts;
+    opts.form = Form::Parallel;
+    opts.bf16 = true;
+    ASSERT_TRUE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{s.heads(), s.L, s.Dk, s.Dv}));
+    const Tensor y = gpu().run(deltanet(), in, opts).y;
+    std::printf("DeltaNet parallel TC Dk=%lld L=%lld: max error %.3f of the bound\n",
+                static_cast<long long>(s.Dk), static_cast<long long>(s.L),
+                check_parallel_tc(in, y));
+    // The tensor-core path ran: the fp32 kernels on the same rounded inputs agree with the rule
+    // to ~1e-6, so most elements differ from theirs.
+    RunOptions fp32 = opts;
+    fp32.bf16 = false;
+    const Tensor y32 = gpu().run(deltanet(), in, fp32).y;
+    int64_t differ = 0;
+    for (int64_t i = 0; i < y.numel(); ++i) differ += y[i] != y32[i];
+    EXPECT_GT(differ, y.numel() / 2);
+  }
+  // Where it does not apply, the fp32 kernels run (and asking for the matrix takes them too).
+  RunOptions opts;
+  opts.form = Form::Parallel;
+  opts.bf16 = true;
+  EXPECT_FALSE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{1, 100, 64, 20}));  // d_v % 8
+  EXPECT_FALSE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{1, 12, 64, 64}));   // L < 16
+  EXPECT_FALSE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{1, 100, 40, 64}));  // d_k
+  opts.attention = true;
+  EXPECT_FALSE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{1, 100, 64, 64}));
+}
+
+// A small case for compute-sanitizer: Δ's pass in chunks of 48 (L = 55: a partial one), two
+// heads, d_v = 24 (a partial value tile in both kernels).
+TEST_F(GpuTest, DeltaNetParallelTensorCoresSmall) {
+  Inputs in = generate_inputs(deltanet(), Shape{1, 2, 55, 32, 24}, GenerateOptions{11});
+  for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
+  RunOptions opts;
+  opts.form = Form::Parallel;
+  opts.bf16 = true;
+  EXPECT_LE(check_parallel_tc(in, gpu().run(deltanet(), in, opts).y), 1.0);
 }
 
 }  // namespace

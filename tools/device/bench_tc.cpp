@@ -109,6 +109,16 @@ int main(int argc, char** argv) {
         c.reps = tc ? 10 : 3;
         row(tc ? "DeltaNet chunkwise bf16 (TC)" : "DeltaNet chunkwise fp32", c, ceil);
       }
+    // DeltaNet's parallel form on the tensor cores: Δ by the state pass, then tril(Q K^T) Δ
+    // (TARGETS.md's parallel target: >= 40 % of the GEMM ceiling for L >= 4096).
+    for (int64_t L : {int64_t{4096}, int64_t{16384}})
+      for (int64_t D : {int64_t{128}, int64_t{64}}) {
+        gpu::BenchCase c = make(Decay::S, D, L);
+        c.spec.family = Family::DeltaNet;
+        c.opts.form = Form::Parallel;
+        c.reps = L >= 16384 ? 5 : 10;
+        row("DeltaNet parallel bf16 (TC)", c, ceil);
+      }
     // DeltaNet's recurrence, fp32 (TARGETS.md: <= 8.07 ms at L = 16384, D = 128).
     for (int64_t D : {int64_t{128}, int64_t{64}}) {
       gpu::BenchCase c = make(Decay::S, D, 16384);
