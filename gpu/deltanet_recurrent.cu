@@ -6,15 +6,15 @@
 //   y_tc = b_c + (q_t·k_t) δ_c,   S_t[:, c] = S_{t-1}[:, c] + k_t δ_c
 // (y_t = q_t^T S_t with S_t expanded once): both dot products read the old state, so they are
 // one pass and one reduction. The kernel takes tokens in pairs (t, u = t + 1) the same way: four
-// dot products against S_{t-1}, one reduction, then δ_u corrected by (k_u·k_t) δ_t (the `pair`
-// step below). Same FMAs as two single steps, half the dependent reductions.
+// dot products against S_{t-1}, one reduction, then δ_u corrected by (k_u·k_t) δ_t (the `step`
+// below, with N = 2). Same FMAs as two single steps, half the dependent reductions.
 //
 // Layout: a group of LPC adjacent lanes holds NC value columns; lane g of the group keeps rows
 // 4 (LPC j + g) + e (j < RPL/4, e < 4) of each in registers. Every column needs all of k_t and
 // q_t each step, read from shared memory once per lane for its NC columns. A lane's float4 of
 // k_t (or q_t) sits next to its group neighbours' (16·LPC contiguous bytes, the warp's other
 // groups reading the same addresses), so the loads are free of bank conflicts. q, k, v and β
-// stream through double-buffered shared memory in tiles of kTile tokens (cp.async); the
+// stream through double-buffered shared memory in tiles of 16 to 64 tokens (cp.async); the
 // per-token dot products q_t·k_t, k_u·k_t, q_u·k_t are formed once per block when a tile lands.
 //
 // How it got here, on the H200 at L = 16384, d = 128, B·H = 128 (docs/performance.md):
@@ -29,10 +29,18 @@
 //    instructions (the rest shuffles and adds of the reductions, shared loads, addressing),
 //    issued at ~2.5 per cycle per SM with two warps per scheduler (Nsight Compute, eight lanes).
 //    Four lanes double the shared loads per FMA (each lane reads 32 rows of k and q for only
-//    two columns); four columns a lane fit (249 registers) but leave four warps per SM: 11.3 ms.
+//    two columns); four columns a lane fit (249 registers) but leave four warps per SM: 11.3 ms;
+//  - the work between steps (2026-12-01). Stall samples put only half of the kernel in the pair
+//    steps: 30 % went to issuing the tile copies (4 bytes each, in row loops) and 25 % to the
+//    per-token dot products (a warp per token, the block waiting at a barrier). 16-byte copies
+//    in one run, the dot products 16 lanes a token in one pass, tiles of 32 tokens and eight
+//    lanes again: 9.7 -> 8.1 ms (d = 64: 5.6 -> 4.1 ms). Nsight Compute now puts 76 % of the
+//    samples in the steps, which are 86 % of the instructions, 78 % of them FFMA.
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
@@ -41,8 +49,16 @@
 namespace linscope::gpu {
 namespace {
 
-constexpr int kTile = 16;  // tokens per shared-memory tile
-static_assert(kTile % 2 == 0, "pairs (t, t + 1) with t even never straddle two tiles");
+// Tokens per step (the `step` below): pairs. Groups of four measured slower at both d = 64 and
+// 128 (4.52 -> 5.15 ms at d = 64), their keys no longer fitting in registers for the update.
+constexpr int kGroup = 2;
+// Tokens per shared-memory tile: about 4096 floats of k per tile, so that the per-tile work
+// (copies, dot products, two barriers) spreads over more steps where rows are short. H200,
+// L = 16384, B·H = 128: d = 128 went 8.36 -> 8.11 ms with 32 tokens instead of 16, d = 64
+// 4.52 -> 4.13 with 64; 64 tokens at d = 128 (200 KB of shared memory) took 10.2 ms.
+__host__ __device__ constexpr int tile_tokens(int dkp) {
+  return dkp >= 256 ? 16 : dkp >= 128 ? 32 : 64;
+}
 constexpr int kMaxThreads = 256;  // per block (up to 255 registers a thread)
 
 __device__ __forceinline__ void cp_async4(float* dst, const float* src) {
@@ -51,20 +67,22 @@ __device__ __forceinline__ void cp_async4(float* dst, const float* src) {
 }
 
 // One tile buffer: k and q rows padded to DkP floats (the padding stays zero), v for the block's
-// CB columns, and one float4 of scalars per token, read with one load: {β_t, q_t·k_t,
-// k_t·k_{t-1}, q_t·k_{t-1}} (the last two for odd t, the second token of a pair). Every part
-// starts on a 16-byte boundary.
+// CB columns, and 2T scalars per token, for a group of T tokens starting at s (t = s + p):
+// {β_t, q_t·k_{s+j} (j < T), k_t·k_{s+j} (j < T − 1)}, the entries with j > p (q) or j >= p (k)
+// unused. Every part starts on a 16-byte boundary.
 struct TileLayout {
-  int dkp, cb;
-  __host__ __device__ int floats() const { return 2 * kTile * dkp + kTile * cb + 4 * kTile; }
+  static constexpr int kScal = 2 * kGroup;  // scalars per token
+  int dkp, cb, tile;
+  __host__ __device__ int floats() const { return 2 * tile * dkp + tile * cb + kScal * tile; }
   __device__ float* k(float* b) const { return b; }
-  __device__ float* q(float* b) const { return b + kTile * dkp; }
-  __device__ float* v(float* b) const { return b + 2 * kTile * dkp; }
-  __device__ float* scal(float* b) const { return v(b) + kTile * cb; }
+  __device__ float* q(float* b) const { return b + tile * dkp; }
+  __device__ float* v(float* b) const { return b + 2 * tile * dkp; }
+  __device__ float* scal(float* b) const { return v(b) + tile * cb; }
 };
 
-// A group's NC values of v_t in one load: its first column is a multiple of NC, and the tile's
-// v rows start on 16-byte boundaries (CB is a multiple of 4).
+// NC consecutive floats in one load: a group's NC values of v_t (its first column is a multiple
+// of NC, and the tile's v rows start on 16-byte boundaries: CB is a multiple of 4), or a lane's
+// part of a k or q row in dots().
 template <int NC>
 __device__ __forceinline__ void load_columns(const float* p, float (&out)[NC]) {
   if constexpr (NC == 4) {
@@ -79,15 +97,23 @@ __device__ __forceinline__ void load_columns(const float* p, float (&out)[NC]) {
   }
 }
 
+__device__ __forceinline__ float component(const float4& a,
+                                           int e) {  // e a constant after unrolling
+  return e == 0 ? a.x : e == 1 ? a.y : e == 2 ? a.z : a.w;
+}
+
+// T: tokens per step (the `step` below), 2 or 4.
 template <int LPC, int RPL, int NC>
 __global__ void __launch_bounds__(kMaxThreads)
     deltanet_recurrent_kernel(const float* __restrict__ q, const float* __restrict__ k,
                               const float* __restrict__ v, const float* __restrict__ beta,
                               float* __restrict__ y, int64_t L, int Dk, int Dv, int CB) {
   constexpr int DkP = LPC * RPL, J = RPL / 4, R4 = DkP / 4;  // R4: a row in float4s
+  constexpr int SW = TileLayout::kScal, T = kGroup, kTile = tile_tokens(DkP);
+  static_assert(kTile % T == 0, "groups of T tokens never straddle two tiles");
   static_assert(RPL % 4 == 0 && 32 % LPC == 0 && NC <= LPC, "float4 rows, groups in a warp");
   extern __shared__ __align__(16) float sm[];
-  const TileLayout lay{DkP, CB};
+  const TileLayout lay{DkP, CB, kTile};
   const int tid = threadIdx.x, nthreads = blockDim.x, lane = tid & 31;
   const int g = tid % LPC, cg = tid / LPC * NC;  // lane in group, group's first column
   const int64_t head = blockIdx.y;
@@ -105,49 +131,104 @@ __global__ void __launch_bounds__(kMaxThreads)
   for (int e = tid; e < 2 * lay.floats(); e += nthreads) sm[e] = 0.f;
   __syncthreads();
 
-  // One warp per token row (no index division per element), lanes along the row.
+  // Copies of a tile. Where its k, q and v rows are contiguous in global and shared memory alike
+  // (no padding, the block holds every value column: the benchmark's d = 64 and 128), one run
+  // of 16-byte copies each; else one warp per token row, lanes along it. (Nsight Compute: with
+  // the row loops and 4-byte copies, issuing took 30 % of the kernel's stall samples.)
+  const bool vec = Dk % 4 == 0 && Dv % 4 == 0 &&
+                   ((reinterpret_cast<uintptr_t>(q) | reinterpret_cast<uintptr_t>(k) |
+                     reinterpret_cast<uintptr_t>(v)) &
+                    15) == 0;
+  const bool contiguous = vec && DkP == Dk && CB == Dv;  // then c0 == 0
   auto issue = [&](int64_t t0, float* b) {
     const int n = static_cast<int>(min(static_cast<int64_t>(kTile), L - t0));
+    for (int e = tid; e < n; e += nthreads) cp_async4(lay.scal(b) + SW * e, bh + t0 + e);
+    if (contiguous) {
+      const int nk = n * Dk, nv = n * Dv;
+      const float* kr = kh + t0 * Dk;
+      const float* qr = qh + t0 * Dk;
+      const float* vr = vh + t0 * Dv;
+      for (int e = 4 * tid; e < nk; e += 4 * nthreads) {
+        tc::cp_async16(lay.k(b) + e, kr + e, true);
+        tc::cp_async16(lay.q(b) + e, qr + e, true);
+      }
+      for (int e = 4 * tid; e < nv; e += 4 * nthreads) tc::cp_async16(lay.v(b) + e, vr + e, true);
+      tc::cp_async_commit();
+      return;
+    }
     for (int t = tid >> 5; t < n; t += nthreads >> 5) {
       const float* kr = kh + (t0 + t) * Dk;
       const float* qr = qh + (t0 + t) * Dk;
       const float* vr = vh + (t0 + t) * Dv + c0;
-      for (int r = lane; r < Dk; r += 32) {
-        cp_async4(lay.k(b) + t * DkP + r, kr + r);
-        cp_async4(lay.q(b) + t * DkP + r, qr + r);
+      if (vec) {
+        for (int r = 4 * lane; r < Dk; r += 128) {
+          tc::cp_async16(lay.k(b) + t * DkP + r, kr + r, true);
+          tc::cp_async16(lay.q(b) + t * DkP + r, qr + r, true);
+        }
+        for (int cc = 4 * lane; cc < CB && c0 + cc < Dv; cc += 128)
+          tc::cp_async16(lay.v(b) + t * CB + cc, vr + cc, true);
+      } else {
+        for (int r = lane; r < Dk; r += 32) {
+          cp_async4(lay.k(b) + t * DkP + r, kr + r);
+          cp_async4(lay.q(b) + t * DkP + r, qr + r);
+        }
+        for (int cc = lane; cc < CB && c0 + cc < Dv; cc += 32)
+          cp_async4(lay.v(b) + t * CB + cc, vr + cc);
       }
-      for (int cc = lane; cc < CB && c0 + cc < Dv; cc += 32)
-        cp_async4(lay.v(b) + t * CB + cc, vr + cc);
     }
-    for (int e = tid; e < n; e += nthreads) cp_async4(lay.scal(b) + 4 * e, bh + t0 + e);
     tc::cp_async_commit();
   };
-  // The dot products of a landed tile, one warp per token.
+  // The dot products of a landed tile within each group of T tokens: 16 lanes a token, so that
+  // one pass of the block covers the tile. Lane `seg` takes every 16th float4 of the rows (every
+  // 16th float where DkP is not a multiple of 64; the padding is zero): 16 lanes read 16
+  // adjacent vectors, free of bank conflicts. (One warp a token, two tokens in turn per warp:
+  // a quarter of the kernel's stall samples, the block waiting at the barrier on those chains
+  // of loads and five butterfly rounds.)
   auto dots = [&](int64_t t0, float* b) {
+    constexpr int W = DkP % 64 == 0 ? 4 : 1;  // floats per load
+    constexpr int NL = DkP / 16 / W;          // loads per lane and row
     const int n = static_cast<int>(min(static_cast<int64_t>(kTile), L - t0));
-    for (int t = tid >> 5; t < n; t += nthreads >> 5) {
-      const bool odd = t & 1;
+    for (int item = tid; item < 16 * kTile; item += nthreads) {  // whole warps: shuffles below
+      const int t = item >> 4, seg = item & 15;
+      const int p = t % T;  // tiles start on a group boundary
       const float* kt = lay.k(b) + t * DkP;
       const float* qt = lay.q(b) + t * DkP;
-      float s = 0.f, sk = 0.f, sq = 0.f;
-      for (int r = lane; r < Dk; r += 32) {
-        s = fmaf(qt[r], kt[r], s);
-        if (odd) {
-          sk = fmaf(kt[r], kt[r - DkP], sk);
-          sq = fmaf(qt[r], kt[r - DkP], sq);
+      const float* ks = kt - p * DkP;  // the group's first key
+      float qk[T], kk[T - 1];
+#pragma unroll
+      for (int j = 0; j < T; ++j) qk[j] = 0.f;
+#pragma unroll
+      for (int j = 0; j < T - 1; ++j) kk[j] = 0.f;
+#pragma unroll
+      for (int i = 0; i < NL; ++i) {
+        const int r = (seg + 16 * i) * W;
+        float qr[W], kr[W];
+        load_columns<W>(qt + r, qr);
+        load_columns<W>(kt + r, kr);
+#pragma unroll
+        for (int j = 0; j < T; ++j) {
+          float kj[W];
+          load_columns<W>(ks + j * DkP + r, kj);
+#pragma unroll
+          for (int w = 0; w < W; ++w) {
+            if (j <= p) qk[j] = fmaf(qr[w], kj[w], qk[j]);
+            if (j < T - 1 && j < p) kk[j] = fmaf(kr[w], kj[w], kk[j]);
+          }
         }
       }
 #pragma unroll
-      for (int off = 16; off > 0; off >>= 1) {
-        s += __shfl_xor_sync(0xffffffffu, s, off);
-        sk += __shfl_xor_sync(0xffffffffu, sk, off);
-        sq += __shfl_xor_sync(0xffffffffu, sq, off);
+      for (int off = 8; off > 0; off >>= 1) {
+#pragma unroll
+        for (int j = 0; j < T; ++j) qk[j] += __shfl_xor_sync(0xffffffffu, qk[j], off);
+#pragma unroll
+        for (int j = 0; j < T - 1; ++j) kk[j] += __shfl_xor_sync(0xffffffffu, kk[j], off);
       }
-      if (lane == 0) {
-        float* sc = lay.scal(b) + 4 * t;
-        sc[1] = s;
-        sc[2] = sk;
-        sc[3] = sq;
+      if (seg == 0 && t < n) {
+        float* sc = lay.scal(b) + SW * t;
+#pragma unroll
+        for (int j = 0; j < T; ++j) sc[1 + j] = qk[j];
+#pragma unroll
+        for (int j = 0; j < T - 1; ++j) sc[1 + T + j] = kk[j];
       }
     }
   };
@@ -158,106 +239,91 @@ __global__ void __launch_bounds__(kMaxThreads)
 #pragma unroll
     for (int j = 0; j < J; ++j) S[n][j][0] = S[n][j][1] = S[n][j][2] = S[n][j][3] = 0.f;
 
-  // The group's sums over its rows: log2(LPC) butterfly rounds, all sums together.
-  auto reduce = [](float* x, int count) {
+  // N tokens t .. t + N − 1 from one pass over S = S_{t−1} (MODELS.md §4 unrolled N times):
+  //   δ_i = β_i (v_i − k_i·S − Σ_{j<i} (k_i·k_j) δ_j),   y_i = q_i·S + Σ_{j<=i} (q_i·k_j) δ_j,
+  //   S ← S + Σ_i k_i δ_i.
+  // The same FMAs as N single steps, but one reduction and N times the independent sums per
+  // pass. o: the first token's place in its group of T (the scalars' index base). Keys stay in
+  // registers for the update while they fit, else they are read again from shared memory.
+  auto step = [&](auto n_tokens, const float4* kt4, const float4* qt4, const float* vr,
+                  const float* sc, int o, float* yp) {
+    constexpr int N = decltype(n_tokens)::value;
+    constexpr bool kHold = N * J <= 16;
+    float4 kh_[kHold ? N : 1][kHold ? J : 1];
+    float x[2 * N * NC];  // per column n: k_i·S at x[2N n + i], q_i·S at x[2N n + N + i]
+#pragma unroll
+    for (int i = 0; i < 2 * N * NC; ++i) x[i] = 0.f;
+#pragma unroll
+    for (int j = 0; j < J; ++j) {
+      float4 kj[N], qj[N];
+#pragma unroll
+      for (int i = 0; i < N; ++i) {
+        kj[i] = kt4[i * R4 + LPC * j];
+        qj[i] = qt4[i * R4 + LPC * j];
+        if constexpr (kHold) kh_[i][j] = kj[i];
+      }
+      // Component by component across all 2 N NC sums, so that consecutive FMAs are independent
+      // (Nsight Compute: sum by sum, "wait" on the FMA's fixed latency was the first stall).
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+#pragma unroll
+        for (int n = 0; n < NC; ++n) {
+          float* xn = x + 2 * N * n;
+#pragma unroll
+          for (int i = 0; i < N; ++i) {
+            xn[i] = fmaf(component(kj[i], e), S[n][j][e], xn[i]);
+            xn[N + i] = fmaf(component(qj[i], e), S[n][j][e], xn[N + i]);
+          }
+        }
+    }
+    // The group's sums over its rows: log2(LPC) butterfly rounds, all sums together.
 #pragma unroll
     for (int off = 1; off < LPC; off <<= 1)
 #pragma unroll
-      for (int i = 0; i < 2 * NC * 2; ++i)
-        if (i < count) x[i] += __shfl_xor_sync(0xffffffffu, x[i], off);
-  };
-
-  // Tokens t and u = t + 1 from one pass over S = S_{t-1} (MODELS.md §4 unrolled twice):
-  //   δ_t = β_t (v_t - k_t·S),  δ_u = β_u (v_u - k_u·S - (k_u·k_t) δ_t),
-  //   y_t = q_t·S + (q_t·k_t) δ_t,  y_u = q_u·S + (q_u·k_t) δ_t + (q_u·k_u) δ_u,
-  //   S ← S + k_t δ_t + k_u δ_u.
-  // The same FMAs as two steps, but one reduction and twice the independent sums per pass.
-  auto pair = [&](const float4* kt4, const float4* qt4, const float* vr, float4 st, float4 su,
-                  float* yp) {
-    float4 kt[J], ku[J];
-    float x[4 * NC];  // a_t, a_u, b_t, b_u per column: k_t·S, k_u·S, q_t·S, q_u·S
+      for (int i = 0; i < 2 * N * NC; ++i) x[i] += __shfl_xor_sync(0xffffffffu, x[i], off);
+    float d[N][NC], yo[N], vv[N][NC];
 #pragma unroll
-    for (int i = 0; i < 4 * NC; ++i) x[i] = 0.f;
+    for (int i = 0; i < N; ++i) load_columns<NC>(vr + i * CB, vv[i]);
 #pragma unroll
-    for (int j = 0; j < J; ++j) {
-      kt[j] = kt4[LPC * j];
-      ku[j] = kt4[R4 + LPC * j];
-      const float4 qt = qt4[LPC * j], qu = qt4[R4 + LPC * j];
+    for (int i = 0; i < N; ++i) {
+      const float* si = sc + i * SW;
+      yo[i] = 0.f;
 #pragma unroll
       for (int n = 0; n < NC; ++n) {
-        const float s0 = S[n][j][0], s1 = S[n][j][1], s2 = S[n][j][2], s3 = S[n][j][3];
-        float* xn = x + 4 * n;
-        xn[0] = fmaf(kt[j].w, s3, fmaf(kt[j].z, s2, fmaf(kt[j].y, s1, fmaf(kt[j].x, s0, xn[0]))));
-        xn[1] = fmaf(ku[j].w, s3, fmaf(ku[j].z, s2, fmaf(ku[j].y, s1, fmaf(ku[j].x, s0, xn[1]))));
-        xn[2] = fmaf(qt.w, s3, fmaf(qt.z, s2, fmaf(qt.y, s1, fmaf(qt.x, s0, xn[2]))));
-        xn[3] = fmaf(qu.w, s3, fmaf(qu.z, s2, fmaf(qu.y, s1, fmaf(qu.x, s0, xn[3]))));
+        const float* xn = x + 2 * N * n;
+        float a = xn[i];
+#pragma unroll
+        for (int j = 0; j < i; ++j) a = fmaf(si[1 + T + o + j], d[j][n], a);
+        d[i][n] = si[0] * (vv[i][n] - a);
+        float yi = xn[N + i];
+#pragma unroll
+        for (int j = 0; j <= i; ++j) yi = fmaf(si[1 + o + j], d[j][n], yi);
+        yo[i] = g == n ? yi : yo[i];
       }
     }
-    reduce(x, 4 * NC);
-    float dt[NC], du[NC], yt = 0.f, yu = 0.f, vt[NC], vu[NC];
-    load_columns<NC>(vr, vt);
-    load_columns<NC>(vr + CB, vu);
-#pragma unroll
-    for (int n = 0; n < NC; ++n) {
-      const float* xn = x + 4 * n;
-      dt[n] = st.x * (vt[n] - xn[0]);
-      du[n] = su.x * (vu[n] - fmaf(su.z, dt[n], xn[1]));
-      const float ytn = fmaf(st.y, dt[n], xn[2]);
-      const float yun = fmaf(su.y, du[n], fmaf(su.w, dt[n], xn[3]));
-      yt = g == n ? ytn : yt;
-      yu = g == n ? yun : yu;
-    }
-#pragma unroll
-    for (int n = 0; n < NC; ++n)
-#pragma unroll
-      for (int j = 0; j < J; ++j) {
-        S[n][j][0] = fmaf(ku[j].x, du[n], fmaf(kt[j].x, dt[n], S[n][j][0]));
-        S[n][j][1] = fmaf(ku[j].y, du[n], fmaf(kt[j].y, dt[n], S[n][j][1]));
-        S[n][j][2] = fmaf(ku[j].z, du[n], fmaf(kt[j].z, dt[n], S[n][j][2]));
-        S[n][j][3] = fmaf(ku[j].w, du[n], fmaf(kt[j].w, dt[n], S[n][j][3]));
-      }
-    if (writer) {
-      yp[0] = yt;
-      yp[Dv] = yu;
-    }
-  };
-  // One token (the last of an odd tile): y_t = q_t·S + (q_t·k_t) δ_t, S ← S + k_t δ_t.
-  auto single = [&](const float4* kt4, const float4* qt4, const float* vr, float4 st, float* yp) {
-    float4 kt[J];
-    float x[2 * NC];  // a_t, b_t per column
-#pragma unroll
-    for (int i = 0; i < 2 * NC; ++i) x[i] = 0.f;
 #pragma unroll
     for (int j = 0; j < J; ++j) {
-      kt[j] = kt4[LPC * j];
-      const float4 qt = qt4[LPC * j];
+      float4 kj[N];
 #pragma unroll
-      for (int n = 0; n < NC; ++n) {
-        const float s0 = S[n][j][0], s1 = S[n][j][1], s2 = S[n][j][2], s3 = S[n][j][3];
-        float* xn = x + 2 * n;
-        xn[0] = fmaf(kt[j].w, s3, fmaf(kt[j].z, s2, fmaf(kt[j].y, s1, fmaf(kt[j].x, s0, xn[0]))));
-        xn[1] = fmaf(qt.w, s3, fmaf(qt.z, s2, fmaf(qt.y, s1, fmaf(qt.x, s0, xn[1]))));
+      for (int i = 0; i < N; ++i) {
+        if constexpr (kHold)
+          kj[i] = kh_[i][j];
+        else
+          kj[i] = kt4[i * R4 + LPC * j];
       }
+#pragma unroll
+      for (int n = 0; n < NC; ++n)
+#pragma unroll
+        for (int i = 0; i < N; ++i) {
+          S[n][j][0] = fmaf(kj[i].x, d[i][n], S[n][j][0]);
+          S[n][j][1] = fmaf(kj[i].y, d[i][n], S[n][j][1]);
+          S[n][j][2] = fmaf(kj[i].z, d[i][n], S[n][j][2]);
+          S[n][j][3] = fmaf(kj[i].w, d[i][n], S[n][j][3]);
+        }
     }
-    reduce(x, 2 * NC);
-    float dt[NC], yt = 0.f, vt[NC];
-    load_columns<NC>(vr, vt);
+    if (writer)
 #pragma unroll
-    for (int n = 0; n < NC; ++n) {
-      dt[n] = st.x * (vt[n] - x[2 * n]);
-      const float ytn = fmaf(st.y, dt[n], x[2 * n + 1]);
-      yt = g == n ? ytn : yt;
-    }
-#pragma unroll
-    for (int n = 0; n < NC; ++n)
-#pragma unroll
-      for (int j = 0; j < J; ++j) {
-        S[n][j][0] = fmaf(kt[j].x, dt[n], S[n][j][0]);
-        S[n][j][1] = fmaf(kt[j].y, dt[n], S[n][j][1]);
-        S[n][j][2] = fmaf(kt[j].z, dt[n], S[n][j][2]);
-        S[n][j][3] = fmaf(kt[j].w, dt[n], S[n][j][3]);
-      }
-    if (writer) yp[0] = yt;
+      for (int i = 0; i < N; ++i) yp[i * Dv] = yo[i];
   };
 
   issue(0, sm);
@@ -273,13 +339,15 @@ __global__ void __launch_bounds__(kMaxThreads)
     const int n_t = static_cast<int>(min(static_cast<int64_t>(kTile), L - t0));
     const float4* k4 = reinterpret_cast<const float4*>(lay.k(cur)) + g;
     const float4* q4 = reinterpret_cast<const float4*>(lay.q(cur)) + g;
-    const float4* sc = reinterpret_cast<const float4*>(lay.scal(cur));
+    const float* sc = lay.scal(cur);
     const float* vr = lay.v(cur) + cg;
     float* yp = yc + t0 * Dv;
+    auto run = [&](auto n_tokens, int t) {
+      step(n_tokens, k4 + t * R4, q4 + t * R4, vr + t * CB, sc + t * SW, t % T, yp + t * Dv);
+    };
     int t = 0;
-    for (; t + 1 < n_t; t += 2)
-      pair(k4 + t * R4, q4 + t * R4, vr + t * CB, sc[t], sc[t + 1], yp + t * Dv);
-    if (t < n_t) single(k4 + t * R4, q4 + t * R4, vr + t * CB, sc[t], yp + t * Dv);
+    for (; t + T <= n_t; t += T) run(std::integral_constant<int, T>{}, t);
+    if (t < n_t) run(std::integral_constant<int, 1>{}, t);  // an odd last tile's last token
     tc::cp_async_wait_all();
     __syncthreads();  // the next tile has landed; every lane is done with this one
     if (more) {
@@ -304,7 +372,7 @@ template <int LPC, int RPL, int NC>
 void launch_kernel(const float* q, const float* k, const float* v, const float* beta, float* y,
                    const Dims& d, cudaStream_t s) {
   const int cb = columns_per_block(LPC, NC, d);
-  const TileLayout lay{LPC * RPL, cb};
+  const TileLayout lay{LPC * RPL, cb, tile_tokens(LPC * RPL)};
   const size_t smem = sizeof(float) * 2 * static_cast<size_t>(lay.floats());
   auto kernel = deltanet_recurrent_kernel<LPC, RPL, NC>;
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -339,16 +407,16 @@ void launch(const float* q, const float* k, const float* v, const float* beta, f
 void deltanet_recurrent(const float* q, const float* k, const float* v, const float* beta, float* y,
                         const Dims& d, cudaStream_t s) {
   // A lane keeps RPL rows of its columns (NC·RPL state registers): 16 rows at 8 lanes per
-  // column group up to d_k = 64, 32 rows at 4 lanes up to 128, 16 lanes of 16 up to 256.
-  // 64 < d_k <= 128: four lanes of 32 rows (two butterfly rounds per sum instead of three)
-  // measured 9.3 ms against 9.9 ms with eight lanes of 16 (H200, L = 16384, B·H = 128, d_v = 128,
-  // two columns a lane); at d_k = 64 eight lanes stay faster (5.6 against 6.8 ms).
-  // LINSCOPE_DN_LPC=8 picks eight lanes there, for measuring.
+  // column group up to d_k = 128, 16 lanes of 16 up to 256. Four lanes of 32 rows (two
+  // butterfly rounds per sum instead of three, half the warps) were faster at 64 < d_k <= 128
+  // while the per-tile work was heavier (9.3 against 9.9 ms); with the 16-byte copies, the
+  // parallel dot products and 32-token tiles, eight lanes are: 8.11 against 8.41 ms (H200,
+  // L = 16384, B·H = 128, d_v = 128). LINSCOPE_DN_LPC=4 picks four lanes there, for measuring.
   static const int lanes = [] {
     const char* env = std::getenv("LINSCOPE_DN_LPC");
     return env ? std::atoi(env) : 0;
   }();
-  if (d.Dk > 64 && d.Dk <= 128 && lanes != 8) return launch<4, 32>(q, k, v, beta, y, d, s);
+  if (d.Dk > 64 && d.Dk <= 128 && lanes == 4) return launch<4, 32>(q, k, v, beta, y, d, s);
   if (d.Dk <= 16) return launch<4, 4>(q, k, v, beta, y, d, s);
   if (d.Dk <= 32) return launch<8, 4>(q, k, v, beta, y, d, s);
   if (d.Dk <= 64) return launch<8, 8>(q, k, v, beta, y, d, s);

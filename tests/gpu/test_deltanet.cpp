@@ -52,7 +52,7 @@ ModelSpec deltanet() {
 
 TEST_F(GpuTest, DeltaNetRecurrentMatchesDeltaRuleAndCpu) {
   // d_k = 40 (padded rows), d_v = 20 (idle columns), the benchmark's 128; d_k = 200 with d_v = 70
-  // (a part-filled last column block); L = 5 < one 16-token tile and
+  // (a part-filled last column block); L = 5 < one tile and
   // d_k = 17 (rows not 16-byte aligned); L = 1000 for many tiles; B·H = 128 heads of d_v = 128
   // (enough warps that the launcher gives each lane four value columns instead of two on the
   // 132-SM H100 / H200; the other shapes get two); d_k = 200 (sixteen lanes per column group).
@@ -72,12 +72,14 @@ TEST_F(GpuTest, DeltaNetRecurrentMatchesDeltaRuleAndCpu) {
   }
 }
 
-// Small cases for compute-sanitizer (racecheck on the recurrence's double-buffered tiles): three
-// 16-token tiles, the last partial, with 4, 8 and 16 lanes per column group (d_k = 16 and 100
-// with 4 lanes, 40, 200) and value columns that fill part of a lane's group (d_v = 6, 20, 18).
+// Small cases for compute-sanitizer (racecheck on the recurrence's double-buffered tiles): two
+// or three tiles, the last partial (tiles of 64 tokens up to 64 padded rows, 32 up to 128, 16
+// beyond), with 4, 8 and 16 lanes per column group (d_k = 16 with 4 lanes, 40, 64, 100, 200)
+// and value columns that fill part of a lane's group (d_v = 6, 20, 18). Last tiles of odd
+// length end on a single step (L = 75, 37).
 TEST_F(GpuTest, DeltaNetRecurrentSmall) {
-  for (const Shape s : {Shape{1, 2, 37, 40, 20}, Shape{1, 1, 20, 200, 12}, Shape{1, 1, 21, 16, 6},
-                        Shape{1, 1, 23, 100, 18}}) {
+  for (const Shape s : {Shape{1, 2, 75, 40, 20}, Shape{1, 1, 40, 200, 12}, Shape{1, 1, 70, 16, 6},
+                        Shape{1, 1, 37, 100, 18}, Shape{1, 1, 70, 64, 16}}) {
     const Inputs in = generate_inputs(deltanet(), s, GenerateOptions{5});
     RunOptions opts;
     opts.form = Form::Recurrent;

@@ -59,6 +59,11 @@ for t in backend linear_attention linear_attention_tc gateloop gateloop_tc lion 
   timeout $(cap 120) ./$BUILD/tests/gpu_test_$t --gtest_brief=1 >"$OUT/test_$t.log" 2>&1 || status=1
   echo "gpu_test_$t: $(grep -E '^\[  (PASSED  |FAILED  |SKIPPED )\]|tests? ran' "$OUT/test_$t.log" | tr '\n' ' ') (${SECONDS}s)"
 done
+# The DeltaNet recurrence's other layout at 64 < d_k <= 128 (four lanes of 32 rows; a knob for
+# measuring), so that it stays correct.
+LINSCOPE_DN_LPC=4 timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 --gtest_filter='*Recurrent*' \
+  >"$OUT/test_deltanet_lpc4.log" 2>&1 || status=1
+echo "gpu_test_deltanet, recurrence with four lanes: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_deltanet_lpc4.log" | tr '\n' ' ') (${SECONDS}s)"
 # The tensor-core figures before the sanitizers, so that a slow racecheck cannot crowd them out.
 if [ "${BENCH_TC:-0}" != 0 ]; then
   timeout $(cap ${BENCH_TC_TIMEOUT:-120}) ./$BUILD/bench-tc 2>&1 | tee "$OUT/bench_tc.log"
