@@ -97,12 +97,11 @@ __device__ __forceinline__ void load_columns(const float* p, float (&out)[NC]) {
   }
 }
 
-__device__ __forceinline__ float component(const float4& a,
-                                           int e) {  // e a constant after unrolling
+// e is a constant once the loops are unrolled.
+__device__ __forceinline__ float component(const float4& a, int e) {
   return e == 0 ? a.x : e == 1 ? a.y : e == 2 ? a.z : a.w;
 }
 
-// T: tokens per step (the `step` below), 2 or 4.
 template <int LPC, int RPL, int NC>
 __global__ void __launch_bounds__(kMaxThreads)
     deltanet_recurrent_kernel(const float* __restrict__ q, const float* __restrict__ k,
@@ -262,8 +261,10 @@ __global__ void __launch_bounds__(kMaxThreads)
         qj[i] = qt4[i * R4 + LPC * j];
         if constexpr (kHold) kh_[i][j] = kj[i];
       }
-      // Component by component across all 2 N NC sums, so that consecutive FMAs are independent
-      // (Nsight Compute: sum by sum, "wait" on the FMA's fixed latency was the first stall).
+      // Component by component across all 2 N NC sums, each in the order x, y, z, w of its
+      // float4s. (Written sum by sum the same FMAs gave the same instruction count and time:
+      // ptxas interleaves only about two chains either way, for the registers; Nsight Compute's
+      // first stall in the steps stays "wait" on the FMA's fixed latency.)
 #pragma unroll
       for (int e = 0; e < 4; ++e)
 #pragma unroll
