@@ -35,7 +35,10 @@
 //    per-token dot products (a warp per token, the block waiting at a barrier). 16-byte copies
 //    in one run, the dot products 16 lanes a token in one pass, tiles of 32 tokens and eight
 //    lanes again: 9.7 -> 8.1 ms (d = 64: 5.6 -> 4.1 ms). Nsight Compute now puts 76 % of the
-//    samples in the steps, which are 86 % of the instructions, 78 % of them FFMA.
+//    samples in the steps, which are 86 % of the instructions, 78 % of them FFMA;
+//  - with eight lanes of four columns, the 16 sums of a pair reduced by halving instead of a
+//    butterfly (14 shuffles and adds instead of 48 each; lanes 0-3 form the δs, eight more
+//    shuffles hand them to every lane): 8.09 -> 7.87 ms, in one call against a build without it.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -97,6 +100,26 @@ __device__ __forceinline__ void load_columns(const float* p, float (&out)[NC]) {
   }
 }
 
+// C sums spread over a group of G lanes (G <= C, both powers of two) reduced by recursive halving:
+// at each round a lane keeps half of its values (the lower half where its lane bit is 0), adds
+// its partner's copy of them and sends the other half, so lane g ends with the full sums
+// z[g·C/G .. (g + 1)·C/G). log2(G) rounds of C/2, C/4, ... shuffles (C − C/G in all) instead of
+// log2(G)·C for a butterfly that leaves every sum on every lane.
+template <int C, int G>
+__device__ __forceinline__ void reduce_by_halving(float* z, int g) {
+  if constexpr (G > 1) {
+    constexpr int H = C / 2;
+    const bool up = g & (G / 2);
+#pragma unroll
+    for (int i = 0; i < H; ++i) {
+      const float send = up ? z[i] : z[H + i];
+      const float keep = up ? z[H + i] : z[i];
+      z[i] = keep + __shfl_xor_sync(0xffffffffu, send, G / 2);
+    }
+    reduce_by_halving<H, G / 2>(z, g);
+  }
+}
+
 // e is a constant once the loops are unrolled.
 __device__ __forceinline__ float component(const float4& a, int e) {
   return e == 0 ? a.x : e == 1 ? a.y : e == 2 ? a.z : a.w;
@@ -121,8 +144,11 @@ __global__ void __launch_bounds__(kMaxThreads)
   const float* kh = k + head * L * Dk;
   const float* vh = v + head * L * Dv;
   const float* bh = beta + head * L;
-  // Lane n < NC of each group writes its group's column n.
+  // Lane n < NC of each group writes its group's column n; with the halving reduction (pairs of
+  // tokens, eight lanes of four columns), lane 4 + n.
+  constexpr bool kTranspose = LPC == 8 && NC == 4;
   const bool writer = g < NC && c0 + cg + g < Dv;
+  const bool writer_t = g >= 4 && c0 + cg + g - 4 < Dv;
   float* yc = y + head * L * Dv + c0 + cg + g;
 
   // Padded rows of k and q and columns past d_v are never copied: zero them once, so that they
@@ -277,29 +303,60 @@ __global__ void __launch_bounds__(kMaxThreads)
           }
         }
     }
-    // The group's sums over its rows: log2(LPC) butterfly rounds, all sums together.
+    float d[N][NC], yo[N];
+    if constexpr (kTranspose && N == 2) {
+      // The 16 sums reduced by halving (reduce_by_halving): lane g ends with the full sums
+      // z[2g], z[2g + 1], ordered so that lanes 0-3 hold {k_t·S, k_u·S} of column g and lanes 4-7
+      // {q_t·S, q_u·S} of column g − 4. Lanes 0-3 form δ_t, δ_u of their column (the formulas
+      // below), every lane takes all eight by shuffles for the update, and lanes 4-7 form y.
+      float z[16];
 #pragma unroll
-    for (int off = 1; off < LPC; off <<= 1)
+      for (int n = 0; n < 4; ++n)
 #pragma unroll
-      for (int i = 0; i < 2 * N * NC; ++i) x[i] += __shfl_xor_sync(0xffffffffu, x[i], off);
-    float d[N][NC], yo[N], vv[N][NC];
+        for (int i = 0; i < 2; ++i) {
+          z[2 * n + i] = x[4 * n + i];
+          z[8 + 2 * n + i] = x[4 * n + 2 + i];
+        }
+      reduce_by_halving<16, 8>(z, g);
+      const int own = g & 3, base = lane & ~7;
+      const float* s0 = sc;
+      const float* s1 = sc + SW;
+      const float dt = s0[0] * (vr[own] - z[0]);
+      const float du = s1[0] * (vr[CB + own] - fmaf(s1[1 + T + o], dt, z[1]));
 #pragma unroll
-    for (int i = 0; i < N; ++i) load_columns<NC>(vr + i * CB, vv[i]);
+      for (int n = 0; n < 4; ++n) {
+        d[0][n] = __shfl_sync(0xffffffffu, dt, base + n);
+        d[1][n] = __shfl_sync(0xffffffffu, du, base + n);
+      }
+      const float mt = __shfl_sync(0xffffffffu, dt, base + own);
+      const float mu = __shfl_sync(0xffffffffu, du, base + own);
+      yo[0] = fmaf(s0[1 + o], mt, z[0]);
+      yo[1] = fmaf(s1[2 + o], mu, fmaf(s1[1 + o], mt, z[1]));
+    } else {
+      // The group's sums over its rows: log2(LPC) butterfly rounds, all sums together.
 #pragma unroll
-    for (int i = 0; i < N; ++i) {
-      const float* si = sc + i * SW;
-      yo[i] = 0.f;
+      for (int off = 1; off < LPC; off <<= 1)
 #pragma unroll
-      for (int n = 0; n < NC; ++n) {
-        const float* xn = x + 2 * N * n;
-        float a = xn[i];
+        for (int i = 0; i < 2 * N * NC; ++i) x[i] += __shfl_xor_sync(0xffffffffu, x[i], off);
+      float vv[N][NC];
 #pragma unroll
-        for (int j = 0; j < i; ++j) a = fmaf(si[1 + T + o + j], d[j][n], a);
-        d[i][n] = si[0] * (vv[i][n] - a);
-        float yi = xn[N + i];
+      for (int i = 0; i < N; ++i) load_columns<NC>(vr + i * CB, vv[i]);
 #pragma unroll
-        for (int j = 0; j <= i; ++j) yi = fmaf(si[1 + o + j], d[j][n], yi);
-        yo[i] = g == n ? yi : yo[i];
+      for (int i = 0; i < N; ++i) {
+        const float* si = sc + i * SW;
+        yo[i] = 0.f;
+#pragma unroll
+        for (int n = 0; n < NC; ++n) {
+          const float* xn = x + 2 * N * n;
+          float a = xn[i];
+#pragma unroll
+          for (int j = 0; j < i; ++j) a = fmaf(si[1 + T + o + j], d[j][n], a);
+          d[i][n] = si[0] * (vv[i][n] - a);
+          float yi = xn[N + i];
+#pragma unroll
+          for (int j = 0; j <= i; ++j) yi = fmaf(si[1 + o + j], d[j][n], yi);
+          yo[i] = g == n ? yi : yo[i];
+        }
       }
     }
 #pragma unroll
@@ -322,9 +379,9 @@ __global__ void __launch_bounds__(kMaxThreads)
           S[n][j][3] = fmaf(kj[i].w, d[i][n], S[n][j][3]);
         }
     }
-    if (writer)
+    if (kTranspose && N == 2 ? writer_t : writer)
 #pragma unroll
-      for (int i = 0; i < N; ++i) yp[i * Dv] = yo[i];
+      for (int i = 0; i < N; ++i) yp[i * Dv - (kTranspose && N == 2 ? 4 : 0)] = yo[i];
   };
 
   issue(0, sm);

@@ -64,6 +64,10 @@ done
 LINSCOPE_DN_LPC=4 timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 --gtest_filter='*Recurrent*' \
   >"$OUT/test_deltanet_lpc4.log" 2>&1 || status=1
 echo "gpu_test_deltanet, recurrence with four lanes: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_deltanet_lpc4.log" | tr '\n' ' ') (${SECONDS}s)"
+# And four value columns a lane on every shape (the reduction by halving; partial column groups).
+LINSCOPE_DN_COLS=4 timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 --gtest_filter='*Recurrent*' \
+  >"$OUT/test_deltanet_cols4.log" 2>&1 || status=1
+echo "gpu_test_deltanet, recurrence with four columns a lane: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_deltanet_cols4.log" | tr '\n' ' ') (${SECONDS}s)"
 # The tensor-core figures before the sanitizers, so that a slow racecheck cannot crowd them out.
 if [ "${BENCH_TC:-0}" != 0 ]; then
   timeout $(cap ${BENCH_TC_TIMEOUT:-120}) ./$BUILD/bench-tc 2>&1 | tee "$OUT/bench_tc.log"
