@@ -269,12 +269,12 @@ __global__ void __launch_bounds__(kMaxThreads)
   //   S ← S + Σ_i k_i δ_i.
   // The same FMAs as N single steps, but one reduction and N times the independent sums per
   // pass. o: the first token's place in its group of T (the scalars' index base). Keys stay in
-  // registers for the update while they fit, else they are read again from shared memory.
+  // registers for the update: N·J <= 16 float4s in every layout (J <= 8).
   auto step = [&](auto n_tokens, const float4* kt4, const float4* qt4, const float* vr,
                   const float* sc, int o, float* yp) {
     constexpr int N = decltype(n_tokens)::value;
-    constexpr bool kHold = N * J <= 16;
-    float4 kh_[kHold ? N : 1][kHold ? J : 1];
+    static_assert(N * J <= 16, "a step's keys stay in registers for the update");
+    float4 kh_[N][J];
     float x[2 * N * NC];  // per column n: k_i·S at x[2N n + i], q_i·S at x[2N n + N + i]
 #pragma unroll
     for (int i = 0; i < 2 * N * NC; ++i) x[i] = 0.f;
@@ -285,7 +285,7 @@ __global__ void __launch_bounds__(kMaxThreads)
       for (int i = 0; i < N; ++i) {
         kj[i] = kt4[i * R4 + LPC * j];
         qj[i] = qt4[i * R4 + LPC * j];
-        if constexpr (kHold) kh_[i][j] = kj[i];
+        kh_[i][j] = kj[i];
       }
       // Component by component across all 2 N NC sums, each in the order x, y, z, w of its
       // float4s. (Written sum by sum the same FMAs gave the same instruction count and time:
@@ -363,12 +363,7 @@ __global__ void __launch_bounds__(kMaxThreads)
     for (int j = 0; j < J; ++j) {
       float4 kj[N];
 #pragma unroll
-      for (int i = 0; i < N; ++i) {
-        if constexpr (kHold)
-          kj[i] = kh_[i][j];
-        else
-          kj[i] = kt4[i * R4 + LPC * j];
-      }
+      for (int i = 0; i < N; ++i) kj[i] = kh_[i][j];
 #pragma unroll
       for (int n = 0; n < NC; ++n)
 #pragma unroll
