@@ -15,10 +15,11 @@
 // approximate MUFU forms (relative 2^-22, absolute ~1e-6 after reducing the phase to [−π, π]):
 // (L + 2 d_k) 2^-22 of mag_i, two ulps per addition, as for the parallel form's test.
 //
-// The surrogate attention rounds four factors per term: Q^_i and K^_j (each with its magnitude
-// relative to its 64-token tile and the cos or sin), the copy of Q^_i scaled by the tile pair's
-// factor, and P_ij: 4u · mag_i to first order, (1 + u)^2 for the rest; the same fp32 allowance
-// (its accumulators run over up to L keys).
+// The surrogate attention rounds five factors per term: Q^_i and K^_j (each with its magnitude
+// relative to its 16-row group or 64-key tile and the cos or sin), the (row group, key tile)
+// pair's per-channel factor, its product with Q^_i (a bf16x2 multiply), and P_ij: 5u · mag_i to
+// first order, (1 + u)^2 for the rest; the same fp32 allowance (its accumulators run over up to
+// L keys).
 #include "gpu/forward.h"
 #include "gpu_test_util.h"
 
@@ -43,7 +44,7 @@ RunOptions bf16_scan() {
   return bf16_form(Form::Scan);
 }
 int roundings(Form f) {
-  return f == Form::Scan ? 3 : 4;
+  return f == Form::Scan ? 3 : 5;
 }
 
 Inputs rounded(const Inputs& in) {
@@ -93,11 +94,13 @@ void check(Backend& gpu, const Inputs& in, Form form) {
   EXPECT_GT(differing(y, plain), y.numel() / 2) << "the tensor-core kernel ran";
 }
 
-// Chunk edges (L = 1, 63, 64, 65 and long), both d_k, d_v below, at and past a 64-column block.
+// Chunk edges (L = 1, 63, 64, 65, a whole number of the operand pass's 256-token segments, and
+// long), both d_k, d_v below, at and past a 64-column block.
 TEST_F(GpuTest, GateLoopTcMatchesDefinition) {
   for (const Shape& shape :
        {Shape{1, 2, 1, 64, 8}, Shape{1, 2, 63, 64, 64}, Shape{2, 1, 64, 128, 72},
-        Shape{1, 2, 65, 128, 128}, Shape{1, 1, 300, 64, 136}, Shape{1, 2, 1000, 128, 64}}) {
+        Shape{1, 2, 65, 128, 128}, Shape{1, 1, 300, 64, 136}, Shape{1, 1, 512, 64, 64},
+        Shape{1, 2, 1000, 128, 64}}) {
     for (Form f : {Form::Scan, Form::Parallel})
       check(gpu(),
             generate_inputs(gateloop(), shape, GenerateOptions{uint64_t(shape.L + shape.Dk)}), f);

@@ -68,6 +68,13 @@ echo "gpu_test_deltanet, recurrence with four lanes: $(grep -E '^\[  (PASSED  |F
 LINSCOPE_DN_COLS=4 timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 --gtest_filter='*Recurrent*' \
   >"$OUT/test_deltanet_cols4.log" 2>&1 || status=1
 echo "gpu_test_deltanet, recurrence with four columns a lane: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_deltanet_cols4.log" | tr '\n' ' ') (${SECONDS}s)"
+# GateLoop's surrogate attention in its other block shapes (each d_k runs its fastest by default;
+# LINSCOPE_GL_SHAPE is a knob for measuring), so that every shape stays correct.
+for shape in 128 256x32 256; do
+  LINSCOPE_GL_SHAPE=$shape timeout $(cap 60) ./$BUILD/tests/gpu_test_gateloop_tc --gtest_brief=1 \
+    >"$OUT/test_gateloop_tc_$shape.log" 2>&1 || status=1
+  echo "gpu_test_gateloop_tc, attention blocks of shape $shape: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_$shape.log" | tr '\n' ' ') (${SECONDS}s)"
+done
 # The tensor-core figures before the sanitizers, so that a slow racecheck cannot crowd them out.
 if [ "${BENCH_TC:-0}" != 0 ]; then
   timeout $(cap ${BENCH_TC_TIMEOUT:-120}) ./$BUILD/bench-tc 2>&1 | tee "$OUT/bench_tc.log"
@@ -89,8 +96,11 @@ for tool in memcheck racecheck; do
     ./$BUILD/tests/gpu_test_gateloop --gtest_filter='*HandWorked*:*ScanSmall*:*SurrogateAttention*' >"$OUT/sanitizer_gateloop_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop): rc=$? (${SECONDS}s)"
   timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
-    ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*FallsBack*' >"$OUT/sanitizer_gateloop_tc_$tool.log" 2>&1
+    ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*FallsBack*:*MatchesDefinition*' >"$OUT/sanitizer_gateloop_tc_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop, tensor cores): rc=$? (${SECONDS}s)"
+  LINSCOPE_GL_SHAPE=256x32 timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
+    ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*MatchesDefinition*' >"$OUT/sanitizer_gateloop_tc32_$tool.log" 2>&1
+  echo "compute-sanitizer $tool (gateloop, tensor cores, 32-key attention tiles): rc=$? (${SECONDS}s)"
   timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_lion --gtest_filter='*HandWorked*:Chunks/LionForms.*/4' >"$OUT/sanitizer_lion_$tool.log" 2>&1
   echo "compute-sanitizer $tool (lion): rc=$? (${SECONDS}s)"
