@@ -196,12 +196,16 @@ struct AttLayout {
   static constexpr size_t bytes =
       sizeof(double) * s_elems +
       sizeof(bf16) * (q_elems + KB * k_elems + 2 * v_elems + 2 * s_elems);
+  // Blocks that fit an SM's 228 KB of shared memory (1 KB of it reserved per block), at most 2:
+  // the register budget follows from it. (Three blocks of 128 rows with one K^ buffer would fit
+  // at d_k = 64, but in 168 registers they spill and ran 19 % slower than two.)
+  static constexpr int kMinBlocks = std::min<int>(2, (228 * 1024) / int(bytes + 1024));
 };
 
 // Block: kRows rows from row block rb (heaviest first), VT value columns from c0, one head.
 template <int DK, int VT, int G, int RG, int TK, int KB>
 __global__ void __launch_bounds__(AttLayout<DK, VT, G, RG, TK, KB>::kThreads,
-                                  AttLayout<DK, VT, G, RG, TK, KB>::bytes > 113 * 1024 ? 1 : 2)
+                                  AttLayout<DK, VT, G, RG, TK, KB>::kMinBlocks)
     gl_attention_tc_kernel(const bf16* __restrict__ qhat, const bf16* __restrict__ khat,
                            const bf16* __restrict__ v, const double* __restrict__ bounds,
                            float* __restrict__ y, int L, int Dv, int row_blocks) {
