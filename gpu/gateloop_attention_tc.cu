@@ -380,20 +380,8 @@ __global__ void __launch_bounds__(AttLayout<DK, VT, G, RG, TK, KB>::kThreads,
           p[gi][n >> 1][(n & 1) * 2 + 1] = pack_bf16(a2, a3);
         }
       }
-      // O += P V: V's 16 x 16 blocks through ldmatrix.trans give B for two 8-column tiles.
-      const unsigned v_addr = v_addr0 + b * unsigned(sizeof(bf16) * Lay::v_elems);
-#pragma unroll
-      for (int kk = 0; kk < TK / 16; ++kk)
-#pragma unroll
-        for (int cp = 0; cp < VT / 16; ++cp) {
-          uint32_t bv[4];
-          ldmatrix_x4_trans(bv, v_addr + kk * 16 * kVRowBytes + cp * 32);
-#pragma unroll
-          for (int gi = 0; gi < G; ++gi) {
-            m16n8k16(o[gi][2 * cp], p[gi][kk], bv[0], bv[1]);
-            m16n8k16(o[gi][2 * cp + 1], p[gi][kk], bv[2], bv[3]);
-          }
-        }
+      // O += P V.
+      accumulate_pv(o, p, v_addr0 + b * unsigned(sizeof(bf16) * Lay::v_elems), kVRowBytes);
     }
     __syncthreads();  // buffer b is refilled by the next iteration's prefetch
   }

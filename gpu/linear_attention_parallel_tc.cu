@@ -300,21 +300,9 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
         mask(std::integral_constant<int, kFuture>{});
       else  // (with no decay every exponent is 0: M = 1 below the diagonal, 0 above)
         mask(std::integral_constant<int, kExact>{});
-      // O += P V: V's 16 x 16 blocks through ldmatrix.trans give B for two 8-column tiles.
-      const unsigned v_addr = v_addr0 + b * unsigned(sizeof(bf16) * Lay::v_elems);
-#pragma unroll
-      for (int kk = 0; kk < 4; ++kk) {
-#pragma unroll
-        for (int cp = 0; cp < VT / 16; ++cp) {
-          uint32_t bv[4];
-          ldmatrix_x4_trans(bv, v_addr + kk * 16 * LDV * unsigned(sizeof(bf16)) + cp * 32);
-#pragma unroll
-          for (int gi = 0; gi < G; ++gi) {
-            m16n8k16(o[gi][2 * cp], p[gi][kk], bv[0], bv[1]);
-            m16n8k16(o[gi][2 * cp + 1], p[gi][kk], bv[2], bv[3]);
-          }
-        }
-      }
+      // O += P V.
+      accumulate_pv(o, p, v_addr0 + b * unsigned(sizeof(bf16) * Lay::v_elems),
+                    LDV * unsigned(sizeof(bf16)));
     }
     __syncthreads();  // buffer b is reloaded by the next iteration's prefetch
   }

@@ -75,6 +75,27 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], unsigned sha
                : "r"(shared_addr));
 }
 
+// O += P V for G groups of 16 rows (the flash-attention step): P as A fragments, KS k-steps of 16
+// keys packed straight from the score accumulators; V's rows in shared memory from v_addr,
+// row_bytes apart, through ldmatrix.trans, each 16 x 16 block giving B for two 8-column tiles of
+// O. Every V fragment feeds all G groups.
+template <int G, int KS, int NT>
+__device__ __forceinline__ void accumulate_pv(float (&o)[G][NT][4], const uint32_t (&p)[G][KS][4],
+                                              unsigned v_addr, unsigned row_bytes) {
+#pragma unroll
+  for (int kk = 0; kk < KS; ++kk)
+#pragma unroll
+    for (int cp = 0; cp < NT / 2; ++cp) {
+      uint32_t bv[4];
+      ldmatrix_x4_trans(bv, v_addr + kk * 16 * row_bytes + cp * 32);
+#pragma unroll
+      for (int gi = 0; gi < G; ++gi) {
+        m16n8k16(o[gi][2 * cp], p[gi][kk], bv[0], bv[1]);
+        m16n8k16(o[gi][2 * cp + 1], p[gi][kk], bv[2], bv[3]);
+      }
+    }
+}
+
 // Two floats as a bf16 pair (nearest even), the lower column in the low half as mma expects.
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   const __nv_bfloat162 p = __floats2bfloat162_rn(lo, hi);
