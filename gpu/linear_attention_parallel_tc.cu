@@ -16,13 +16,14 @@
 //    factor kept per block and a key factor staged with the tile. Wholly after them (LION):
 //    exp(A_end − A_i) · exp(A_j − A_end). Every factor is <= 1, so none overflows; a factor that
 //    underflows belongs to an entry below 2^-126; the product is exact to a few ulps.
-//  - The tiles that meet the block's rows (at most 128 + 64 tokens around A_r): one exponential
+//  - The tiles that meet the block's rows (at most 256 + 64 tokens around A_r): one exponential
 //    per entry of (A_i − A_r) + (A_r − A_j), whose float sum is off by an ulp of terms that span
 //    at most those tokens' decay, and the causal cut.
 //  - No exponentials at all where the rows and the tile's keys share A_r (LIT).
 #include <cuda_bf16.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <type_traits>
 
@@ -40,19 +41,20 @@ using namespace tc::mma;
 
 // Each warp owns kGroups groups of 16 query rows, so every K and V fragment it loads from shared
 // memory feeds kGroups products: with one group per warp, ldmatrix traffic (36 KB per warp and
-// key tile at d = 128) rather than the tensor cores bounded the kernel.
-constexpr int kWarps = 4;
+// key tile at d = 128) rather than the tensor cores bounded the kernel. A block has W = 4 or 8
+// warps (la_parallel_tc chooses).
 constexpr int kGroups = 2;
-constexpr int kRows = 16 * kGroups * kWarps;  // query rows per block
-constexpr int kCols = 64;                     // keys per tile
+constexpr int kWarpRows = 16 * kGroups;  // query rows per warp
+constexpr int kCols = 64;                // keys per tile
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
 // Ways of forming a tile's mask (the kernel's mask step); kPast and kFuture also index the key
 // factors in the staged per-key data.
 constexpr int kExact = 0, kPast = 1, kFuture = 2, kPlain = 3;
 
-template <int KT, int VT>
+template <int KT, int VT, int W>
 struct ParallelLayout {
   static constexpr int DK = KT * 16, LDK = DK + kPad, LDV = VT + kPad;
+  static constexpr int kRows = kWarpRows * W;  // query rows per block
   static constexpr size_t q_elems = size_t(kRows) * LDK;
   static constexpr size_t k_elems = size_t(kCols) * LDK;  // per buffer
   static constexpr size_t v_elems = size_t(kCols) * LDV;  // per buffer
@@ -62,14 +64,14 @@ struct ParallelLayout {
 
 // One block: kRows query rows of one head, VT value columns from c0. Causal blocks see the key
 // tiles up to their last row, bidirectional ones all of them.
-template <int KT, int VT, bool BIDIR>
-__global__ void __launch_bounds__(kWarps * 32, 2)
+template <int KT, int VT, bool BIDIR, int W>
+__global__ void __launch_bounds__(W * 32, W == 4 ? 2 : 1)
     la_parallel_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                           const bf16* __restrict__ v, const double* __restrict__ A,
                           float* __restrict__ y, int L, int Dv, bool normalize, int row_blocks) {
-  using Lay = ParallelLayout<KT, VT>;
+  using Lay = ParallelLayout<KT, VT, W>;
   constexpr int DK = Lay::DK, LDK = Lay::LDK, LDV = Lay::LDV, G = kGroups;
-  constexpr int kThreads = kWarps * 32;
+  constexpr int kThreads = W * 32, kRows = Lay::kRows;
   extern __shared__ __align__(16) unsigned char smem[];
   bf16* sQ = reinterpret_cast<bf16*>(smem);
   bf16* sK = sQ + Lay::q_elems;
@@ -101,8 +103,9 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   // thread copies the same 16 bytes of every KROWS-th (VROWS-th) row, so its offsets are fixed
   // once here and each pass only steps a row.
   constexpr int KC = DK / 8, KROWS = kThreads / KC, VC = VT / 8, VROWS = kThreads / VC;
-  static_assert(kThreads % KC == 0 && kThreads % VC == 0 && kCols % KROWS == 0 &&
-                    kCols % VROWS == 0 && kRows % KROWS == 0,
+  static_assert(kThreads % KC == 0 && kThreads % VC == 0 &&
+                    (kCols % KROWS == 0 || KROWS % kCols == 0) && kCols % VROWS == 0 &&
+                    kRows % KROWS == 0,
                 "copy slots tile the rows");
   const int kr = tid / KC, kx = (tid % KC) * 8, vr = tid / VC, vx = (tid % VC) * 8;
   const bool v_col_ok = c0 + vx < Dv;
@@ -114,6 +117,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
     const int j0 = t * kCols;
 #pragma unroll
     for (int r = 0; r < kCols; r += KROWS) {
+      if (KROWS > kCols && kr >= kCols) break;  // more copy slots than a tile has rows
       const bool ok = j0 + kr + r < L;
       cp_async16(k_dst + b * Lay::k_elems + r * LDK, ok ? k_src + (j0 + r) * DK : kh, ok);
     }
@@ -331,19 +335,37 @@ __global__ void __launch_bounds__(kWarps * 32, 2)
   }
 }
 
-template <int KT, int VT, bool BIDIR>
+template <int KT, int VT, bool BIDIR, int W>
 void launch(const bf16* q, const bf16* k, const bf16* v, const double* A, float* y, const Dims& d,
             bool normalize, cudaStream_t s) {
-  auto kernel = la_parallel_tc_kernel<KT, VT, BIDIR>;
-  const size_t smem = ParallelLayout<KT, VT>::bytes;
+  using Lay = ParallelLayout<KT, VT, W>;
+  auto kernel = la_parallel_tc_kernel<KT, VT, BIDIR, W>;
+  const size_t smem = Lay::bytes;
+  constexpr int kRows = Lay::kRows;
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "cudaFuncSetAttribute(la_parallel_tc)");
   const int row_blocks = static_cast<int>((d.L + kRows - 1) / kRows);
   const dim3 grid(static_cast<unsigned>(d.BH), static_cast<unsigned>((d.Dv + VT - 1) / VT),
                   static_cast<unsigned>(row_blocks));
-  kernel<<<grid, kWarps * 32, smem, s>>>(q, k, v, A, y, static_cast<int>(d.L),
-                                         static_cast<int>(d.Dv), normalize, row_blocks);
+  kernel<<<grid, W * 32, smem, s>>>(q, k, v, A, y, static_cast<int>(d.L), static_cast<int>(d.Dv),
+                                    normalize, row_blocks);
   check_launch("la_parallel_tc");
+}
+
+// Eight warps (256 rows) share each K and V tile where that pays, four (128 rows) elsewhere.
+// Measured on the H200 in one call (docs/performance.md): eight take 7 % off LION at d = 128
+// (3.45 -> 3.22 ms at L = 4096) and 4 % at d = 64, 8 % off the causal form at d = 128 and
+// L = 16384 (26.0 -> 24.1 ms), and tie it at L = 4096; but the causal form at d = 64, L = 4096
+// lost 8 % (0.87 -> 0.94 ms): there a 256-row block idles more of its warps on the tiles that
+// cross its rows, against less work per tile. LINSCOPE_LA_PAR_WARPS=4|8 forces one (measuring).
+int warps_per_block(const Dims& d, bool bidirectional) {
+  static const int forced = [] {
+    const char* e = std::getenv("LINSCOPE_LA_PAR_WARPS");
+    const std::string v = e ? e : "";
+    return v == "4" ? 4 : v == "8" ? 8 : 0;
+  }();
+  if (forced) return forced;
+  return bidirectional || d.Dk == 128 ? 8 : 4;
 }
 
 }  // namespace
@@ -351,7 +373,7 @@ void launch(const bf16* q, const bf16* k, const bf16* v, const double* A, float*
 bool la_parallel_tc_supported(const Dims& d) {
   const bool dk = d.Dk == 16 || d.Dk == 32 || d.Dk == 64 || d.Dk == 128;
   return dk && d.Dv % 8 == 0 && d.Dv > 0 && d.L * std::max(d.Dk, d.Dv) < (int64_t{1} << 31) &&
-         d.L / kRows < 65535;
+         d.L / (4 * kWarpRows) < 65535;
 }
 
 void la_parallel_tc(const void* q, const void* k, const void* v, const double* A, float* y,
@@ -369,14 +391,21 @@ void la_parallel_tc(const void* q, const void* k, const void* v, const double* A
   // so that no block computes Q K^T for empty columns.
   with_key_tiles(d.Dk, [&](auto kt) {
     constexpr int KT = decltype(kt)::value;
-    const bool wide = d.Dv > 64;
-    if (bidirectional) {
-      wide ? launch<KT, 128, true>(q16, k16, v16, A, y, d, normalize, s)
-           : launch<KT, 64, true>(q16, k16, v16, A, y, d, normalize, s);
-    } else {
-      wide ? launch<KT, 128, false>(q16, k16, v16, A, y, d, normalize, s)
-           : launch<KT, 64, false>(q16, k16, v16, A, y, d, normalize, s);
-    }
+    auto go = [&](auto w) {
+      constexpr int W = decltype(w)::value;
+      const bool wide = d.Dv > 64;
+      if (bidirectional) {
+        wide ? launch<KT, 128, true, W>(q16, k16, v16, A, y, d, normalize, s)
+             : launch<KT, 64, true, W>(q16, k16, v16, A, y, d, normalize, s);
+      } else {
+        wide ? launch<KT, 128, false, W>(q16, k16, v16, A, y, d, normalize, s)
+             : launch<KT, 64, false, W>(q16, k16, v16, A, y, d, normalize, s);
+      }
+    };
+    if (warps_per_block(d, bidirectional) == 8)
+      go(std::integral_constant<int, 8>{});
+    else
+      go(std::integral_constant<int, 4>{});
   });
 }
 
