@@ -9,6 +9,7 @@
 
 #include "gpu/cuda_check.h"
 #include "gpu/forward.h"
+#include "gpu/kernels.h"
 
 namespace linscope::gpu {
 namespace {
@@ -173,7 +174,7 @@ double bench_flops(const BenchCase& c) {
     // (W S, K^T Ũ; K K^T and the solves over the chunk), then the causal half of Q K^T and A Δ.
     const Dims d{int64_t(c.B) * c.H, c.L, c.Dk, c.Dv};
     if (c.opts.form == Form::Parallel && uses_tensor_cores(c.spec, c.opts, d)) {
-      const double Cd = std::min<int64_t>(64, c.L / 16 * 16);  // deltanet_parallel_tc's chunk
+      const double Cd = static_cast<double>(deltanet_parallel_tc_chunk(d));
       return heads * L * (4 * Dk * Dv + Cd * (2 * Dk + Dv)) + heads * L * L * (Dk + Dv);
     }
     if (c.opts.form == Form::Parallel) return heads * L * L * (2 * Dk + Dv);

@@ -362,16 +362,15 @@ void deltanet_chunk_tc(const void* q16, const void* k16, const void* v16, const 
   deltanet_state_tc(q16, k16, W16, U16, y, d, chunk, s);
 }
 
-namespace {
-// The chunk of the pass that forms Δ: 64 (the chunkwise form's fastest, docs/performance.md),
-// or the largest multiple of 16 that fits a shorter sequence.
-int64_t delta_chunk(const Dims& d) {
+int64_t deltanet_parallel_tc_chunk(const Dims& d) {
+  // 64 (the chunkwise form's fastest, docs/performance.md), or the largest multiple of 16 that
+  // fits a shorter sequence.
   return std::min<int64_t>(64, d.L / 16 * 16);
 }
-}  // namespace
 
 bool deltanet_parallel_tc_supported(const Dims& d) {
-  return d.L >= 16 && la_parallel_tc_supported(d) && deltanet_chunk_tc_supported(d, delta_chunk(d));
+  return d.L >= 16 && la_parallel_tc_supported(d) &&
+         deltanet_chunk_tc_supported(d, deltanet_parallel_tc_chunk(d));
 }
 
 size_t deltanet_parallel_tc_workspace(const Dims& d) {
@@ -384,7 +383,7 @@ void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, con
     throw BackendError(
         "DeltaNet tensor-core parallel form: needs L >= 16, d_k in {16,32,64,128}, d_v a "
         "multiple of 8 and the UT tiles in shared memory");
-  const int64_t C = delta_chunk(d);
+  const int64_t C = deltanet_parallel_tc_chunk(d);
   auto* W16 = static_cast<bf16*>(workspace);
   bf16* U16 = W16 + d.BH * d.L * d.Dk;
   auto* A = reinterpret_cast<double*>(U16 + d.BH * d.L * d.Dv);  // 8-byte aligned: Dk, Dv % 8 == 0

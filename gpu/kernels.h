@@ -108,6 +108,7 @@ void deltanet_state_tc(const void* q, const void* k, const void* w, const void* 
 // without outputs, then the parallel (L²) kernel of linear attention with no decay. Supported:
 // L >= 16, d_k in {16,32,64,128}, d_v a multiple of 8.
 bool deltanet_parallel_tc_supported(const Dims& d);
+int64_t deltanet_parallel_tc_chunk(const Dims& d);  // the chunk of the pass that forms Δ
 size_t deltanet_parallel_tc_workspace(const Dims& d);
 void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, const float* beta,
                           float* y, void* workspace, const Dims& d, cudaStream_t s);

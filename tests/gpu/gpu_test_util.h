@@ -142,4 +142,12 @@ inline double max_abs(const Tensor& t) {
   return m;
 }
 
+// How many elements of a and b (same shape) differ at all: a tensor-core path's own roundings
+// show in most elements, so this tells which kernel ran.
+inline int64_t differing(const Tensor& a, const Tensor& b) {
+  int64_t n = 0;
+  for (int64_t e = 0; e < a.numel(); ++e) n += a[e] != b[e];
+  return n;
+}
+
 }  // namespace linscope::gpu_test

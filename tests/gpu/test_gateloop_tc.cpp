@@ -63,12 +63,6 @@ int violations(const Tensor& y, const Tensor& ref, const Tensor& mag, const Shap
   return bad;
 }
 
-int differing(const Tensor& a, const Tensor& b) {
-  int n = 0;
-  for (int64_t e = 0; e < a.numel(); ++e) n += a[e] != b[e];
-  return n;
-}
-
 // y within the bound of the definition and of run_cpu (bf16), and not the fp32 kernels' answer on
 // the same rounded inputs (which is what a bf16 request runs without a tensor-core kernel): its
 // own roundings show in most elements.
@@ -94,7 +88,7 @@ void check(Backend& gpu, const Inputs& in, Form form) {
   EXPECT_GT(differing(y, plain), y.numel() / 2) << "the tensor-core kernel ran";
 }
 
-// Chunk edges (L = 1, 63, 64, 65, a whole number of the operand pass's 256-token segments, and
+// Chunk edges (L = 1, 63, 64, 65, a whole number of the operand pass's 128-token segments, and
 // long), both d_k, d_v below, at and past a 64-column block.
 TEST_F(GpuTest, GateLoopTcMatchesDefinition) {
   for (const Shape& shape :
