@@ -46,6 +46,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/gateloop_tc.cuh"
 #include "gpu/kernels.h"
+#include "gpu/tc_bulk.cuh"
 #include "gpu/tc_fragments.cuh"
 #include "gpu/tc_mma.cuh"
 
@@ -56,6 +57,7 @@ using bf16 = __nv_bfloat16;
 using namespace tc;
 using namespace tc::mma;
 using namespace gateloop_tc;
+namespace bulk = tc::bulk;
 
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
@@ -115,33 +117,31 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int chunks = (L + kC - 1) / kC;
 
-  // Copies of the next chunk: log-magnitudes and phases (16 bytes = 4 channels), q and k (16
-  // bytes = 8 channels), V's 64 columns. Rows past L are zero: a zero log-magnitude and phase
-  // keep Λ, Φ at the last token's, and zero keys add nothing to the state.
-  constexpr int RC = DK / 4, RROWS = kThreads / RC, BC = DK / 8, BROWS = kThreads / BC;
+  // Copies of the next chunk. log|a|, phase, q and k: a chunk of each is one contiguous block of
+  // rows in global memory and in shared memory, copied by the copy engine in four bulk copies
+  // issued by thread 0 and completing on `raw_ready`; rows past L are zeroed by the threads (a
+  // zero log-magnitude and phase keep Λ, Φ at the last token's, and zero keys add nothing to the
+  // state). V's 64 columns of a row are strided in global memory: 16-byte cp.async.
   constexpr int VC = kVT / 8, VROWS = kThreads / VC;
-  static_assert(kThreads % RC == 0 && kC % RROWS == 0 && kC % BROWS == 0 && kC % VROWS == 0,
-                "copy slots");
-  const int rr = tid / RC, rx = (tid % RC) * 4, br = tid / BC, bx = (tid % BC) * 8;
+  static_assert(kThreads % VC == 0 && kC % VROWS == 0, "copy slots");
   const int vr = tid / VC, vx = (tid % VC) * 8;
   const bool v_col_ok = c0 + vx < Dv;
+  __shared__ uint64_t raw_ready;
+  if (tid == 0) bulk::barrier_init(&raw_ready, 1);
+  __syncthreads();
   auto load_next = [&](int n, int b) {
-#pragma unroll
-    for (int r = 0; r < kC; r += RROWS) {
-      const int j = n * kC + rr + r;
-      const bool ok = j < L;
-      const int64_t off = ok ? static_cast<int64_t>(j) * DK + rx : 0;
-      cp_async16(sLm + (rr + r) * DK + rx, lmh + off, ok);
-      cp_async16(sPh + (rr + r) * DK + rx, phh + off, ok);
+    const int rows = min(kC, L - n * kC);
+    if (tid == 0) {
+      const int64_t off = static_cast<int64_t>(n) * kC * DK;
+      const unsigned f32 = sizeof(float) * rows * DK, b16 = sizeof(bf16) * rows * DK;
+      bulk::arrive_expect(&raw_ready, 2 * (f32 + b16));
+      bulk::copy(sLm, lmh + off, f32, &raw_ready);
+      bulk::copy(sPh, phh + off, f32, &raw_ready);
+      bulk::copy(sQr, qh + off, b16, &raw_ready);
+      bulk::copy(sKr, kh + off, b16, &raw_ready);
     }
-#pragma unroll
-    for (int r = 0; r < kC; r += BROWS) {
-      const int j = n * kC + br + r;
-      const bool ok = j < L;
-      const int64_t off = ok ? static_cast<int64_t>(j) * DK + bx : 0;
-      cp_async16(sQr + (br + r) * DK + bx, qh + off, ok);
-      cp_async16(sKr + (br + r) * DK + bx, kh + off, ok);
-    }
+    for (int e = rows * DK + tid; e < kC * DK; e += kThreads)  // the last chunk's tail only
+      sLm[e] = 0.f, sPh[e] = 0.f, sQr[e] = sKr[e] = __float2bfloat16(0.f);
 #pragma unroll
     for (int r = 0; r < kC; r += VROWS) {
       const int j = n * kC + vr + r;
@@ -177,8 +177,9 @@ __global__ void __launch_bounds__(kThreads, 1)
   for (int n = 0; n < chunks; ++n) {
     const int b = n & 1;
     const int j0 = n * kC;
+    bulk::wait(&raw_ready, n & 1);
     cp_async_wait_all();
-    __syncthreads();  // lm, ph and V of chunk n have landed; last chunk's readers are done
+    __syncthreads();  // chunk n's rows have landed (and the tail's zeros); V's too
     // First pass: the token group's sums.
     float2 sl = make_float2(0.f, 0.f), sp = sl;
 #pragma unroll

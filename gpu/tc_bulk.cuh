@@ -1,0 +1,53 @@
+// Bulk copies global -> shared through Hopper's copy engine (PTX ISA, "cp.async.bulk"), each
+// completing on a shared-memory mbarrier. One thread issues a whole contiguous block of rows and
+// the engine keeps its bytes in flight, where 16-byte cp.async spends an instruction of every
+// thread per 16 bytes and an SM keeps only so many of them outstanding. Device code for sm_90;
+// include from .cu files only.
+#pragma once
+#include <cstdint>
+
+namespace linscope::gpu::tc::bulk {
+
+__device__ __forceinline__ unsigned smem_addr(const void* p) {
+  return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+
+// An mbarrier that completes a phase once `count` threads arrived and the transaction bytes they
+// announced have landed. The fence makes the initialised barrier visible to the copy engine;
+// a __syncthreads after it makes it visible to the block.
+__device__ __forceinline__ void barrier_init(uint64_t* bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count));
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+}
+
+// This thread's arrival, announcing the bytes the phase's copies will deliver.
+__device__ __forceinline__ void arrive_expect(uint64_t* bar, unsigned bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_addr(bar)),
+               "r"(bytes)
+               : "memory");
+}
+
+// `bytes` (a multiple of 16; both addresses 16-byte aligned) from global src to shared dst,
+// counted against bar's current phase.
+__device__ __forceinline__ void copy(void* dst, const void* src, unsigned bytes, uint64_t* bar) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::
+          "r"(smem_addr(dst)),
+      "l"(src), "r"(bytes), "r"(smem_addr(bar))
+      : "memory");
+}
+
+// Waits until the phase with the given parity (0 for the first, then alternating) completed.
+__device__ __forceinline__ void wait(uint64_t* bar, unsigned parity) {
+  const unsigned a = smem_addr(bar);
+  unsigned done = 0;
+  while (!done)
+    asm volatile(
+        "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+        " selp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(a), "r"(parity)
+        : "memory");
+}
+
+}  // namespace linscope::gpu::tc::bulk
