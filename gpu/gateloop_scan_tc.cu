@@ -38,6 +38,9 @@
 //     are recomputed by the two warps of a row group: no exchange of P), state rows (κ) of
 //     blocks w and w + 8.
 // Three barriers a chunk: after the copies land, after the sums, after the operands.
+// Sixteen warps (the preparation spread wider, each score tile formed once and shared) ran no
+// faster: their 16 x 16 product tiles saturate shared memory (docs/performance.md, "GateLoop's
+// scan with bulk copies").
 #include <cuda_bf16.h>
 
 #include <algorithm>
