@@ -6,6 +6,10 @@
 #pragma once
 #include <cstdint>
 
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#error "gpu/tc_bulk.cuh: bulk copies need Hopper (sm_90); build with CMAKE_CUDA_ARCHITECTURES=90"
+#endif
+
 namespace linscope::gpu::tc::bulk {
 
 __device__ __forceinline__ unsigned smem_addr(const void* p) {
