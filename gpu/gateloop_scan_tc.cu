@@ -60,7 +60,6 @@ using bf16 = __nv_bfloat16;
 using namespace tc;
 using namespace tc::mma;
 using namespace gateloop_tc;
-namespace bulk = tc::bulk;
 
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;

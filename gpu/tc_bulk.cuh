@@ -6,29 +6,28 @@
 #pragma once
 #include <cstdint>
 
+#include "gpu/tc_fragments.cuh"  // shared_address
+
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
 #error "gpu/tc_bulk.cuh: bulk copies need Hopper (sm_90); build with CMAKE_CUDA_ARCHITECTURES=90"
 #endif
 
 namespace linscope::gpu::tc::bulk {
 
-__device__ __forceinline__ unsigned smem_addr(const void* p) {
-  return static_cast<unsigned>(__cvta_generic_to_shared(p));
-}
-
 // An mbarrier that completes a phase once `count` threads arrived and the transaction bytes they
 // announced have landed. The fence makes the initialised barrier visible to the copy engine;
 // a __syncthreads after it makes it visible to the block.
 __device__ __forceinline__ void barrier_init(uint64_t* bar, unsigned count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count));
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(shared_address(bar)), "r"(count));
   asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
 }
 
 // This thread's arrival, announcing the bytes the phase's copies will deliver.
 __device__ __forceinline__ void arrive_expect(uint64_t* bar, unsigned bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_addr(bar)),
-               "r"(bytes)
-               : "memory");
+  asm volatile(
+      "mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(shared_address(bar)),
+      "r"(bytes)
+      : "memory");
 }
 
 // `bytes` (a multiple of 16; both addresses 16-byte aligned) from global src to shared dst,
@@ -36,14 +35,14 @@ __device__ __forceinline__ void arrive_expect(uint64_t* bar, unsigned bytes) {
 __device__ __forceinline__ void copy(void* dst, const void* src, unsigned bytes, uint64_t* bar) {
   asm volatile(
       "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::
-          "r"(smem_addr(dst)),
-      "l"(src), "r"(bytes), "r"(smem_addr(bar))
+          "r"(shared_address(dst)),
+      "l"(src), "r"(bytes), "r"(shared_address(bar))
       : "memory");
 }
 
 // Waits until the phase with the given parity (0 for the first, then alternating) completed.
 __device__ __forceinline__ void wait(uint64_t* bar, unsigned parity) {
-  const unsigned a = smem_addr(bar);
+  const unsigned a = shared_address(bar);
   unsigned done = 0;
   while (!done)
     asm volatile(
