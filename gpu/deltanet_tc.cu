@@ -16,11 +16,15 @@
 // chunk and W S account for every earlier token), so y = tril(Q K^T) Δ over the whole sequence:
 // DeltaNet's parallel form is linear attention without decay on the values Δ. The pass without
 // its outputs (kY = false) writes Δ in bf16 over U, each block its own rows and columns once they
-// are in shared memory, and deltanet_parallel_tc hands it to the parallel (L²) kernel.
+// are in shared memory, and deltanet_parallel_tc hands it to the parallel (L²) kernel. At d_k 64
+// and 128 the parallel form takes Δ from gpu/deltanet_delta_tc.cu instead (mma.sync, the state in
+// registers: 1.5x faster than this pass).
 #include <cuda_bf16.h>
 #include <mma.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
@@ -362,6 +366,16 @@ void deltanet_chunk_tc(const void* q16, const void* k16, const void* v16, const 
   deltanet_state_tc(q16, k16, W16, U16, y, d, chunk, s);
 }
 
+// LINSCOPE_DN_DELTA=wmma: the parallel form forms Δ with the WMMA state pass even where the
+// mma.sync one applies (tests and side-by-side timing of the two).
+static bool wmma_delta_pass() {
+  static const bool on = [] {
+    const char* e = std::getenv("LINSCOPE_DN_DELTA");
+    return e && std::string(e) == "wmma";
+  }();
+  return on;
+}
+
 int64_t deltanet_parallel_tc_chunk(const Dims& d) {
   // 64 (the chunkwise form's fastest, docs/performance.md), or the largest multiple of 16 that
   // fits a shorter sequence.
@@ -388,7 +402,10 @@ void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, con
   bf16* U16 = W16 + d.BH * d.L * d.Dk;
   auto* A = reinterpret_cast<double*>(U16 + d.BH * d.L * d.Dv);  // 8-byte aligned: Dk, Dv % 8 == 0
   deltanet_ut_tc(k16, v16, beta, W16, U16, d, C, s);
-  state_pass(nullptr, k16, W16, U16, nullptr, d, C, s);  // U16 now holds Δ
+  if (deltanet_delta_tc_supported(d, C) && !wmma_delta_pass())
+    deltanet_delta_tc(k16, W16, U16, d, C, s);  // U16 now holds Δ
+  else
+    state_pass(nullptr, k16, W16, U16, nullptr, d, C, s);
   // No decay: every cumulative log is 0, and the parallel kernel's mask is the causal cut alone.
   check(cudaMemsetAsync(A, 0, sizeof(double) * d.BH * d.L, s), "cudaMemsetAsync (DeltaNet A)");
   la_parallel_tc(q16, k16, U16, A, y, d, false, false, s);

@@ -319,7 +319,9 @@ double check_parallel_tc(const Inputs& in, const Tensor& y) {
 TEST_F(GpuTest, DeltaNetParallelTensorCoresMatchTheRule) {
   for (const Shape s :
        {Shape{1, 2, 130, 128, 128}, Shape{2, 1, 67, 64, 40}, Shape{1, 1, 100, 16, 24},
-        Shape{1, 1, 2048, 64, 64}, Shape{1, 1, 40, 32, 16}}) {  // L = 40: Δ's pass in chunks of 32
+        Shape{1, 1, 2048, 64, 64}, Shape{1, 1, 40, 32, 16},  // L = 40: Δ's pass in chunks of 32
+        // Enough value tiles (>= one per SM of an H100 or H200) for the 64-column Δ pass.
+        Shape{1, 66, 70, 128, 128}, Shape{1, 132, 80, 64, 64}}) {
     SCOPED_TRACE("Dk=" + std::to_string(s.Dk) + " Dv=" + std::to_string(s.Dv) +
                  " L=" + std::to_string(s.L));
     Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(3 * s.L + s.Dv)});
@@ -349,15 +351,19 @@ TEST_F(GpuTest, DeltaNetParallelTensorCoresMatchTheRule) {
   EXPECT_FALSE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{1, 100, 64, 64}));
 }
 
-// A small case for compute-sanitizer: Δ's pass in chunks of 48 (L = 55: a partial one), two
-// heads, d_v = 24 (a partial value tile in both kernels).
+// Small cases for compute-sanitizer, two heads each: Δ's WMMA pass in chunks of 48 (L = 55: a
+// partial one) with d_v = 24 (a partial value tile in both kernels); the mma.sync pass
+// (d_k = 64) over two chunks of 64, the second partial, with d_v = 40 (32 + 8 columns).
 TEST_F(GpuTest, DeltaNetParallelTensorCoresSmall) {
-  Inputs in = generate_inputs(deltanet(), Shape{1, 2, 55, 32, 24}, GenerateOptions{11});
-  for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
-  RunOptions opts;
-  opts.form = Form::Parallel;
-  opts.bf16 = true;
-  EXPECT_LE(check_parallel_tc(in, gpu().run(deltanet(), in, opts).y), 1.0);
+  for (const Shape s : {Shape{1, 2, 55, 32, 24}, Shape{1, 2, 100, 64, 40}}) {
+    SCOPED_TRACE("Dk=" + std::to_string(s.Dk) + " L=" + std::to_string(s.L));
+    Inputs in = generate_inputs(deltanet(), s, GenerateOptions{11});
+    for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
+    RunOptions opts;
+    opts.form = Form::Parallel;
+    opts.bf16 = true;
+    EXPECT_LE(check_parallel_tc(in, gpu().run(deltanet(), in, opts).y), 1.0);
+  }
 }
 
 }  // namespace

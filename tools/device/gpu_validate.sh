@@ -68,6 +68,11 @@ echo "gpu_test_deltanet, recurrence with four lanes: $(grep -E '^\[  (PASSED  |F
 LINSCOPE_DN_COLS=4 timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 --gtest_filter='*Recurrent*' \
   >"$OUT/test_deltanet_cols4.log" 2>&1 || status=1
 echo "gpu_test_deltanet, recurrence with four columns a lane: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_deltanet_cols4.log" | tr '\n' ' ') (${SECONDS}s)"
+# DeltaNet's parallel form with Δ from the WMMA state pass where the mma.sync one applies
+# (LINSCOPE_DN_DELTA=wmma, a knob for measuring), so that both stay correct.
+LINSCOPE_DN_DELTA=wmma timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 \
+  --gtest_filter='*ParallelTensorCores*' >"$OUT/test_deltanet_delta_wmma.log" 2>&1 || status=1
+echo "gpu_test_deltanet, parallel form with the WMMA Δ pass: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_deltanet_delta_wmma.log" | tr '\n' ' ') (${SECONDS}s)"
 # GateLoop's surrogate attention in its other block shapes (each d_k runs its fastest by default;
 # LINSCOPE_GL_SHAPE is a knob for measuring), so that every shape stays correct.
 for shape in 128 256x32 256; do
