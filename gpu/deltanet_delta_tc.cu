@@ -58,7 +58,7 @@ struct DeltaLayout {
   static constexpr int NT2 = VT / 8 / SC;  // 8-column tiles per warp
   static_assert(SR * SC == kWarps && NT2 % 2 == 0 && NT1 % 2 == 0, "warp tiles");
   // Byte offsets: per buffer W, K [kRows][LDK] and U, then Ũ, [kRows][LDV]; S's bf16 copy
-  // [DK][LDV]. 106 KB at d_k = 128, VT = 64: two blocks an SM.
+  // [DK][LDV]. 104 KB at d_k = 128, VT = 64: two blocks an SM.
   static constexpr size_t w = 0;
   static constexpr size_t k = w + sizeof(bf16) * kRows * LDK;
   static constexpr size_t u = k + sizeof(bf16) * kRows * LDK;
