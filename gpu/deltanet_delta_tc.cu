@@ -167,7 +167,8 @@ __global__ void __launch_bounds__(kThreads, 2)
       }
     }
     __syncthreads();  // Ũ complete; S's copy read
-                      // Δ's rows of this chunk over U's (which are in shared memory already).
+
+    // Δ's rows of this chunk over U's (which are in shared memory already).
 #pragma unroll
     for (int r = 0; r < kRows; r += VR) {
       if (v_col_ok && vr + r < cn)

@@ -3,7 +3,11 @@
 // norm <= 1), so rounding errors do not grow along the sequence beyond ~sqrt(L)·eps·|S|;
 // with L = 100 that is ~1e-6 relative, and 1e-4 is >50x above it while a wrong sign or a
 // missing β changes y at the 1e-1 level.
+#include <cstring>
+
+#include "gpu/cuda_check.h"
 #include "gpu/forward.h"
+#include "gpu/kernels.h"
 #include "gpu_test_util.h"
 
 namespace linscope::gpu_test {
@@ -349,6 +353,71 @@ TEST_F(GpuTest, DeltaNetParallelTensorCoresMatchTheRule) {
   EXPECT_FALSE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{1, 100, 40, 64}));  // d_k
   opts.attention = true;
   EXPECT_FALSE(gpu::uses_tensor_cores(deltanet(), opts, gpu::Dims{1, 100, 64, 64}));
+}
+
+// The two passes that form Δ for the parallel form, called directly on the UT transform's W and U:
+// the mma.sync pass (gpu/deltanet_delta_tc.cu) and the WMMA state pass without outputs
+// (deltanet_state_tc with y = nullptr). Each Δ within the 8u of max|δ| that the parallel bound
+// above allows for it (the same roundings: W, U, S's copy, Ũ), against δ in double on the same
+// bf16 inputs. Shapes: both d_k the mma.sync pass takes, a partial last chunk, 32-column value
+// tiles with a partial one (d_v = 40) and whole ones (d_v = 128).
+uint16_t bf16_bits(float x) {  // x already a bf16 value: the upper half of its bits
+  uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return static_cast<uint16_t>(b >> 16);
+}
+float from_bf16_bits(uint16_t h) {
+  const uint32_t b = uint32_t(h) << 16;
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+TEST_F(GpuTest, DeltaNetDeltaPassesMatchTheRule) {
+  for (const Shape s : {Shape{1, 2, 130, 128, 128}, Shape{1, 2, 100, 64, 40}}) {
+    SCOPED_TRACE("Dk=" + std::to_string(s.Dk) + " Dv=" + std::to_string(s.Dv));
+    Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(s.L + s.Dv)});
+    for (const char* name : {"q", "k", "v"}) round_to_bf16(in.get(name));
+    std::vector<double> delta;
+    delta_rule(in, &delta);
+    double dmax = 0;
+    for (double x : delta) dmax = std::max(dmax, std::abs(x));
+    ASSERT_GT(dmax, 0.0);
+
+    const gpu::Dims d{s.heads(), s.L, s.Dk, s.Dv};
+    ASSERT_TRUE(gpu::deltanet_delta_tc_supported(d, gpu::deltanet_parallel_tc_chunk(d)));
+    auto upload_bf16 = [](const Tensor& t) {
+      std::vector<uint16_t> h(t.numel());
+      for (int64_t e = 0; e < t.numel(); ++e) h[e] = bf16_bits(t[e]);
+      gpu::DeviceBuffer b(h.size() * 2);
+      gpu::check(cudaMemcpy(b.as<void>(), h.data(), h.size() * 2, cudaMemcpyHostToDevice),
+                 "upload");
+      return b;
+    };
+    gpu::DeviceBuffer k = upload_bf16(in.get("k")), v = upload_bf16(in.get("v"));
+    const Tensor& beta = in.get("beta");
+    gpu::DeviceBuffer b(sizeof(float) * beta.numel());
+    gpu::check(cudaMemcpy(b.as<void>(), beta.data(), b.bytes(), cudaMemcpyHostToDevice),
+               "upload beta");
+    const size_t wn = s.heads() * s.L * s.Dk, un = s.heads() * s.L * s.Dv;
+    gpu::DeviceBuffer w(2 * wn), u(2 * un), u2(2 * un);
+    const int64_t C = gpu::deltanet_parallel_tc_chunk(d);
+    gpu::deltanet_ut_tc(k.as<void>(), v.as<void>(), b.as<float>(), w.as<void>(), u.as<void>(), d, C,
+                        nullptr);
+    gpu::check(cudaMemcpy(u2.as<void>(), u.as<void>(), 2 * un, cudaMemcpyDeviceToDevice), "copy U");
+    gpu::deltanet_delta_tc(k.as<void>(), w.as<void>(), u.as<void>(), d, C, nullptr);
+    gpu::deltanet_state_tc(nullptr, k.as<void>(), w.as<void>(), u2.as<void>(), nullptr, d, C,
+                           nullptr);
+    for (gpu::DeviceBuffer* out : {&u, &u2}) {
+      std::vector<uint16_t> h(un);
+      gpu::check(cudaMemcpy(h.data(), out->as<void>(), 2 * un, cudaMemcpyDeviceToHost), "download");
+      double worst = 0;
+      for (size_t e = 0; e < un; ++e)
+        worst = std::max(worst, std::abs(from_bf16_bits(h[e]) - delta[e]));
+      EXPECT_LE(worst, 8 * std::ldexp(1.0, -8) * dmax)
+          << (out == &u ? "mma.sync pass" : "WMMA pass");
+    }
+  }
 }
 
 // Small cases for compute-sanitizer, two heads each: Δ's WMMA pass in chunks of 48 (L = 55: a

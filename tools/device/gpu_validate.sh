@@ -124,7 +124,7 @@ for tool in memcheck racecheck; do
     ./$BUILD/tests/gpu_test_lion --gtest_filter='*HandWorked*:Chunks/LionForms.*/4' >"$OUT/sanitizer_lion_$tool.log" 2>&1
   echo "compute-sanitizer $tool (lion): rc=$? (${SECONDS}s)"
   timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
-    ./$BUILD/tests/gpu_test_deltanet --gtest_filter='*HandWorked*:*ChunkwiseSmall*:*RecurrentSmall*:*ParallelAndAttention*:*TensorCoresSmall*' >"$OUT/sanitizer_deltanet_$tool.log" 2>&1
+    ./$BUILD/tests/gpu_test_deltanet --gtest_filter='*HandWorked*:*ChunkwiseSmall*:*RecurrentSmall*:*ParallelAndAttention*:*TensorCoresSmall*:*DeltaPasses*' >"$OUT/sanitizer_deltanet_$tool.log" 2>&1
   echo "compute-sanitizer $tool (deltanet): rc=$? (${SECONDS}s)"
   timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_lightnet --gtest_filter='*ExtremeWeights*:All/LnForms.*/0:All/LnForms.*/2:All/LnEncodings.*/2:All/LnEncodings.*/4:*PerChannelExtremes*' >"$OUT/sanitizer_lightnet_$tool.log" 2>&1
