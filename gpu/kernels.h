@@ -227,6 +227,12 @@ void la_chunk_tc(const void* q, const void* k, const void* v, const double* A, f
 bool la_parallel_tc_supported(const Dims& d);
 void la_parallel_tc(const void* q, const void* k, const void* v, const double* A, float* y,
                     const Dims& d, bool bidirectional, bool normalize, cudaStream_t s);
+// The same form on Hopper's warpgroup products (gpu/linear_attention_parallel_wgmma.cu), which
+// la_parallel_tc runs where supported: an sm_90a build on a compute 9.0 device, d_k 64 or 128,
+// d_v a multiple of 8 (LINSCOPE_LA_PAR=mma turns it off, for measuring).
+bool la_parallel_wgmma_supported(const Dims& d);
+void la_parallel_wgmma(const void* q, const void* k, const void* v, const double* A, float* y,
+                       const Dims& d, bool bidirectional, bool normalize, cudaStream_t s);
 // The causal normalized model's output y = numerators / normalizers (den: scratch [BH, L], not
 // needed where the kernel divides in place).
 void la_chunk_tc_normalized(const void* q, const void* k, const void* v, const double* A, float* y,

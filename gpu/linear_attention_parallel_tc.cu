@@ -384,6 +384,10 @@ void la_parallel_tc(const void* q, const void* k, const void* v, const double* A
         "of 8 and L * d below 2^31 (got d_k = " +
         std::to_string(d.Dk) + ", d_v = " + std::to_string(d.Dv) + ", L = " + std::to_string(d.L) +
         ")");
+  if (la_parallel_wgmma_supported(d)) {
+    la_parallel_wgmma(q, k, v, A, y, d, bidirectional, normalize, s);
+    return;
+  }
   const auto* q16 = static_cast<const bf16*>(q);
   const auto* k16 = static_cast<const bf16*>(k);
   const auto* v16 = static_cast<const bf16*>(v);

@@ -30,6 +30,12 @@ __device__ __forceinline__ void arrive_expect(uint64_t* bar, unsigned bytes) {
       : "memory");
 }
 
+// This thread's arrival with nothing to announce; release: its earlier writes are seen by the
+// threads that wait on the phase.
+__device__ __forceinline__ void arrive(uint64_t* bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(shared_address(bar)) : "memory");
+}
+
 // `bytes` (a multiple of 16; both addresses 16-byte aligned) from global src to shared dst,
 // counted against bar's current phase.
 __device__ __forceinline__ void copy(void* dst, const void* src, unsigned bytes, uint64_t* bar) {
@@ -37,6 +43,19 @@ __device__ __forceinline__ void copy(void* dst, const void* src, unsigned bytes,
       "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::
           "r"(shared_address(dst)),
       "l"(src), "r"(bytes), "r"(shared_address(bar))
+      : "memory");
+}
+
+// A box of a tensor (PTX ISA, "cp.async.bulk.tensor"): the box of a 3-D tensor map at element
+// coordinates (x, y, z), innermost first, to shared dst (128-byte aligned), counted against
+// bar's current phase. Rows past the tensor's extent arrive as zeros, and their bytes still
+// count. `map` is a __grid_constant__ kernel parameter (gpu/tensor_map.h builds it).
+__device__ __forceinline__ void copy_box(void* dst, const void* map, int x, int y, int z,
+                                         uint64_t* bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], "
+      "[%1, {%2, %3, %4}], [%5];\n" ::"r"(shared_address(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(x), "r"(y), "r"(z), "r"(shared_address(bar))
       : "memory");
 }
 

@@ -43,7 +43,7 @@ if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
   export PATH=/usr/local/cuda/bin:$PATH
 fi
 preset=default
-[ "${CI:-}" = "true" ] && preset=ci   # CI: CUDA compiled for sm_90 only
+[ "${CI:-}" = "true" ] && preset=ci   # CI: CUDA compiled for sm_90a only
 jobs=$(nproc)
 echo "== configuring (preset $preset)"
 cmake --preset "$preset" >/dev/null

@@ -22,7 +22,10 @@
 // rounding per term, causal or bidirectional, so u · mag_i (2u max|v| normalized). Its fp32
 // accumulation runs over up to L + d_k terms (every key tile adds into the same accumulator), so
 // its allowance grows with L: (L + d_k) 2^-22 of mag_i, two ulps per addition.
+#include <cuda_runtime.h>
+
 #include <cstdlib>
+#include <string>
 #include <tuple>
 
 #include "gpu/forward.h"
@@ -356,6 +359,50 @@ INSTANTIATE_TEST_SUITE_P(Bf16, TcParallelForms,
                          ::testing::Combine(::testing::Values(Decay::LIT, Decay::D, Decay::S),
                                             ::testing::Bool(), ::testing::Bool()));
 
+// The same forms at the key widths of the warpgroup kernel (gpu/linear_attention_parallel_wgmma.cu,
+// which la_parallel_tc runs for d_k 64 and 128 on an sm_90a build; the mma.sync kernel
+// elsewhere): L = 700 gives six row blocks, the last partial, and eleven key tiles, so the ring of
+// four stages wraps around twice and the causal walks end on either consumer warpgroup.
+class TcParallelWideForms : public GpuTest, public ::testing::WithParamInterface<ParallelParam> {};
+
+TEST_P(TcParallelWideForms, MatchesDefinitionAndCpu) {
+  const auto [decay, normalize, bidir] = GetParam();
+  const ModelSpec spec = parallel_spec(decay, normalize, bidir);
+  GenerateOptions g;
+  g.seed = 301 + static_cast<uint64_t>(decay) * 4 + (normalize ? 1 : 0) + (bidir ? 2 : 0);
+  const Inputs in = generate_inputs(spec, Shape{1, 2, 700, 64, 64}, g);
+  check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
+}
+
+INSTANTIATE_TEST_SUITE_P(Bf16, TcParallelWideForms,
+                         ::testing::Combine(::testing::Values(Decay::LIT, Decay::D, Decay::S),
+                                            ::testing::Bool(), ::testing::Bool()));
+
+// Whether this build and device run the warpgroup kernel is stated, not guessed: on the H200 an
+// sm_90a build must (gpu_validate.sh builds one), so that the tests above exercise it there.
+TEST_F(GpuTest, TcParallelWarpgroupKernelWhereBuilt) {
+#ifdef LINSCOPE_SM90A
+  int dev = 0, major = 0, minor = 0;
+  ASSERT_EQ(cudaGetDevice(&dev), cudaSuccess);
+  ASSERT_EQ(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), cudaSuccess);
+  ASSERT_EQ(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), cudaSuccess);
+  const char* forced = std::getenv("LINSCOPE_LA_PAR");
+  if (major == 9 && minor == 0 && !(forced && std::string(forced) == "mma"))
+    EXPECT_TRUE(gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 128, 128}));
+#endif
+  EXPECT_FALSE(gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 32, 128})) << "d_k 32";
+  EXPECT_FALSE(gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 64, 20})) << "d_v % 8";
+  if (!gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 128, 128}))
+    GTEST_SKIP() << "no sm_90a code for this device";
+  // d_v = 136: a second value tile of 8 columns; L = 520 ends inside a key tile.
+  for (bool bidir : {false, true}) {
+    SCOPED_TRACE(bidir ? "LION-S" : "causal S");
+    const ModelSpec spec = parallel_spec(Decay::S, bidir, bidir);
+    const Inputs in = generate_inputs(spec, Shape{1, 2, 520, 128, 136}, GenerateOptions{17});
+    check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
+  }
+}
+
 // Every key width the kernel is built for; d_v = 64 (the narrow value tile), 128 (the wide one)
 // and 136 (a second, nearly empty wide tile).
 TEST_F(GpuTest, TcParallelHeadDimensions) {
@@ -380,8 +427,10 @@ TEST_F(GpuTest, TcParallelLongSequenceFastDecay) {
     const ModelSpec spec = parallel_spec(Decay::D, false, bidir);
     GenerateOptions g;
     g.lambda = 0.5;
-    const Inputs in = generate_inputs(spec, Shape{1, 2, 4096, 16, 16}, g);
-    check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel(), 64);
+    for (int64_t d : {16, 64}) {  // the mma.sync kernel, and the warpgroup one where built
+      const Inputs in = generate_inputs(spec, Shape{1, 2, 4096, d, 16}, g);
+      check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel(), 64);
+    }
   }
 }
 

@@ -10,7 +10,7 @@ D=$PWD/.devdeps
 BUILD=build-dev
 L=${1:-4096}
 cmake -S . -B $BUILD -G Ninja -DLINSCOPE_GUI=OFF -DLINSCOPE_CUDA=ON -DLINSCOPE_BENCH=OFF \
-  -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$D" -DEigen3_DIR="$D/share/eigen3/cmake" \
+  -DCMAKE_CUDA_ARCHITECTURES=90a -DCMAKE_PREFIX_PATH="$D" -DEigen3_DIR="$D/share/eigen3/cmake" \
   -Dnlohmann_json_DIR="$D/share/cmake/nlohmann_json" -DLINSCOPE_GTEST_SOURCE_DIR="$D/googletest" \
   >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 cmake --build $BUILD -j16 --target linscope_gpu >>"$OUT/build.log" 2>&1 || { grep -E "error" -A3 "$OUT/build.log" | head -40; exit 1; }

@@ -1,0 +1,141 @@
+// Hopper's warpgroup products (PTX ISA, "wgmma.mma_async"): four consecutive warps (a warpgroup,
+// starting at a warp index divisible by 4) form a 64-row product together, reading B (and here
+// also A, or taking A from registers) straight from shared memory. Against mma.sync one
+// instruction replaces 8 x (N / 8) of them and the ldmatrix loads that fed them, and a B tile is
+// read once per warpgroup instead of once per warp. Device code for sm_90a only: every use sits
+// under LINSCOPE_WGMMA, which only the sm_90a pass of nvcc defines; include from .cu files only.
+//
+// Shared-memory operands are "interleaved" (no swizzle): 8 x 8 bf16 core matrices of 128
+// contiguous bytes, each 8 rows of 16 bytes. For a K-major operand (rows along M or N, 16 bytes
+// along K) the descriptor's leading offset (LBO) steps to the next 8 columns of K and the stride
+// offset (SBO) to the next 8 rows; for an MN-major one (16 bytes along M or N, rows along K) SBO
+// steps to the next 8 elements of M or N and LBO to the next 8 rows of K (PTX ISA, "Shared Memory
+// Matrix Layout", canonical layouts). core_offset() places row r, 8-element chunk c of such a
+// tile with `chunks` chunks per row.
+//
+// Layouts of registers: an accumulator of m64nN gives warp w of the group rows 16 w .. 16 w + 15
+// in exactly the mma.sync m16n8 layout for each 8 columns (d[4 i .. 4 i + 3]: columns 8 i ..), and
+// an A operand in registers is, per warp, the mma.sync m16n8k16 A fragment (gpu/tc_mma.cuh).
+#pragma once
+#include <cstdint>
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define LINSCOPE_WGMMA 1
+#endif
+
+namespace linscope::gpu::tc::wg {
+
+// Element offset of row r, chunk c (8 bf16) in an interleaved tile of `chunks` chunks per row.
+__host__ __device__ constexpr int core_offset(int r, int c, int chunks) {
+  return ((r >> 3) * chunks + c) * 64 + (r & 7) * 8;
+}
+
+#ifdef LINSCOPE_WGMMA
+
+// The 64-bit matrix descriptor of an interleaved operand at shared address `addr` (16-byte
+// aligned), offsets in bytes.
+__device__ __forceinline__ uint64_t descriptor(unsigned addr, unsigned lbo, unsigned sbo) {
+  return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) |
+         static_cast<uint64_t>((lbo >> 4) & 0x3FFF) << 16 |
+         static_cast<uint64_t>((sbo >> 4) & 0x3FFF) << 32;
+}
+
+// The descriptor of an operand in the 128-byte swizzled layout that a tensor copy with
+// CU_TENSOR_MAP_SWIZZLE_128B writes (1024-byte aligned atoms of 8 rows x 128 bytes, chunk c of
+// row r at c ^ (r % 8)). K-major: rows 128 bytes apart, sbo between 8-row atoms, lbo unused;
+// a k step inside the 64-element row adds its 32 bytes to the address, which the hardware
+// swizzles like the copy did. MN-major: 64 elements of M or N per 128-byte row, rows along K,
+// sbo between 8-row atoms along K and lbo between 64-element blocks of M or N (CUTLASS's
+// canonical GMMA layouts, mma_sm90_desc.hpp).
+__device__ __forceinline__ uint64_t descriptor_sw128(unsigned addr, unsigned lbo, unsigned sbo) {
+  return descriptor(addr, lbo, sbo) | uint64_t{1} << 62;
+}
+
+// Orders this thread's earlier register writes (accumulators, A fragments) before the next
+// wgmma; commit closes a group of issued products, wait<N> leaves at most N groups in flight.
+__device__ __forceinline__ void fence() {
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void commit() {
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+template <int N>
+__device__ __forceinline__ void wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+// Shared memory written by ordinary stores or cp.async that a wgmma reads next: in each writing
+// thread, before the barrier that publishes it.
+__device__ __forceinline__ void fence_shared() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+
+// Pins an accumulator's registers across regular code while a product that writes them is in
+// flight: without it the compiler may copy them between the issue and the wait and read stale
+// values.
+template <int N>
+__device__ __forceinline__ void fence_operand(float (&d)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+// Hands registers between the warpgroups of a block (all warps of a warpgroup execute it): the
+// producer gives up what it does not need so that the consumers' accumulators fit.
+template <int N>
+__device__ __forceinline__ void regs_inc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N));
+}
+template <int N>
+__device__ __forceinline__ void regs_dec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N));
+}
+
+#define LINSCOPE_WG_D8(i)                                                                     \
+  "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), \
+      "+f"(d[i + 6]), "+f"(d[i + 7])
+
+// d (+)= A B, m64n64k16, A and B K-major from shared memory; accumulate = false overwrites d.
+__device__ __forceinline__ void mma_64x64_ss(float (&d)[32], uint64_t a, uint64_t b,
+                                             bool accumulate) {
+  asm volatile(
+      "{\n .reg .pred p;\n setp.ne.b32 p, %34, 0;\n"
+      " wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
+      "%32, %33, p, 1, 1, 0, 0;\n}\n"
+      : LINSCOPE_WG_D8(0), LINSCOPE_WG_D8(8), LINSCOPE_WG_D8(16), LINSCOPE_WG_D8(24)
+      : "l"(a), "l"(b), "r"(int(accumulate)));
+}
+
+// d (+)= A B, m64nNk16 (N = 64 or 128), A from registers (the mma.sync A fragment of each warp's
+// 16 rows), B MN-major from shared memory; accumulate = false overwrites d (so that d needs no
+// clearing by ordinary instructions, which would make ptxas serialize the products).
+__device__ __forceinline__ void mma_64x64_rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b,
+                                             bool accumulate = true) {
+  asm volatile(
+      "{\n .reg .pred p;\n setp.ne.b32 p, %37, 0;\n"
+      " wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
+      "{%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+      : LINSCOPE_WG_D8(0), LINSCOPE_WG_D8(8), LINSCOPE_WG_D8(16), LINSCOPE_WG_D8(24)
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(int(accumulate)));
+}
+__device__ __forceinline__ void mma_64x128_rs(float (&d)[64], const uint32_t (&a)[4], uint64_t b,
+                                              bool accumulate = true) {
+  asm volatile(
+      "{\n .reg .pred p;\n setp.ne.b32 p, %69, 0;\n"
+      " wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+      "{%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+      : LINSCOPE_WG_D8(0), LINSCOPE_WG_D8(8), LINSCOPE_WG_D8(16), LINSCOPE_WG_D8(24),
+        LINSCOPE_WG_D8(32), LINSCOPE_WG_D8(40), LINSCOPE_WG_D8(48), LINSCOPE_WG_D8(56)
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(int(accumulate)));
+}
+#undef LINSCOPE_WG_D8
+
+#endif  // LINSCOPE_WGMMA
+
+}  // namespace linscope::gpu::tc::wg
