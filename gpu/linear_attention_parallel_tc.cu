@@ -29,6 +29,7 @@
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
+#include "gpu/parallel_mask.cuh"
 #include "gpu/tc_fragments.cuh"
 #include "gpu/tc_mma.cuh"
 
@@ -47,9 +48,9 @@ constexpr int kGroups = 2;
 constexpr int kWarpRows = 16 * kGroups;  // query rows per warp
 constexpr int kCols = 64;                // keys per tile
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
-// Ways of forming a tile's mask (the kernel's mask step); kPast and kFuture also index the key
+// Ways of forming a tile's mask (gpu/parallel_mask.cuh); kPast and kFuture also index the key
 // factors in the staged per-key data.
-constexpr int kExact = 0, kPast = 1, kFuture = 2, kPlain = 3;
+using mask::kExact, mask::kFuture, mask::kPast, mask::kPlain;
 
 template <int KT, int VT, int W>
 struct ParallelLayout {
@@ -269,20 +270,11 @@ __global__ void __launch_bounds__(W * 32, W == 4 ? 2 : 1)
               e = *reinterpret_cast<const float2*>(eb + (mode == kExact ? 0 : mode * kCols) + jl);
 #pragma unroll
             for (int u = 0; u < 4; ++u) {
-              const float ek = (u & 1) ? e.y : e.x;
-              float m = 1.f;
-              if constexpr (mode == kExact) {
-                const float x = ra[gi][u >> 1] + ek;
-                m = BIDIR ? exp2_ftz(-fabsf(x)) : exp2_ftz(x);
-              } else if constexpr (mode == kPast) {
-                m = ek;  // the row's factor comes in apply_row_factors
-              } else if constexpr (mode == kFuture) {
-                m = f_future[gi][u >> 1] * ek;
-              }
-              if constexpr (mode == kExact) {
-                if (diagonal && j0 + jl + (u & 1) > rows[gi][u >> 1]) m = 0.f;
-              }
-              if constexpr (mode != kPlain) s[gi][n][u] *= m;
+              // (kPast: the row's factor comes in apply_row_factors)
+              const float row_factor = mode == kFuture ? f_future[gi][u >> 1] : 1.f;
+              const bool cut = diagonal && j0 + jl + (u & 1) > rows[gi][u >> 1];
+              s[gi][n][u] *=
+                  mask::entry<mode, BIDIR>(ra[gi][u >> 1], (u & 1) ? e.y : e.x, row_factor, cut);
             }
             p[gi][n >> 1][(n & 1) * 2] = pack_bf16(s[gi][n][0], s[gi][n][1]);
             p[gi][n >> 1][(n & 1) * 2 + 1] = pack_bf16(s[gi][n][2], s[gi][n][3]);

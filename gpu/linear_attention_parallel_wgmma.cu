@@ -27,6 +27,7 @@
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
+#include "gpu/parallel_mask.cuh"
 #include "gpu/tc_bulk.cuh"
 #include "gpu/tc_fragments.cuh"
 #include "gpu/tc_mma.cuh"
@@ -40,7 +41,6 @@ using bf16 = __nv_bfloat16;
 using namespace tc;
 using namespace tc::mma;
 
-constexpr int kCols = 64;                    // keys per tile
 constexpr int kWgRows = 64;                  // query rows per consumer warpgroup
 constexpr int kConsumers = 2;                // consumer warpgroups per block
 constexpr int kRows = kWgRows * kConsumers;  // query rows per block
@@ -48,29 +48,29 @@ constexpr int kThreads = 128 * (1 + kConsumers);
 constexpr int kStages = 4;
 // Registers per thread after the hand-over: 128 x 56 + 256 x 224 <= 64 K.
 constexpr int kProducerRegs = 56, kConsumerRegs = 224;
-// Ways of forming a tile's mask, as in the mma.sync kernel; kPast and kFuture also index the key
-// factors in a stage's exponents.
-constexpr int kExact = 0, kPast = 1, kFuture = 2, kPlain = 3;
+using mask::kExact, mask::kFuture, mask::kPast, mask::kPlain;
 
-template <int KT, int VT>
+// NK keys per tile (64 or 128).
+template <int KT, int VT, int NK>
 struct WgLayout {
   static constexpr int DK = 16 * KT, KC = DK / 8, VC = VT / 8;
   static constexpr size_t q_bytes = size_t(kRows) * DK * sizeof(bf16);
-  static constexpr size_t k_bytes = size_t(kCols) * DK * sizeof(bf16);
-  static constexpr size_t v_bytes = size_t(kCols) * VT * sizeof(bf16);
+  static constexpr size_t k_bytes = size_t(NK) * DK * sizeof(bf16);
+  static constexpr size_t v_bytes = size_t(NK) * VT * sizeof(bf16);
   // Per key: (A_r − A_j) log2 e and the key factors for past and future tiles; then one flag per
   // 32 keys (any exponent nonzero), padded so that every stage starts on 1024 bytes (the
   // swizzle's atoms).
-  static constexpr size_t e_bytes = 1024;
-  static_assert(3 * kCols * sizeof(float) + 2 * sizeof(int) <= e_bytes, "exponents fit");
+  static constexpr size_t e_bytes = NK == 64 ? 1024 : 2048;
+  static_assert(3 * NK * sizeof(float) + NK / 32 * sizeof(int) <= e_bytes, "exponents fit");
   static constexpr size_t stage_bytes = k_bytes + v_bytes + e_bytes;
   static constexpr size_t bar_offset = q_bytes + kStages * stage_bytes;
   // (+ 1 KB: the dynamic shared memory's start is rounded up to 1024 bytes in the kernel)
   static constexpr size_t bytes = bar_offset + 2 * kStages * sizeof(uint64_t) + 1024;
   static_assert(q_bytes % 1024 == 0 && stage_bytes % 1024 == 0, "stages start on 1024 bytes");
+  static_assert(bytes <= 227 * 1024, "fits an SM's shared memory");
 };
 
-template <int KT, int VT, bool BIDIR>
+template <int KT, int VT, int NK, bool BIDIR>
 __global__ void __launch_bounds__(kThreads, 1)
     la_parallel_wgmma_kernel(const __grid_constant__ CUtensorMap q_map,
                              const __grid_constant__ CUtensorMap k_map,
@@ -78,8 +78,8 @@ __global__ void __launch_bounds__(kThreads, 1)
                              const double* __restrict__ A, float* __restrict__ y, int L, int Dv,
                              bool normalize, int row_blocks) {
 #ifdef LINSCOPE_WGMMA
-  using Lay = WgLayout<KT, VT>;
-  constexpr int DK = Lay::DK, KC = Lay::KC, VC = Lay::VC;
+  using Lay = WgLayout<KT, VT, NK>;
+  constexpr int DK = Lay::DK, kCols = NK;
   extern __shared__ __align__(1024) unsigned char smem_raw[];
   unsigned char* smem = smem_raw + ((1024 - (shared_address(smem_raw) & 1023)) & 1023);
   bf16* sQ = reinterpret_cast<bf16*>(smem);
@@ -89,7 +89,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   auto stage_e = [&](int st) {
     return reinterpret_cast<float*>(stage(st) + Lay::k_bytes + Lay::v_bytes);
   };
-  auto stage_flags = [&](int st) { return reinterpret_cast<int*>(stage_e(st) + 3 * kCols); };
+  auto stage_flags = [&](int st) { return reinterpret_cast<int*>(stage_e(st) + 3 * NK); };
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + Lay::bar_offset);
   uint64_t* empty = full + kStages;
 
@@ -125,31 +125,29 @@ __global__ void __launch_bounds__(kThreads, 1)
     wg::regs_dec<kProducerRegs>();
     if (warp != 0) return;
     constexpr unsigned kTileBytes = unsigned(Lay::k_bytes + Lay::v_bytes);
-    double a_lo = lane < L ? Ah[lane] : 0.0, a_hi = lane + 32 < L ? Ah[lane + 32] : 0.0;
+    // A of keys j0 + lane + 32 h of the next tile: loaded one tile ahead, so that no global
+    // round trip sits in the loop.
+    constexpr int H = NK / 32;
+    double a_next[H];
+#pragma unroll
+    for (int h = 0; h < H; ++h) a_next[h] = lane + 32 * h < L ? Ah[lane + 32 * h] : 0.0;
     for (int t = 0; t < tiles; ++t) {
       const int st = t % kStages, j0 = t * kCols;
       if (t >= kStages) bulk::wait(&empty[st], ((t / kStages) - 1) & 1);
-      // Exponents of keys j0 + lane and j0 + lane + 32; A came one tile ahead, so no global
-      // round trip sits in the loop.
       float* e = stage_e(st);
-      bool nonzero[2];
 #pragma unroll
-      for (int h = 0; h < 2; ++h) {
+      for (int h = 0; h < H; ++h) {
         const int jl = lane + 32 * h, j = j0 + jl;
-        const double a = h ? a_hi : a_lo;
+        const double a = a_next[h];
         const float x = j < L ? static_cast<float>(A_ref - a) * kLog2e : 0.f;
         e[jl] = x;
         e[kPast * kCols + jl] = exp2_ftz(x);
         if (BIDIR)
           e[kFuture * kCols + jl] = j < L ? exp2_ftz(static_cast<float>(a - A_end) * kLog2e) : 0.f;
-        nonzero[h] = __ballot_sync(0xffffffffu, x != 0.f) != 0;
+        const bool nonzero = __ballot_sync(0xffffffffu, x != 0.f) != 0;
+        if (lane == 0) stage_flags(st)[h] = nonzero;
+        a_next[h] = j + kCols < L ? Ah[j + kCols] : 0.0;
       }
-      if (lane == 0) {
-        stage_flags(st)[0] = nonzero[0];
-        stage_flags(st)[1] = nonzero[1];
-      }
-      a_lo = j0 + kCols + lane < L ? Ah[j0 + kCols + lane] : 0.0;
-      a_hi = j0 + kCols + 32 + lane < L ? Ah[j0 + kCols + 32 + lane] : 0.0;
       // Every lane arrives, so each one's exponents are published by its own release.
       if (lane != 0) bulk::arrive(&full[st]);
       if (lane == 0) {
@@ -177,8 +175,10 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int cw = wg_index - 1, wq = warp & 3;
   const int wg_row0 = row0 + kWgRows * cw, wr0 = wg_row0 + 16 * wq;
   const int g = lane >> 2, cq = 2 * (lane & 3);
-  // Causal: the tiles up to the warpgroup's last row (kCols == kWgRows: one more per group).
-  const int tiles_c = wg_row0 >= L ? 0 : BIDIR ? tiles : min(tiles, wg_row0 / kCols + 1);
+  // Causal: the tiles up to the warpgroup's last row.
+  const int tiles_c = wg_row0 >= L ? 0
+                      : BIDIR      ? tiles
+                                   : min(tiles, (wg_row0 + kWgRows - 1) / kCols + 1);
 
   int rows[2];
   float ra[2], f_past[2], f_future[2];
@@ -209,8 +209,9 @@ __global__ void __launch_bounds__(kThreads, 1)
   // for that (pa, pb), the scores are not.
   float o[VT / 2];                      // first written by the first product (accumulate = false)
   float den[4] = {0.f, 0.f, 0.f, 0.f};  // row sums of P: [0] row g, [2] row g + 8
-  float s[32];
-  uint32_t pa[4][4], pb[4][4];
+  float s[NK / 2];
+  uint32_t pa[NK / 16][4], pb[NK / 16][4];
+  using P = uint32_t[NK / 16][4];
 
   auto issue_scores = [&](int t) {
     const int st = t % kStages;
@@ -218,14 +219,17 @@ __global__ void __launch_bounds__(kThreads, 1)
     wg::fence();
 #pragma unroll
     for (int kk = 0; kk < KT; ++kk)
-      wg::mma_64x64_ss(s, q_desc + k_step(kk), k_desc + st * kStageUnits + k_step(kk), kk > 0);
+      if constexpr (NK == 128)
+        wg::mma_64x128_ss(s, q_desc + k_step(kk), k_desc + st * kStageUnits + k_step(kk), kk > 0);
+      else
+        wg::mma_64x64_ss(s, q_desc + k_step(kk), k_desc + st * kStageUnits + k_step(kk), kk > 0);
     wg::commit();
   };
-  auto issue_pv = [&](int t, const uint32_t(&pk)[4][4]) {
+  auto issue_pv = [&](int t, const P& pk) {
     const uint64_t vd = v_desc + (t % kStages) * kStageUnits;
     wg::fence();
 #pragma unroll
-    for (int kk = 0; kk < 4; ++kk) {
+    for (int kk = 0; kk < NK / 16; ++kk) {
       if constexpr (VT == 128)
         wg::mma_64x128_rs(o, pk[kk], vd + kk * kV16, t > 0 || kk > 0);
       else
@@ -238,17 +242,20 @@ __global__ void __launch_bounds__(kThreads, 1)
   // racecheck sees only each thread's own synchronisation).
   auto release = [&](int t) { bulk::arrive(&empty[t % kStages]); };
   // P_t = S_t ⊙ M rounded to bf16, from the (finished) scores in s.
-  auto mask_tile = [&](int t, uint32_t(&pk)[4][4]) {
+  auto mask_tile = [&](int t, P& pk) {
     const int st = t % kStages, j0 = t * kCols;
     const bool past = j0 + kCols <= row0, future = BIDIR && j0 >= row0 + kRows;
     const float* eb = stage_e(st);
     const int* flags = stage_flags(st);
-    const bool tile_decayed = __any_sync(0xffffffffu, rows_decayed || flags[0] || flags[1]);
+    bool any_key = false;
+#pragma unroll
+    for (int h = 0; h < NK / 32; ++h) any_key |= flags[h] != 0;
+    const bool tile_decayed = __any_sync(0xffffffffu, rows_decayed || any_key);
     auto mask = [&](auto mode_tag) {
       constexpr int mode = decltype(mode_tag)::value;
       const bool diagonal = !BIDIR && j0 + kCols - 1 > wr0;
 #pragma unroll
-      for (int n = 0; n < 8; ++n) {
+      for (int n = 0; n < NK / 8; ++n) {
         const int jl = 8 * n + cq;
         float2 e = make_float2(0.f, 0.f);
         if constexpr (mode != kPlain)
@@ -256,27 +263,19 @@ __global__ void __launch_bounds__(kThreads, 1)
         float x4[4];
 #pragma unroll
         for (int u = 0; u < 4; ++u) {
-          const float ek = (u & 1) ? e.y : e.x;
-          float m = 1.f;
-          if constexpr (mode == kExact) {
-            const float x = ra[u >> 1] + ek;
-            m = BIDIR ? exp2_ftz(-fabsf(x)) : exp2_ftz(x);
-            if (diagonal && j0 + jl + (u & 1) > rows[u >> 1]) m = 0.f;
-          } else if constexpr (mode == kPast) {
-            // (The mma.sync kernel scales O by the row factor instead; here a register write of
-            // an accumulator between products would make ptxas serialize them.)
-            m = f_past[u >> 1] * ek;
-          } else if constexpr (mode == kFuture) {
-            m = f_future[u >> 1] * ek;
-          }
-          x4[u] = mode == kPlain ? s[4 * n + u] : s[4 * n + u] * m;
+          // kPast carries the row's factor here: the mma.sync kernel scales O by it instead,
+          // but a register write of an accumulator between products makes ptxas serialize them.
+          const float row_factor = mode == kFuture ? f_future[u >> 1] : f_past[u >> 1];
+          const bool cut = diagonal && j0 + jl + (u & 1) > rows[u >> 1];
+          x4[u] = s[4 * n + u] *
+                  mask::entry<mode, BIDIR>(ra[u >> 1], (u & 1) ? e.y : e.x, row_factor, cut);
         }
         pk[n >> 1][(n & 1) * 2] = pack_bf16(x4[0], x4[1]);
         pk[n >> 1][(n & 1) * 2 + 1] = pack_bf16(x4[2], x4[3]);
       }
       if (normalize) {
 #pragma unroll
-        for (int kk = 0; kk < 4; ++kk) m16n8k16(den, pk[kk], kOnesBf16x2, kOnesBf16x2);
+        for (int kk = 0; kk < NK / 16; ++kk) m16n8k16(den, pk[kk], kOnesBf16x2, kOnesBf16x2);
       }
     };
     if (!tile_decayed && (past || future))
@@ -292,7 +291,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   // P_{t-1} V_{t-1}, so stage t - 1 goes back to the producer), mask it into the other P buffer.
   // The last tiles are peeled off below: a conditional issue inside the loop makes ptxas
   // serialize every product.
-  auto body = [&](int t, const uint32_t(&cur)[4][4], uint32_t(&nxt)[4][4]) {
+  auto body = [&](int t, const P& cur, P& nxt) {
     issue_scores(t + 1);
     issue_pv(t, cur);
     wg::wait<1>();
@@ -349,15 +348,15 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif  // LINSCOPE_WGMMA
 }
 
-template <int KT, int VT, bool BIDIR>
+template <int KT, int VT, int NK, bool BIDIR>
 void launch(const void* q, const void* k, const void* v, const double* A, float* y, const Dims& d,
             bool normalize, cudaStream_t s) {
   const auto L = static_cast<uint64_t>(d.L), BH = static_cast<uint64_t>(d.BH);
   const CUtensorMap q_map = bf16_tensor_map(q, 16 * KT, L, BH, 64, kWgRows, true);
-  const CUtensorMap k_map = bf16_tensor_map(k, 16 * KT, L, BH, 64, kCols, true);
-  const CUtensorMap v_map = bf16_tensor_map(v, static_cast<uint64_t>(d.Dv), L, BH, 64, kCols, true);
-  using Lay = WgLayout<KT, VT>;
-  auto kernel = la_parallel_wgmma_kernel<KT, VT, BIDIR>;
+  const CUtensorMap k_map = bf16_tensor_map(k, 16 * KT, L, BH, 64, NK, true);
+  const CUtensorMap v_map = bf16_tensor_map(v, static_cast<uint64_t>(d.Dv), L, BH, 64, NK, true);
+  using Lay = WgLayout<KT, VT, NK>;
+  auto kernel = la_parallel_wgmma_kernel<KT, VT, NK, BIDIR>;
   const size_t smem = Lay::bytes;
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "cudaFuncSetAttribute(la_parallel_wgmma)");
@@ -407,21 +406,35 @@ void la_parallel_wgmma(const void* q, const void* k, const void* v, const double
         "64 or 128 and d_v a multiple of 8 (got d_k = " +
         std::to_string(d.Dk) + ", d_v = " + std::to_string(d.Dv) + ")");
   const void *q16 = q, *k16 = k, *v16 = v;
-  auto go = [&](auto kt) {
-    constexpr int KT = decltype(kt)::value;
+  // Keys per tile: 128 at d_k = 64, whose products are half as long as at 128, so that each
+  // tile's fixed costs (the barrier waits, the issue of the products, the flags) weigh half as
+  // much: 0.68 against 0.83 ms for la S at L = 4096, 1.47 against 1.68 for LION-S (H200, side by
+  // side, docs/performance.md). 64 at d_k = 128, where 128 would leave room for two stages only.
+  // LINSCOPE_LA_PAR_KEYS=64|128 forces one at d_k = 64 (measuring).
+  static const int forced_keys = [] {
+    const char* e = std::getenv("LINSCOPE_LA_PAR_KEYS");
+    const std::string v = e ? e : "";
+    return v == "64" ? 64 : v == "128" ? 128 : 0;
+  }();
+  const int keys = forced_keys ? forced_keys : 128;
+  auto go = [&](auto kt, auto nk) {
+    constexpr int KT = decltype(kt)::value, NK = decltype(nk)::value;
     const bool wide = d.Dv > 64;
     if (bidirectional) {
-      wide ? launch<KT, 128, true>(q16, k16, v16, A, y, d, normalize, s)
-           : launch<KT, 64, true>(q16, k16, v16, A, y, d, normalize, s);
+      wide ? launch<KT, 128, NK, true>(q16, k16, v16, A, y, d, normalize, s)
+           : launch<KT, 64, NK, true>(q16, k16, v16, A, y, d, normalize, s);
     } else {
-      wide ? launch<KT, 128, false>(q16, k16, v16, A, y, d, normalize, s)
-           : launch<KT, 64, false>(q16, k16, v16, A, y, d, normalize, s);
+      wide ? launch<KT, 128, NK, false>(q16, k16, v16, A, y, d, normalize, s)
+           : launch<KT, 64, NK, false>(q16, k16, v16, A, y, d, normalize, s);
     }
   };
+  using K64 = std::integral_constant<int, 64>;
+  using K128 = std::integral_constant<int, 128>;
   if (d.Dk == 128)
-    go(std::integral_constant<int, 8>{});
+    go(std::integral_constant<int, 8>{}, K64{});
   else
-    go(std::integral_constant<int, 4>{});
+    keys == 128 ? go(std::integral_constant<int, 4>{}, K128{})
+                : go(std::integral_constant<int, 4>{}, K64{});
 }
 
 }  // namespace linscope::gpu

@@ -106,6 +106,21 @@ __device__ __forceinline__ void mma_64x64_ss(float (&d)[32], uint64_t a, uint64_
       : "l"(a), "l"(b), "r"(int(accumulate)));
 }
 
+__device__ __forceinline__ void mma_64x128_ss(float (&d)[64], uint64_t a, uint64_t b,
+                                              bool accumulate) {
+  asm volatile(
+      "{\n .reg .pred p;\n setp.ne.b32 p, %66, 0;\n"
+      " wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+      "%64, %65, p, 1, 1, 0, 0;\n}\n"
+      : LINSCOPE_WG_D8(0), LINSCOPE_WG_D8(8), LINSCOPE_WG_D8(16), LINSCOPE_WG_D8(24),
+        LINSCOPE_WG_D8(32), LINSCOPE_WG_D8(40), LINSCOPE_WG_D8(48), LINSCOPE_WG_D8(56)
+      : "l"(a), "l"(b), "r"(int(accumulate)));
+}
+
 // d (+)= A B, m64nNk16 (N = 64 or 128), A from registers (the mma.sync A fragment of each warp's
 // 16 rows), B MN-major from shared memory; accumulate = false overwrites d (so that d needs no
 // clearing by ordinary instructions, which would make ptxas serialize the products).

@@ -80,15 +80,17 @@ for shape in 128 256x32 256; do
     >"$OUT/test_gateloop_tc_$shape.log" 2>&1 || status=1
   echo "gpu_test_gateloop_tc, attention blocks of shape $shape: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_$shape.log" | tr '\n' ' ') (${SECONDS}s)"
 done
-# The tensor-core parallel form with the warp count each shape does not take by default (four
-# warps at d = 128 and in LION, eight for the causal form below d = 128; LINSCOPE_LA_PAR_WARPS is
-# a knob for measuring), through linear attention, LION and DeltaNet's parallel form.
+# The tensor-core parallel form on the mma.sync kernel where the warpgroup one runs by default
+# (d_k 64 and 128; LINSCOPE_LA_PAR=mma), with the warp count each shape does not take by default
+# (four warps at d = 128 and in LION, eight for the causal form below d = 128;
+# LINSCOPE_LA_PAR_WARPS), through linear attention, LION and DeltaNet's parallel form: knobs for
+# measuring, run here so that every kernel stays correct.
 for w in 4 8; do
-  LINSCOPE_LA_PAR_WARPS=$w timeout $(cap 60) ./$BUILD/tests/gpu_test_linear_attention_tc --gtest_brief=1 \
+  LINSCOPE_LA_PAR=mma LINSCOPE_LA_PAR_WARPS=$w timeout $(cap 60) ./$BUILD/tests/gpu_test_linear_attention_tc --gtest_brief=1 \
     --gtest_filter='*TcParallel*' >"$OUT/test_la_tc_parallel_w$w.log" 2>&1 || status=1
-  LINSCOPE_LA_PAR_WARPS=$w timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 \
+  LINSCOPE_LA_PAR=mma LINSCOPE_LA_PAR_WARPS=$w timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 \
     --gtest_filter='*ParallelTensorCores*' >"$OUT/test_deltanet_parallel_w$w.log" 2>&1 || status=1
-  echo "parallel form with $w warps a block: $(grep -hE '^\[  (PASSED  |FAILED  )\]' "$OUT/test_la_tc_parallel_w$w.log" "$OUT/test_deltanet_parallel_w$w.log" | tr '\n' ' ') (${SECONDS}s)"
+  echo "parallel form on mma.sync with $w warps a block: $(grep -hE '^\[  (PASSED  |FAILED  )\]' "$OUT/test_la_tc_parallel_w$w.log" "$OUT/test_deltanet_parallel_w$w.log" | tr '\n' ' ') (${SECONDS}s)"
 done
 # The tensor-core figures before the sanitizers, so that a slow racecheck cannot crowd them out.
 if [ "${BENCH_TC:-0}" != 0 ]; then
@@ -111,6 +113,10 @@ for tool in memcheck racecheck; do
     ./$BUILD/tests/gpu_test_linear_attention_tc --gtest_filter='GpuTest.TcParallelSmall' \
     >"$OUT/sanitizer_la_tc_w8_$tool.log" 2>&1
   echo "compute-sanitizer $tool (parallel form, eight warps a block, causal and LION): rc=$? (${SECONDS}s)"
+  timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
+    ./$BUILD/tests/gpu_test_linear_attention_tc --gtest_filter='GpuTest.TcParallelWarpgroupKernelWhereBuilt:Bf16/TcParallelWideForms.*/3' \
+    >"$OUT/sanitizer_la_tc_wgmma_$tool.log" 2>&1
+  echo "compute-sanitizer $tool (parallel form on wgmma, causal and LION): rc=$? (${SECONDS}s)"
   timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_gateloop --gtest_filter='*HandWorked*:*ScanSmall*:*SurrogateAttention*' >"$OUT/sanitizer_gateloop_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop): rc=$? (${SECONDS}s)"
