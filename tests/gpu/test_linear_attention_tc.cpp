@@ -393,7 +393,8 @@ TEST_F(GpuTest, TcParallelWarpgroupKernelWhereBuilt) {
   EXPECT_FALSE(gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 32, 128})) << "d_k 32";
   EXPECT_FALSE(gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 64, 20})) << "d_v % 8";
   if (!gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 128, 128}))
-    GTEST_SKIP() << "no sm_90a code for this device";
+    GTEST_SKIP() << "the warpgroup kernel does not run here (no sm_90a build, a device other "
+                    "than compute 9.0, or LINSCOPE_LA_PAR=mma)";
   // d_v = 136: a second value tile of 8 columns; L = 520 ends inside a key tile.
   for (bool bidir : {false, true}) {
     SCOPED_TRACE(bidir ? "LION-S" : "causal S");
