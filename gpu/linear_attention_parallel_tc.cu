@@ -23,6 +23,7 @@
 #include <cuda_bf16.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <type_traits>
@@ -376,7 +377,12 @@ void la_parallel_tc(const void* q, const void* k, const void* v, const double* A
         "of 8 and L * d below 2^31 (got d_k = " +
         std::to_string(d.Dk) + ", d_v = " + std::to_string(d.Dv) + ", L = " + std::to_string(d.L) +
         ")");
-  if (la_parallel_wgmma_supported(d)) {
+  // The tensor copies of the warpgroup kernel need 16-byte aligned tensors (cudaMalloc gives
+  // 256; a view into a larger buffer may not).
+  const bool aligned = ((reinterpret_cast<uintptr_t>(q) | reinterpret_cast<uintptr_t>(k) |
+                         reinterpret_cast<uintptr_t>(v)) &
+                        15) == 0;
+  if (aligned && la_parallel_wgmma_supported(d)) {
     la_parallel_wgmma(q, k, v, A, y, d, bidirectional, normalize, s);
     return;
   }

@@ -395,6 +395,16 @@ TEST_F(GpuTest, TcParallelWarpgroupKernelWhereBuilt) {
   if (!gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 128, 128}))
     GTEST_SKIP() << "the warpgroup kernel does not run here (no sm_90a build, a device other "
                     "than compute 9.0, or LINSCOPE_LA_PAR=mma)";
+  // Sequences shorter than a key tile and a row block: one partial tile, rows past L zero-filled
+  // by the tensor copies (and never written).
+  for (int64_t L : {1, 5, 100})
+    for (bool bidir : {false, true}) {
+      SCOPED_TRACE("L=" + std::to_string(L) + (bidir ? " LION-S" : " causal S"));
+      const ModelSpec spec = parallel_spec(Decay::S, bidir, bidir);
+      const Inputs in =
+          generate_inputs(spec, Shape{1, 2, L, 64, 64}, GenerateOptions{uint64_t(L) + bidir});
+      check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
+    }
   // d_v = 136: a second value tile of 8 columns; L = 520 ends inside a key tile.
   for (bool bidir : {false, true}) {
     SCOPED_TRACE(bidir ? "LION-S" : "causal S");
