@@ -118,13 +118,13 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   if (wg_index == 0) {
     // The producer: one warp. Per tile it waits for the stage to be free, writes the keys'
-    // exponents, and lane 0 announces the bytes and issues the tensor copies: one box of 64
-    // rows x 8 columns per 16 bytes of a row, which is 8 core matrices, so a tile's chunk c lands
-    // at c KB (Q: per 64 rows). The copies complete on the full barrier by themselves; nothing
-    // here waits for them.
+    // exponents, and lane 0 announces the bytes and issues the tensor copies: boxes of 64
+    // columns (128 bytes, swizzled) by the tile's NK rows, kBox bytes apart (Q: 64 rows, 8 KB).
+    // The copies complete on the full barrier by themselves; nothing here waits for them.
     wg::regs_dec<kProducerRegs>();
     if (warp != 0) return;
     constexpr unsigned kTileBytes = unsigned(Lay::k_bytes + Lay::v_bytes);
+    constexpr int kQBox = kWgRows * 128, kBox = NK * 128;
     // A of keys j0 + lane + 32 h of the next tile: loaded one tile ahead, so that no global
     // round trip sits in the loop.
     constexpr int H = NK / 32;
@@ -155,15 +155,15 @@ __global__ void __launch_bounds__(kThreads, 1)
         if (t == 0) {
 #pragma unroll
           for (int c = 0; c < 2 * DK / 64; ++c)  // rows row0 .., then row0 + 64 ..
-            bulk::copy_box(reinterpret_cast<unsigned char*>(sQ) + 8192 * c, &q_map,
+            bulk::copy_box(reinterpret_cast<unsigned char*>(sQ) + kQBox * c, &q_map,
                            64 * (c % (DK / 64)), row0 + kWgRows * (c / (DK / 64)), head, &full[st]);
         }
 #pragma unroll
         for (int c = 0; c < DK / 64; ++c)
-          bulk::copy_box(stage(st) + 8192 * c, &k_map, 64 * c, j0, head, &full[st]);
+          bulk::copy_box(stage(st) + kBox * c, &k_map, 64 * c, j0, head, &full[st]);
 #pragma unroll
         for (int c = 0; c < VT / 64; ++c)
-          bulk::copy_box(stage(st) + Lay::k_bytes + 8192 * c, &v_map, c0 + 64 * c, j0, head,
+          bulk::copy_box(stage(st) + Lay::k_bytes + kBox * c, &v_map, c0 + 64 * c, j0, head,
                          &full[st]);
       }
     }
@@ -194,14 +194,16 @@ __global__ void __launch_bounds__(kThreads, 1)
   const bool rows_decayed = __any_sync(0xffffffffu, ra[0] != 0.f || ra[1] != 0.f);
 
   // Descriptors of the swizzled boxes (gpu/tc_wgmma.cuh; offsets in 16-byte units): Q and K
-  // K-major, 8-row atoms 1024 bytes apart, each 64 columns of d a box of 8 KB; V MN-major, 8-key
-  // atoms 1024 bytes apart (SBO) and each 64 value columns a box of 8 KB (LBO). A k step of 16 is
-  // 32 bytes along d inside a box (Q, K) or two atoms of keys (V).
+  // K-major, 8-row atoms 1024 bytes apart, each 64 columns of d a box of rows x 128 bytes (Q: 64
+  // rows, K: NK); V MN-major, 8-key atoms 1024 bytes apart (SBO) and each 64 value columns a box
+  // of NK x 128 bytes (LBO). A k step of 16 is 32 bytes along d inside a box (Q, K) or two atoms
+  // of keys (V).
+  constexpr unsigned kQBox = kWgRows * 128, kBox = NK * 128;
   const uint64_t q_desc =
       wg::descriptor_sw128(shared_address(sQ + size_t(kWgRows) * DK * cw), 16, 1024);
   const uint64_t k_desc = wg::descriptor_sw128(shared_address(stage_k(0)), 16, 1024);
-  const uint64_t v_desc = wg::descriptor_sw128(shared_address(stage_v(0)), 8192, 1024);
-  auto k_step = [](int kk) { return uint64_t((kk >> 2) * 512 + (kk & 3) * 2); };
+  const uint64_t v_desc = wg::descriptor_sw128(shared_address(stage_v(0)), kBox, 1024);
+  auto d_step = [](int kk, unsigned box) { return uint64_t((kk >> 2) * box / 16 + (kk & 3) * 2); };
   constexpr uint64_t kStageUnits = Lay::stage_bytes / 16, kV16 = 2048 / 16;
 
   // The loop as FlashAttention-3's intra-warpgroup overlap: tile t's P V and tile t + 1's scores
@@ -220,9 +222,11 @@ __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll
     for (int kk = 0; kk < KT; ++kk)
       if constexpr (NK == 128)
-        wg::mma_64x128_ss(s, q_desc + k_step(kk), k_desc + st * kStageUnits + k_step(kk), kk > 0);
+        wg::mma_64x128_ss(s, q_desc + d_step(kk, kQBox),
+                          k_desc + st * kStageUnits + d_step(kk, kBox), kk > 0);
       else
-        wg::mma_64x64_ss(s, q_desc + k_step(kk), k_desc + st * kStageUnits + k_step(kk), kk > 0);
+        wg::mma_64x64_ss(s, q_desc + d_step(kk, kQBox),
+                         k_desc + st * kStageUnits + d_step(kk, kBox), kk > 0);
     wg::commit();
   };
   auto issue_pv = [&](int t, const P& pk) {

@@ -405,13 +405,17 @@ TEST_F(GpuTest, TcParallelWarpgroupKernelWhereBuilt) {
           generate_inputs(spec, Shape{1, 2, L, 64, 64}, GenerateOptions{uint64_t(L) + bidir});
       check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
     }
-  // d_v = 136: a second value tile of 8 columns; L = 520 ends inside a key tile.
-  for (bool bidir : {false, true}) {
-    SCOPED_TRACE(bidir ? "LION-S" : "causal S");
-    const ModelSpec spec = parallel_spec(Decay::S, bidir, bidir);
-    const Inputs in = generate_inputs(spec, Shape{1, 2, 520, 128, 136}, GenerateOptions{17});
-    check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
-  }
+  // Value tiles of two 64-column boxes (d_v 128) and a second, nearly empty value tile (136),
+  // at both key widths (64 keys a tile at d_k = 128, 128 at d_k = 64); L = 520 ends inside a key
+  // tile.
+  for (auto [dk, dv] : {std::pair<int64_t, int64_t>{128, 136}, {64, 128}, {64, 136}})
+    for (bool bidir : {false, true}) {
+      SCOPED_TRACE("dk=" + std::to_string(dk) + " dv=" + std::to_string(dv) +
+                   (bidir ? " LION-S" : " causal S"));
+      const ModelSpec spec = parallel_spec(Decay::S, bidir, bidir);
+      const Inputs in = generate_inputs(spec, Shape{1, 2, 520, dk, dv}, GenerateOptions{17});
+      check_against_definition_and_cpu(gpu(), spec, in, bf16_parallel());
+    }
 }
 
 // Every key width the kernel is built for; d_v = 64 (the narrow value tile), 128 (the wide one)
