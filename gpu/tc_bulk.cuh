@@ -9,7 +9,7 @@
 #include "gpu/tc_fragments.cuh"  // shared_address
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
-#error "gpu/tc_bulk.cuh: bulk copies need Hopper (sm_90); build with CMAKE_CUDA_ARCHITECTURES=90"
+#error "gpu/tc_bulk.cuh: bulk copies need Hopper (sm_90); build with CMAKE_CUDA_ARCHITECTURES=90a"
 #endif
 
 namespace linscope::gpu::tc::bulk {
