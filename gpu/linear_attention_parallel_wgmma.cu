@@ -53,7 +53,7 @@ using mask::kExact, mask::kFuture, mask::kPast, mask::kPlain;
 // NK keys per tile (64 or 128).
 template <int KT, int VT, int NK>
 struct WgLayout {
-  static constexpr int DK = 16 * KT, KC = DK / 8, VC = VT / 8;
+  static constexpr int DK = 16 * KT;
   static constexpr size_t q_bytes = size_t(kRows) * DK * sizeof(bf16);
   static constexpr size_t k_bytes = size_t(NK) * DK * sizeof(bf16);
   static constexpr size_t v_bytes = size_t(NK) * VT * sizeof(bf16);
@@ -356,9 +356,9 @@ template <int KT, int VT, int NK, bool BIDIR>
 void launch(const void* q, const void* k, const void* v, const double* A, float* y, const Dims& d,
             bool normalize, cudaStream_t s) {
   const auto L = static_cast<uint64_t>(d.L), BH = static_cast<uint64_t>(d.BH);
-  const CUtensorMap q_map = bf16_tensor_map(q, 16 * KT, L, BH, 64, kWgRows, true);
-  const CUtensorMap k_map = bf16_tensor_map(k, 16 * KT, L, BH, 64, NK, true);
-  const CUtensorMap v_map = bf16_tensor_map(v, static_cast<uint64_t>(d.Dv), L, BH, 64, NK, true);
+  const CUtensorMap q_map = bf16_tensor_map_sw128(q, 16 * KT, L, BH, kWgRows);
+  const CUtensorMap k_map = bf16_tensor_map_sw128(k, 16 * KT, L, BH, NK);
+  const CUtensorMap v_map = bf16_tensor_map_sw128(v, static_cast<uint64_t>(d.Dv), L, BH, NK);
   using Lay = WgLayout<KT, VT, NK>;
   auto kernel = la_parallel_wgmma_kernel<KT, VT, NK, BIDIR>;
   const size_t smem = Lay::bytes;

@@ -5,13 +5,9 @@
 // read once per warpgroup instead of once per warp. Device code for sm_90a only: every use sits
 // under LINSCOPE_WGMMA, which only the sm_90a pass of nvcc defines; include from .cu files only.
 //
-// Shared-memory operands are "interleaved" (no swizzle): 8 x 8 bf16 core matrices of 128
-// contiguous bytes, each 8 rows of 16 bytes. For a K-major operand (rows along M or N, 16 bytes
-// along K) the descriptor's leading offset (LBO) steps to the next 8 columns of K and the stride
-// offset (SBO) to the next 8 rows; for an MN-major one (16 bytes along M or N, rows along K) SBO
-// steps to the next 8 elements of M or N and LBO to the next 8 rows of K (PTX ISA, "Shared Memory
-// Matrix Layout", canonical layouts). core_offset() places row r, 8-element chunk c of such a
-// tile with `chunks` chunks per row.
+// Shared-memory operands are addressed by 64-bit descriptors (PTX ISA, "Matrix Descriptor"):
+// start address, leading and stride byte offsets (LBO, SBO) and the swizzle mode. The kernels
+// here use the 128-byte swizzle that tensor copies write (descriptor_sw128 below).
 //
 // Layouts of registers: an accumulator of m64nN gives warp w of the group rows 16 w .. 16 w + 15
 // in exactly the mma.sync m16n8 layout for each 8 columns (d[4 i .. 4 i + 3]: columns 8 i ..), and
@@ -25,15 +21,10 @@
 
 namespace linscope::gpu::tc::wg {
 
-// Element offset of row r, chunk c (8 bf16) in an interleaved tile of `chunks` chunks per row.
-__host__ __device__ constexpr int core_offset(int r, int c, int chunks) {
-  return ((r >> 3) * chunks + c) * 64 + (r & 7) * 8;
-}
-
 #ifdef LINSCOPE_WGMMA
 
-// The 64-bit matrix descriptor of an interleaved operand at shared address `addr` (16-byte
-// aligned), offsets in bytes.
+// The 64-bit matrix descriptor of an operand at shared address `addr` (16-byte aligned), offsets
+// in bytes, no swizzle.
 __device__ __forceinline__ uint64_t descriptor(unsigned addr, unsigned lbo, unsigned sbo) {
   return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) |
          static_cast<uint64_t>((lbo >> 4) & 0x3FFF) << 16 |
@@ -63,21 +54,6 @@ template <int N>
 __device__ __forceinline__ void wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
-// Shared memory written by ordinary stores or cp.async that a wgmma reads next: in each writing
-// thread, before the barrier that publishes it.
-__device__ __forceinline__ void fence_shared() {
-  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-}
-
-// Pins an accumulator's registers across regular code while a product that writes them is in
-// flight: without it the compiler may copy them between the issue and the wait and read stale
-// values.
-template <int N>
-__device__ __forceinline__ void fence_operand(float (&d)[N]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
-}
-
 // Hands registers between the warpgroups of a block (all warps of a warpgroup execute it): the
 // producer gives up what it does not need so that the consumers' accumulators fit.
 template <int N>

@@ -26,18 +26,18 @@ PFN_cuTensorMapEncodeTiled_v12000 encode_function() {
 
 }  // namespace
 
-CUtensorMap bf16_tensor_map(const void* base, uint64_t inner, uint64_t rows, uint64_t batch,
-                            uint32_t box_inner, uint32_t box_rows, bool swizzle128) {
+CUtensorMap bf16_tensor_map_sw128(const void* base, uint64_t inner, uint64_t rows, uint64_t batch,
+                                  uint32_t box_rows) {
+  constexpr uint32_t box_inner = 64;  // 128 bytes: the swizzle's row
   CUtensorMap map{};
   const cuuint64_t dims[3] = {inner, rows, batch};
   const cuuint64_t strides[2] = {inner * 2, inner * rows * 2};  // bytes, dims 1 and 2
   const cuuint32_t box[3] = {box_inner, box_rows, 1};
   const cuuint32_t steps[3] = {1, 1, 1};
-  const CUresult r =
-      encode_function()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims,
-                        strides, box, steps, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                        swizzle128 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_NONE,
-                        CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  const CUresult r = encode_function()(
+      &map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides, box, steps,
+      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
     throw BackendError("cuTensorMapEncodeTiled refused a bf16 tensor of " + std::to_string(batch) +
                        " x " + std::to_string(rows) + " x " + std::to_string(inner) +
