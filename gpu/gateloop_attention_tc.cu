@@ -37,6 +37,7 @@
 #include <cuda_bf16.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -54,9 +55,9 @@ using namespace tc;
 using namespace tc::mma;
 using namespace gateloop_tc;
 
-constexpr int kGroupRows = 16;  // rows per group = the granularity of S_g
-constexpr int kETile = 64;      // keys per tile of E_t (the range rule's 64 tokens)
-constexpr int kPad = 8;         // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
+constexpr int kGroupRows = kAttentionGroupRows;  // rows per group = the granularity of S_g
+constexpr int kETile = kAttentionKeyTile;  // keys per tile of E_t (the range rule's 64 tokens)
+constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
 
 // ---- Operands: the cumulative sums and Q^, K^ in one pass
 // ---------------------------------------- A block takes one head and 32 channels (16 pairs) and
@@ -486,6 +487,12 @@ bool gateloop_attention_tc(const void* q, const void* k, const void* v, const fl
       static_cast<int>(d.L), static_cast<int>(d.Dk));
   check_launch("gl_attention_operands_kernel");
   if (flag_raised(flag, s)) return false;  // before the L² work: the fp32 kernels answer instead
+  // Hopper's warpgroup kernel where it runs; its tensor copies need v 16-byte aligned (the
+  // operands in the workspace are: cudaMalloc'd, at offsets of whole 64-channel rows).
+  if ((reinterpret_cast<uintptr_t>(v) & 15) == 0 && gateloop_attention_wgmma_supported(d)) {
+    gateloop_attention_wgmma(qhat, khat, v, bounds, y, d, s);
+    return true;
+  }
   const auto* v16 = static_cast<const bf16*>(v);
   const bool wide = d.Dv > 64;
   if (d.Dk == 64)

@@ -18,6 +18,12 @@ __host__ __device__ constexpr int kappa(int c) {
   return 16 * (c >> 3) + (c & 7);
 }
 
+// The surrogate attention's operand geometry: gpu/gateloop_attention_tc.cu forms Q^ relative to
+// groups of 16 rows and K^ relative to tiles of 64 keys, and both of its L² kernels (mma.sync
+// there, wgmma in gpu/gateloop_attention_wgmma.cu) bridge the two with one factor per (group,
+// tile) pair and channel.
+constexpr int kAttentionGroupRows = 16, kAttentionKeyTile = 64;
+
 // The largest magnitude, in nats, of an exponent inside a scaled operand (a chunk's or a tile's
 // decay in one channel): e^80 = 5.5e34 and e^-80 = 1.8e-35 are normal in float and bf16 (max
 // 3.4e38, min normal 1.2e-38), with room for |q|, |k| and the sums. Beyond it the kernels raise

@@ -194,6 +194,13 @@ size_t gateloop_attention_tc_workspace(const Dims& d);
 bool gateloop_attention_tc(const void* q, const void* k, const void* v, const float* lm,
                            const float* ph, float* y, void* workspace, int* flag, const Dims& d,
                            cudaStream_t s);
+// Its L² step on Hopper's warpgroup products (gpu/gateloop_attention_wgmma.cu), which
+// gateloop_attention_tc runs where supported (an sm_90a build on a compute 9.0 device, d_k 64 or
+// 128, d_v a multiple of 8; LINSCOPE_GL_PAR=mma turns it off, for measuring) on the operands it
+// formed: qhat, khat [BH, L, 2 d_k] bf16 and bounds [BH, L / 16 + 1, d_k] (that file's header).
+bool gateloop_attention_wgmma_supported(const Dims& d);
+void gateloop_attention_wgmma(const void* qhat, const void* khat, const void* v,
+                              const double* bounds, float* y, const Dims& d, cudaStream_t s);
 
 // y [BH, L, Dv] = A v for a causal score matrix A [BH, L, L] with zeros above the diagonal
 // (gpu/causal_scores.cu).

@@ -28,6 +28,7 @@
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
 #include "gpu/parallel_mask.cuh"
+#include "gpu/sm90a.h"
 #include "gpu/tc_bulk.cuh"
 #include "gpu/tc_fragments.cuh"
 #include "gpu/tc_mma.cuh"
@@ -372,34 +373,11 @@ void launch(const void* q, const void* k, const void* v, const double* A, float*
   check_launch("la_parallel_wgmma");
 }
 
-// Whether this process runs sm_90a code: built for it (LINSCOPE_SM90A, set by gpu/CMakeLists.txt
-// when the architectures name 90a) and on a device of compute capability 9.0, whose driver
-// loads that code. LINSCOPE_LA_PAR=mma keeps the mma.sync kernel (measuring).
-bool wgmma_runs_here() {
-#ifdef LINSCOPE_SM90A
-  static const bool ok = [] {
-    const char* e = std::getenv("LINSCOPE_LA_PAR");
-    if (e && std::string(e) == "mma") return false;
-    int dev = 0, major = 0, minor = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
-      cudaGetLastError();
-      return false;
-    }
-    return major == 9 && minor == 0;
-  }();
-  return ok;
-#else
-  return false;
-#endif
-}
-
 }  // namespace
 
 bool la_parallel_wgmma_supported(const Dims& d) {
-  return wgmma_runs_here() && (d.Dk == 64 || d.Dk == 128) && d.Dv % 8 == 0 && d.Dv > 0 &&
-         d.L * std::max(d.Dk, d.Dv) < (int64_t{1} << 31) && d.L / kRows < 65535;
+  return sm90a_runs_here("LINSCOPE_LA_PAR") && (d.Dk == 64 || d.Dk == 128) && d.Dv % 8 == 0 &&
+         d.Dv > 0 && d.L * std::max(d.Dk, d.Dv) < (int64_t{1} << 31) && d.L / kRows < 65535;
 }
 
 void la_parallel_wgmma(const void* q, const void* k, const void* v, const double* A, float* y,

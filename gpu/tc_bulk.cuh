@@ -30,6 +30,15 @@ __device__ __forceinline__ void arrive_expect(uint64_t* bar, unsigned bytes) {
       : "memory");
 }
 
+// Announces bytes for the current phase without arriving: a thread that issues copies before it
+// has finished its own writes to the stage arrives later, by arrive().
+__device__ __forceinline__ void expect(uint64_t* bar, unsigned bytes) {
+  asm volatile(
+      "mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;\n" ::"r"(shared_address(bar)),
+      "r"(bytes)
+      : "memory");
+}
+
 // This thread's arrival with nothing to announce; release: its earlier writes are seen by the
 // threads that wait on the phase.
 __device__ __forceinline__ void arrive(uint64_t* bar) {

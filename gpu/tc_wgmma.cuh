@@ -98,8 +98,10 @@ __device__ __forceinline__ void mma_64x128_ss(float (&d)[64], uint64_t a, uint64
 }
 
 // d (+)= A B, m64nNk16 (N = 64 or 128), A from registers (the mma.sync A fragment of each warp's
-// 16 rows), B MN-major from shared memory; accumulate = false overwrites d (so that d needs no
-// clearing by ordinary instructions, which would make ptxas serialize the products).
+// 16 rows), B from shared memory, MN-major (kBMnMajor: V of P V) or K-major (K of a score
+// product); accumulate = false overwrites d (so that d needs no clearing by ordinary
+// instructions, which would make ptxas serialize the products).
+template <bool kBMnMajor = true>
 __device__ __forceinline__ void mma_64x64_rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b,
                                              bool accumulate = true) {
   asm volatile(
@@ -107,9 +109,10 @@ __device__ __forceinline__ void mma_64x64_rs(float (&d)[32], const uint32_t (&a)
       " wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {"
       "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
       "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
-      "{%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+      "{%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
       : LINSCOPE_WG_D8(0), LINSCOPE_WG_D8(8), LINSCOPE_WG_D8(16), LINSCOPE_WG_D8(24)
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(int(accumulate)));
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(int(accumulate)),
+        "n"(int(kBMnMajor)));
 }
 __device__ __forceinline__ void mma_64x128_rs(float (&d)[64], const uint32_t (&a)[4], uint64_t b,
                                               bool accumulate = true) {

@@ -20,7 +20,13 @@
 // pair's per-channel factor, its product with Q^_i (a bf16x2 multiply), and P_ij: 5u · mag_i to
 // first order, (1 + u)^2 for the rest; the same fp32 allowance (its accumulators run over up to
 // L keys).
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <string>
+
 #include "gpu/forward.h"
+#include "gpu/kernels.h"
 #include "gpu_test_util.h"
 
 namespace linscope::gpu_test {
@@ -145,6 +151,36 @@ TEST_F(GpuTest, GateLoopTcChosenOnlyWhereSupported) {
       << "d_k";
   EXPECT_FALSE(gpu::uses_tensor_cores(gateloop(), bf16_scan(), gpu::Dims{2, 100, 64, 20}))
       << "d_v % 8";
+}
+
+// The surrogate attention's L² step runs on Hopper's warpgroup kernel (gpu/
+// gateloop_attention_wgmma.cu) on a compute 9.0 device of an sm_90a build, unless
+// LINSCOPE_GL_PAR=mma asks for the mma.sync one (tools/device/gpu_validate.sh runs this file both
+// ways). Then: sequences shorter than a key tile (rows and keys past L zero-filled by the tensor
+// copies), one ending inside a row block's second warpgroup (L = 200) and inside a key tile after
+// the ring of stages has wrapped (L = 520, nine tiles), value widths of one 64-column box, two,
+// and a second value block (136).
+TEST_F(GpuTest, GateLoopTcWarpgroupKernelWhereBuilt) {
+#ifdef LINSCOPE_SM90A
+  int dev = 0, major = 0, minor = 0;
+  ASSERT_EQ(cudaGetDevice(&dev), cudaSuccess);
+  ASSERT_EQ(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), cudaSuccess);
+  ASSERT_EQ(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), cudaSuccess);
+  const char* forced = std::getenv("LINSCOPE_GL_PAR");
+  if (major == 9 && minor == 0 && !(forced && std::string(forced) == "mma"))
+    EXPECT_TRUE(gpu::gateloop_attention_wgmma_supported(gpu::Dims{2, 300, 128, 128}));
+#endif
+  EXPECT_FALSE(gpu::gateloop_attention_wgmma_supported(gpu::Dims{2, 300, 32, 128})) << "d_k 32";
+  EXPECT_FALSE(gpu::gateloop_attention_wgmma_supported(gpu::Dims{2, 300, 64, 20})) << "d_v % 8";
+  if (!gpu::gateloop_attention_wgmma_supported(gpu::Dims{2, 300, 128, 128}))
+    GTEST_SKIP() << "the warpgroup kernel does not run here (no sm_90a build, a device other "
+                    "than compute 9.0, or LINSCOPE_GL_PAR=mma)";
+  for (const Shape& shape :
+       {Shape{1, 2, 1, 128, 64}, Shape{1, 1, 5, 64, 64}, Shape{2, 1, 100, 64, 128},
+        Shape{1, 2, 200, 128, 128}, Shape{1, 1, 520, 128, 136}, Shape{1, 2, 520, 64, 136}})
+    check(gpu(),
+          generate_inputs(gateloop(), shape, GenerateOptions{uint64_t(7 * shape.L + shape.Dv)}),
+          Form::Parallel);
 }
 
 // Small enough for compute-sanitizer (tools/device/gpu_validate.sh): three chunks, the last

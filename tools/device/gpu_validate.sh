@@ -73,12 +73,13 @@ echo "gpu_test_deltanet, recurrence with four columns a lane: $(grep -E '^\[  (P
 LINSCOPE_DN_DELTA=wmma timeout $(cap 60) ./$BUILD/tests/gpu_test_deltanet --gtest_brief=1 \
   --gtest_filter='*ParallelTensorCores*' >"$OUT/test_deltanet_delta_wmma.log" 2>&1 || status=1
 echo "gpu_test_deltanet, parallel form with the WMMA Δ pass: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_deltanet_delta_wmma.log" | tr '\n' ' ') (${SECONDS}s)"
-# GateLoop's surrogate attention in its other block shapes (each d_k runs its fastest by default;
-# LINSCOPE_GL_SHAPE is a knob for measuring), so that every shape stays correct.
+# GateLoop's surrogate attention on the mma.sync kernel where the warpgroup one runs by default
+# (LINSCOPE_GL_PAR=mma), in each of its block shapes (LINSCOPE_GL_SHAPE): knobs for measuring,
+# run here so that every kernel and shape stays correct.
 for shape in 128 256x32 256; do
-  LINSCOPE_GL_SHAPE=$shape timeout $(cap 60) ./$BUILD/tests/gpu_test_gateloop_tc --gtest_brief=1 \
+  LINSCOPE_GL_PAR=mma LINSCOPE_GL_SHAPE=$shape timeout $(cap 60) ./$BUILD/tests/gpu_test_gateloop_tc --gtest_brief=1 \
     >"$OUT/test_gateloop_tc_$shape.log" 2>&1 || status=1
-  echo "gpu_test_gateloop_tc, attention blocks of shape $shape: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_$shape.log" | tr '\n' ' ') (${SECONDS}s)"
+  echo "gpu_test_gateloop_tc, mma.sync attention blocks of shape $shape: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_$shape.log" | tr '\n' ' ') (${SECONDS}s)"
 done
 # The tensor-core parallel form on the mma.sync kernel where the warpgroup one runs by default
 # (d_k 64 and 128; LINSCOPE_LA_PAR=mma), with the warp count each shape does not take by default
@@ -123,9 +124,9 @@ for tool in memcheck racecheck; do
   timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*FallsBack*:*MatchesDefinition*' >"$OUT/sanitizer_gateloop_tc_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop, tensor cores): rc=$? (${SECONDS}s)"
-  LINSCOPE_GL_SHAPE=256x32 timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
+  LINSCOPE_GL_PAR=mma LINSCOPE_GL_SHAPE=256x32 timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*MatchesDefinition*' >"$OUT/sanitizer_gateloop_tc32_$tool.log" 2>&1
-  echo "compute-sanitizer $tool (gateloop, tensor cores, 32-key attention tiles): rc=$? (${SECONDS}s)"
+  echo "compute-sanitizer $tool (gateloop, tensor cores, mma.sync attention with 32-key tiles): rc=$? (${SECONDS}s)"
   timeout $(cap 45) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_lion --gtest_filter='*HandWorked*:Chunks/LionForms.*/4' >"$OUT/sanitizer_lion_$tool.log" 2>&1
   echo "compute-sanitizer $tool (lion): rc=$? (${SECONDS}s)"
