@@ -8,13 +8,13 @@
 //
 // The block is organised as the linear-attention kernel (gpu/linear_attention_parallel_wgmma.cu),
 // after FlashAttention-3: a producer warpgroup fills a ring of stages with tensor copies (K^ and
-// V tiles, 128-byte swizzled) and two consumer warpgroups of 64 rows issue tile t's P_t V_t
-// together with tile t + 1's scores. What differs is the factor. It belongs to a (row group,
+// V tiles, 128-byte swizzled) and two or three consumer warpgroups of 64 rows run tile t's
+// P_t V_t under tile t + 1's scores. What differs is the factor. It belongs to a (row group,
 // channel) pair, so it scales A, not B: each warp's 16 rows are exactly one row group, and the
 // score product takes A from registers (wgmma's RS form), Q^ read by ldmatrix from the swizzled
 // copy and multiplied per bf16x2 by the factor pair of its channels, as the mma.sync kernel does.
-// The producer's threads compute the factors of each tile (one channel each, the block's eight
-// groups) into the stage, next to the tile's bytes.
+// The producer's threads compute each tile's factors (a channel and some of the block's groups
+// each) into the stage, next to the tile's bytes.
 //
 // Built only by nvcc's sm_90a pass (LINSCOPE_WGMMA); gateloop_attention_tc runs it where
 // gateloop_attention_wgmma_supported() says so and keeps the mma.sync kernel everywhere else.
@@ -43,25 +43,27 @@ using namespace tc::mma;
 using gateloop_tc::kAttentionGroupRows;
 using gateloop_tc::kAttentionKeyTile;
 
-constexpr int kWgRows = 64;                  // query rows per consumer warpgroup
-constexpr int kConsumers = 2;                // consumer warpgroups per block
-constexpr int kRows = kWgRows * kConsumers;  // query rows per block
-constexpr int kGroups = kRows / kAttentionGroupRows;
+constexpr int kWgRows = 64;               // query rows per consumer warpgroup
 constexpr int kKeys = kAttentionKeyTile;  // keys per tile: one factor per (group, tile)
-constexpr int kThreads = 128 * (1 + kConsumers);
-// Registers per thread after the hand-over: 128 x 56 + 256 x 224 <= 64 K.
-constexpr int kProducerRegs = 56, kConsumerRegs = 224;
 static_assert(kWgRows % kKeys == 0, "a warpgroup's rows start a key tile");
 
-template <int DK, int VT>
+// CONS consumer warpgroups of 64 rows, STAGES stages in the ring.
+template <int DK, int VT, int CONS, int STAGES>
 struct GlWgLayout {
   static constexpr int KD = 2 * DK, KT = KD / 16;
-  // Stages: three at d_k = 128 (a K^ tile alone is 32 KB), four at 64.
-  static constexpr int kStages = DK == 128 ? 3 : 4;
+  static constexpr int kConsumers = CONS, kStages = STAGES;
+  static constexpr int kRows = kWgRows * CONS;  // query rows per block
+  static constexpr int kGroups = kRows / kAttentionGroupRows;
+  static constexpr int kThreads = 128 * (1 + CONS);
+  // Registers per thread after the hand-over (multiples of 8, all of them within 64 K):
+  // 128 x 56 + 256 x 224 with two consumers, 128 x 56 + 384 x 152 with three.
+  static constexpr int kProducerRegs = 56, kConsumerRegs = CONS == 2 ? 224 : 152;
+  static_assert(128 * kProducerRegs + 128 * CONS * kConsumerRegs <= 65536, "registers");
   static constexpr size_t q_bytes = size_t(kRows) * KD * sizeof(bf16);
   static constexpr size_t k_bytes = size_t(kKeys) * KD * sizeof(bf16);
   static constexpr size_t v_bytes = size_t(kKeys) * VT * sizeof(bf16);
-  static constexpr size_t f_bytes = size_t(kGroups) * DK * sizeof(bf16);  // [group][channel]
+  // [group][channel], padded to the swizzle's 1024-byte atoms
+  static constexpr size_t f_bytes = (size_t(kGroups) * DK * sizeof(bf16) + 1023) / 1024 * 1024;
   static constexpr size_t stage_bytes = k_bytes + v_bytes + f_bytes;
   static constexpr size_t bar_offset = q_bytes + kStages * stage_bytes;
   // (+ 1 KB: the dynamic shared memory's start is rounded up to 1024 bytes in the kernel)
@@ -70,16 +72,17 @@ struct GlWgLayout {
   static_assert(bytes <= 227 * 1024, "fits an SM's shared memory");
 };
 
-template <int DK, int VT>
-__global__ void __launch_bounds__(kThreads, 1)
+template <int DK, int VT, int CONS, int STAGES>
+__global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
     gl_attention_wgmma_kernel(const __grid_constant__ CUtensorMap q_map,
                               const __grid_constant__ CUtensorMap k_map,
                               const __grid_constant__ CUtensorMap v_map,
                               const double* __restrict__ bounds, float* __restrict__ y, int L,
                               int Dv, int row_blocks) {
 #ifdef LINSCOPE_WGMMA
-  using Lay = GlWgLayout<DK, VT>;
-  constexpr int KD = Lay::KD, KT = Lay::KT, kStages = Lay::kStages;
+  using Lay = GlWgLayout<DK, VT, CONS, STAGES>;
+  constexpr int KD = Lay::KD, KT = Lay::KT, kStages = Lay::kStages, kRows = Lay::kRows;
+  constexpr int kConsumers = Lay::kConsumers, kGroups = Lay::kGroups;
   extern __shared__ __align__(1024) unsigned char smem_raw[];
   unsigned char* smem = smem_raw + ((1024 - (shared_address(smem_raw) & 1023)) & 1023);
   auto stage = [&](int st) { return smem + Lay::q_bytes + st * Lay::stage_bytes; };
@@ -113,8 +116,9 @@ __global__ void __launch_bounds__(kThreads, 1)
     // (boxes of 64 columns by 64 rows, 8 KB, swizzled; Q^ once, with the first tile); then every
     // thread writes its channel's factors for kGPT of the block's groups and arrives, which
     // publishes them. The copies complete on the barrier by themselves.
-    wg::regs_dec<kProducerRegs>();
-    constexpr int kGPT = kGroups * DK / 128;  // groups per thread: 8 at d_k = 128, 4 at 64
+    wg::regs_dec<Lay::kProducerRegs>();
+    constexpr int kGPT = kGroups * DK / 128;  // groups per thread (8 at d_k = 128, 2 consumers)
+    static_assert(kGroups * DK % 128 == 0 && 128 % DK == 0, "factor slots");
     constexpr unsigned kTileBytes = unsigned(Lay::k_bytes + Lay::v_bytes);
     constexpr int kBox = kKeys * 128;
     const int ch = tid % DK, g0 = tid / DK * kGPT;
@@ -135,7 +139,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         bulk::expect(&full[st], kTileBytes + (t == 0 ? unsigned(Lay::q_bytes) : 0u));
         if (t == 0) {
 #pragma unroll
-          for (int c = 0; c < 2 * KD / 64; ++c)  // rows row0 .., then row0 + 64 ..
+          for (int c = 0; c < kConsumers * KD / 64; ++c)  // rows row0 .., then row0 + 64 ..
             bulk::copy_box(smem + kBox * c, &q_map, 64 * (c % (KD / 64)),
                            row0 + kWgRows * (c / (KD / 64)), head, &full[st]);
         }
@@ -164,7 +168,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     return;
   }
 
-  wg::regs_inc<kConsumerRegs>();
+  wg::regs_inc<Lay::kConsumerRegs>();
   // A consumer warpgroup: 64 rows; warp wq of it the 16 rows (one row group) from wr0, this lane
   // rows g, g + 8.
   const int cw = wg_index - 1, wq = warp & 3;
@@ -190,15 +194,17 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   float o[VT / 2];  // first written by the first product (accumulate = false)
   float s[kKeys / 2];
-  uint32_t p[kKeys / 16][4];
-  // Each score product in two halves of κ, each with A built in the same 4 KT / 2 registers: A
-  // for all of κ at once (64 registers at d_k = 128) beside O, S and two P buffers is more than
-  // the 224 a consumer has, and ptxas serializes the products then.
+  using P = uint32_t[kKeys / 16][4];
+  P pa;
+  // The score product in two halves of κ, each with A built in the same 2 KT registers. A for
+  // all 2 d_k columns at once (64 registers at d_k = 128) beside O, S and two P buffers is more
+  // than a consumer has, and ptxas serializes the products then; at d_k = 64, where it fits, the
+  // halves ran faster too (1.20-1.26 against 1.31-1.38 ms at L = 4096, docs/performance.md).
   constexpr int kHalf = KT / 2;
   uint32_t a[kHalf][4];
 
-  // A of S_t's half h: Q^ scaled per channel by the warp's group factor of tile t; then the
-  // half's products into s. The caller waits for the stage first.
+  // A of S_t's part h: Q^ scaled per channel by the warp's group factor of tile t; then the
+  // part's products into s. The caller waits for the stage first.
   auto issue_scores_half = [&](int t, int h) {
     const int st = t % kStages;
     const bf16* F = stage_f(st) + (4 * cw + wq) * DK + cq;
@@ -222,7 +228,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
     wg::commit();
   };
-  auto issue_pv = [&](int t) {
+  auto issue_pv = [&](int t, const P& p) {
     const uint64_t vd = v_desc + (t % kStages) * kStageUnits;
     wg::fence();
 #pragma unroll
@@ -238,7 +244,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   auto release = [&](int t) { bulk::arrive(&empty[t % kStages]); };
   // P_t in bf16 from the finished scores, cut above the diagonal where the tile reaches the
   // warp's rows.
-  auto mask_tile = [&](int t) {
+  auto mask_tile = [&](int t, P& p) {
     const int j0 = t * kKeys;
     const bool diagonal = j0 + kKeys - 1 > wr0;
     const int i_lo = wr0 + g, i_hi = i_lo + 8;
@@ -254,31 +260,30 @@ __global__ void __launch_bounds__(kThreads, 1)
       p[n >> 1][(n & 1) * 2 + 1] = pack_bf16(a2, a3);
     }
   };
-  // Tile t's P_t V_t runs while S_{t+1}'s second half of A is built and issued; once P_t V_t is
-  // done the stage goes back and P is free, and once S_{t+1} is, it becomes P_{t+1}. The other
-  // consumer warpgroup keeps the tensor cores busy across this one's waits. No issue is
+  // Tile t's P_t V_t runs while S_{t+1}'s second half of A is built and issued; once P_t V_t
+  // is done the stage goes back and P is free, and once S_{t+1} is, it becomes P_{t+1}. The
+  // other consumer warpgroup keeps the tensor cores busy across this one's waits. No issue is
   // conditional (that makes ptxas serialize every product).
   auto step = [&](int t) {
     bulk::wait(&full[(t + 1) % kStages], ((t + 1) / kStages) & 1);
     issue_scores_half(t + 1, 0);
-    issue_pv(t);
+    issue_pv(t, pa);
     wg::wait<1>();  // S_{t+1}'s first half: its A registers are free
     issue_scores_half(t + 1, 1);
     wg::wait<1>();  // P_t V_t
     release(t);
     wg::wait<0>();
-    mask_tile(t + 1);
+    mask_tile(t + 1, pa);
   };
-
   if (tiles_c > 0) {
     bulk::wait(&full[0], 0);
     issue_scores_half(0, 0);
     wg::wait<0>();
     issue_scores_half(0, 1);
     wg::wait<0>();
-    mask_tile(0);
+    mask_tile(0, pa);
     for (int t = 0; t + 1 < tiles_c; ++t) step(t);
-    issue_pv(tiles_c - 1);
+    issue_pv(tiles_c - 1, pa);
     wg::wait<0>();
     release(tiles_c - 1);
   }
@@ -304,22 +309,22 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif  // LINSCOPE_WGMMA
 }
 
-template <int DK, int VT>
+template <int DK, int VT, int CONS, int STAGES>
 void launch(const void* qhat, const void* khat, const void* v, const double* bounds, float* y,
             const Dims& d, cudaStream_t s) {
   const auto L = static_cast<uint64_t>(d.L), BH = static_cast<uint64_t>(d.BH);
   const CUtensorMap q_map = bf16_tensor_map_sw128(qhat, 2 * DK, L, BH, kWgRows);
   const CUtensorMap k_map = bf16_tensor_map_sw128(khat, 2 * DK, L, BH, kKeys);
   const CUtensorMap v_map = bf16_tensor_map_sw128(v, static_cast<uint64_t>(d.Dv), L, BH, kKeys);
-  using Lay = GlWgLayout<DK, VT>;
-  auto kernel = gl_attention_wgmma_kernel<DK, VT>;
+  using Lay = GlWgLayout<DK, VT, CONS, STAGES>;
+  auto kernel = gl_attention_wgmma_kernel<DK, VT, CONS, STAGES>;
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Lay::bytes)),
         "cudaFuncSetAttribute(gl_attention_wgmma)");
-  const int row_blocks = static_cast<int>((d.L + kRows - 1) / kRows);
+  const int row_blocks = static_cast<int>((d.L + Lay::kRows - 1) / Lay::kRows);
   const dim3 grid(static_cast<unsigned>(d.BH), static_cast<unsigned>((d.Dv + VT - 1) / VT),
                   static_cast<unsigned>(row_blocks));
-  kernel<<<grid, kThreads, Lay::bytes, s>>>(q_map, k_map, v_map, bounds, y, static_cast<int>(d.L),
-                                            static_cast<int>(d.Dv), row_blocks);
+  kernel<<<grid, Lay::kThreads, Lay::bytes, s>>>(
+      q_map, k_map, v_map, bounds, y, static_cast<int>(d.L), static_cast<int>(d.Dv), row_blocks);
   check_launch("gl_attention_wgmma");
 }
 
@@ -328,7 +333,7 @@ void launch(const void* qhat, const void* khat, const void* v, const double* bou
 bool gateloop_attention_wgmma_supported(const Dims& d) {
   return sm90a_runs_here("LINSCOPE_GL_PAR") && (d.Dk == 64 || d.Dk == 128) && d.Dv % 8 == 0 &&
          d.Dv > 0 && d.L * 2 * std::max(d.Dk, d.Dv) < (int64_t{1} << 31) && d.BH < 65536 &&
-         d.L / kRows < 65535;
+         d.L / kWgRows < 65535;
 }
 
 void gateloop_attention_wgmma(const void* qhat, const void* khat, const void* v,
@@ -338,13 +343,16 @@ void gateloop_attention_wgmma(const void* qhat, const void* khat, const void* v,
         "GateLoop surrogate attention on wgmma: needs an sm_90a build on a compute 9.0 device, "
         "d_k 64 or 128 and d_v a multiple of 8 (got d_k = " +
         std::to_string(d.Dk) + ", d_v = " + std::to_string(d.Dv) + ")");
-  const bool wide = d.Dv > 64;
+  // Block shapes, measured on the H200 side by side (docs/performance.md): at d_k = 64 and d_v
+  // <= 64 three consumer warpgroups (13.5 against 14.6-14.9 ms at L = 16384; five stages made no
+  // difference); at d_v = 128 their accumulators do not fit 152 registers, so two. At d_k = 128
+  // a K^ tile is 32 KB, and three stages are what fits beside Q^.
   if (d.Dk == 64)
-    wide ? launch<64, 128>(qhat, khat, v, bounds, y, d, s)
-         : launch<64, 64>(qhat, khat, v, bounds, y, d, s);
+    d.Dv > 64 ? launch<64, 128, 2, 4>(qhat, khat, v, bounds, y, d, s)
+              : launch<64, 64, 3, 4>(qhat, khat, v, bounds, y, d, s);
   else
-    wide ? launch<128, 128>(qhat, khat, v, bounds, y, d, s)
-         : launch<128, 64>(qhat, khat, v, bounds, y, d, s);
+    d.Dv > 64 ? launch<128, 128, 2, 3>(qhat, khat, v, bounds, y, d, s)
+              : launch<128, 64, 2, 3>(qhat, khat, v, bounds, y, d, s);
 }
 
 }  // namespace linscope::gpu

@@ -159,7 +159,8 @@ TEST_F(GpuTest, GateLoopTcChosenOnlyWhereSupported) {
 // ways). Then: sequences shorter than a key tile (rows and keys past L zero-filled by the tensor
 // copies), one ending inside a row block's second warpgroup (L = 200) and inside a key tile after
 // the ring of stages has wrapped (L = 520, nine tiles), value widths of one 64-column box, two,
-// and a second value block (136).
+// and a second value block (136); at d_k = d_v = 64 blocks have three consumer warpgroups (192
+// rows), and L = 400 ends in the first warpgroup of the third.
 TEST_F(GpuTest, GateLoopTcWarpgroupKernelWhereBuilt) {
 #ifdef LINSCOPE_SM90A
   int dev = 0, major = 0, minor = 0;
@@ -177,7 +178,8 @@ TEST_F(GpuTest, GateLoopTcWarpgroupKernelWhereBuilt) {
                     "than compute 9.0, or LINSCOPE_GL_PAR=mma)";
   for (const Shape& shape :
        {Shape{1, 2, 1, 128, 64}, Shape{1, 1, 5, 64, 64}, Shape{2, 1, 100, 64, 128},
-        Shape{1, 2, 200, 128, 128}, Shape{1, 1, 520, 128, 136}, Shape{1, 2, 520, 64, 136}})
+        Shape{1, 2, 200, 128, 128}, Shape{1, 1, 520, 128, 136}, Shape{1, 2, 520, 64, 136},
+        Shape{2, 1, 400, 64, 64}})
     check(gpu(),
           generate_inputs(gateloop(), shape, GenerateOptions{uint64_t(7 * shape.L + shape.Dv)}),
           Form::Parallel);
