@@ -210,7 +210,9 @@ __global__ void __launch_bounds__(AttLayout<DK, VT, G, RG, TK, KB>::kThreads,
                                   AttLayout<DK, VT, G, RG, TK, KB>::kMinBlocks)
     gl_attention_tc_kernel(const bf16* __restrict__ qhat, const bf16* __restrict__ khat,
                            const bf16* __restrict__ v, const double* __restrict__ bounds,
-                           float* __restrict__ y, int L, int Dv, int row_blocks) {
+                           const int* __restrict__ flag, float* __restrict__ y, int L, int Dv,
+                           int row_blocks) {
+  if (*flag != 0) return;  // the operands pass found a tile out of range: fp32 kernels answer
   using Lay = AttLayout<DK, VT, G, RG, TK, KB>;
   constexpr int KD = Lay::KD, KT = Lay::KT, LDK = Lay::LDK, LDV = Lay::LDV;
   constexpr int kThreads = Lay::kThreads, kRows = Lay::kRows;
@@ -404,8 +406,8 @@ __global__ void __launch_bounds__(AttLayout<DK, VT, G, RG, TK, KB>::kThreads,
 }
 
 template <int DK, int VT, int RG, int TK, int KB>
-void launch(const bf16* qhat, const bf16* khat, const bf16* v, const double* bounds, float* y,
-            const Dims& d, cudaStream_t s) {
+void launch(const bf16* qhat, const bf16* khat, const bf16* v, const double* bounds,
+            const int* flag, float* y, const Dims& d, cudaStream_t s) {
   using Lay = AttLayout<DK, VT, 2, RG, TK, KB>;
   auto kernel = gl_attention_tc_kernel<DK, VT, 2, RG, TK, KB>;
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Lay::bytes)),
@@ -413,8 +415,8 @@ void launch(const bf16* qhat, const bf16* khat, const bf16* v, const double* bou
   const int row_blocks = static_cast<int>((d.L + Lay::kRows - 1) / Lay::kRows);
   const dim3 grid(static_cast<unsigned>(d.BH), static_cast<unsigned>((d.Dv + VT - 1) / VT),
                   static_cast<unsigned>(row_blocks));
-  kernel<<<grid, Lay::kThreads, Lay::bytes, s>>>(qhat, khat, v, bounds, y, static_cast<int>(d.L),
-                                                 static_cast<int>(d.Dv), row_blocks);
+  kernel<<<grid, Lay::kThreads, Lay::bytes, s>>>(
+      qhat, khat, v, bounds, flag, y, static_cast<int>(d.L), static_cast<int>(d.Dv), row_blocks);
   check_launch("gl_attention_tc");
 }
 
@@ -438,17 +440,17 @@ Shape shape_asked() {
 }
 
 template <int DK, int VT>
-void launch_any(const bf16* qhat, const bf16* khat, const bf16* v, const double* bounds, float* y,
-                const Dims& d, cudaStream_t s) {
+void launch_any(const bf16* qhat, const bf16* khat, const bf16* v, const double* bounds,
+                const int* flag, float* y, const Dims& d, cudaStream_t s) {
   Shape shape = shape_asked();
   if (shape == Shape::best) shape = DK == 128 ? Shape::k256 : Shape::k128;
   switch (shape) {
     case Shape::k128:
-      return launch<DK, VT, 8, 64, 2>(qhat, khat, v, bounds, y, d, s);
+      return launch<DK, VT, 8, 64, 2>(qhat, khat, v, bounds, flag, y, d, s);
     case Shape::k256x32:
-      return launch<DK, VT, 16, 32, 2>(qhat, khat, v, bounds, y, d, s);
+      return launch<DK, VT, 16, 32, 2>(qhat, khat, v, bounds, flag, y, d, s);
     default:
-      return launch<DK, VT, 16, 64, 1>(qhat, khat, v, bounds, y, d, s);
+      return launch<DK, VT, 16, 64, 1>(qhat, khat, v, bounds, flag, y, d, s);
   }
 }
 
@@ -486,22 +488,23 @@ bool gateloop_attention_tc(const void* q, const void* k, const void* v, const fl
       static_cast<const bf16*>(q), static_cast<const bf16*>(k), lm, ph, qhat, khat, bounds, flag,
       static_cast<int>(d.L), static_cast<int>(d.Dk));
   check_launch("gl_attention_operands_kernel");
-  if (flag_raised(flag, s)) return false;  // before the L² work: the fp32 kernels answer instead
+  // No wait for the flag here: the L² kernels read it and write nothing when it is raised, and
+  // the host learns it once, at the end (a wait here left the GPU idle between the two kernels).
   // Hopper's warpgroup kernel where it runs; its tensor copies need v 16-byte aligned (the
   // operands in the workspace are: cudaMalloc'd, at offsets of whole 64-channel rows).
   if ((reinterpret_cast<uintptr_t>(v) & 15) == 0 && gateloop_attention_wgmma_supported(d)) {
-    gateloop_attention_wgmma(qhat, khat, v, bounds, y, d, s);
-    return true;
+    gateloop_attention_wgmma(qhat, khat, v, bounds, flag, y, d, s);
+    return !flag_raised(flag, s);
   }
   const auto* v16 = static_cast<const bf16*>(v);
   const bool wide = d.Dv > 64;
   if (d.Dk == 64)
-    wide ? launch_any<64, 128>(qhat, khat, v16, bounds, y, d, s)
-         : launch_any<64, 64>(qhat, khat, v16, bounds, y, d, s);
+    wide ? launch_any<64, 128>(qhat, khat, v16, bounds, flag, y, d, s)
+         : launch_any<64, 64>(qhat, khat, v16, bounds, flag, y, d, s);
   else
-    wide ? launch_any<128, 128>(qhat, khat, v16, bounds, y, d, s)
-         : launch_any<128, 64>(qhat, khat, v16, bounds, y, d, s);
-  return true;
+    wide ? launch_any<128, 128>(qhat, khat, v16, bounds, flag, y, d, s)
+         : launch_any<128, 64>(qhat, khat, v16, bounds, flag, y, d, s);
+  return !flag_raised(flag, s);
 }
 
 }  // namespace linscope::gpu

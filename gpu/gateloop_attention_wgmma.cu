@@ -77,9 +77,12 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
     gl_attention_wgmma_kernel(const __grid_constant__ CUtensorMap q_map,
                               const __grid_constant__ CUtensorMap k_map,
                               const __grid_constant__ CUtensorMap v_map,
-                              const double* __restrict__ bounds, float* __restrict__ y, int L,
-                              int Dv, int row_blocks) {
+                              const double* __restrict__ bounds, const int* __restrict__ flag,
+                              float* __restrict__ y, int L, int Dv, int row_blocks) {
 #ifdef LINSCOPE_WGMMA
+  // The operands pass found a tile out of range: the fp32 kernels answer (the whole block leaves
+  // before its barriers exist).
+  if (*flag != 0) return;
   using Lay = GlWgLayout<DK, VT, CONS, STAGES>;
   constexpr int KD = Lay::KD, KT = Lay::KT, kStages = Lay::kStages, kRows = Lay::kRows;
   constexpr int kConsumers = Lay::kConsumers, kGroups = Lay::kGroups;
@@ -310,8 +313,8 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
 }
 
 template <int DK, int VT, int CONS, int STAGES>
-void launch(const void* qhat, const void* khat, const void* v, const double* bounds, float* y,
-            const Dims& d, cudaStream_t s) {
+void launch(const void* qhat, const void* khat, const void* v, const double* bounds,
+            const int* flag, float* y, const Dims& d, cudaStream_t s) {
   const auto L = static_cast<uint64_t>(d.L), BH = static_cast<uint64_t>(d.BH);
   const CUtensorMap q_map = bf16_tensor_map_sw128(qhat, 2 * DK, L, BH, kWgRows);
   const CUtensorMap k_map = bf16_tensor_map_sw128(khat, 2 * DK, L, BH, kKeys);
@@ -323,8 +326,9 @@ void launch(const void* qhat, const void* khat, const void* v, const double* bou
   const int row_blocks = static_cast<int>((d.L + Lay::kRows - 1) / Lay::kRows);
   const dim3 grid(static_cast<unsigned>(d.BH), static_cast<unsigned>((d.Dv + VT - 1) / VT),
                   static_cast<unsigned>(row_blocks));
-  kernel<<<grid, Lay::kThreads, Lay::bytes, s>>>(
-      q_map, k_map, v_map, bounds, y, static_cast<int>(d.L), static_cast<int>(d.Dv), row_blocks);
+  kernel<<<grid, Lay::kThreads, Lay::bytes, s>>>(q_map, k_map, v_map, bounds, flag, y,
+                                                 static_cast<int>(d.L), static_cast<int>(d.Dv),
+                                                 row_blocks);
   check_launch("gl_attention_wgmma");
 }
 
@@ -337,7 +341,8 @@ bool gateloop_attention_wgmma_supported(const Dims& d) {
 }
 
 void gateloop_attention_wgmma(const void* qhat, const void* khat, const void* v,
-                              const double* bounds, float* y, const Dims& d, cudaStream_t s) {
+                              const double* bounds, const int* flag, float* y, const Dims& d,
+                              cudaStream_t s) {
   if (!gateloop_attention_wgmma_supported(d))
     throw BackendError(
         "GateLoop surrogate attention on wgmma: needs an sm_90a build on a compute 9.0 device, "
@@ -348,11 +353,11 @@ void gateloop_attention_wgmma(const void* qhat, const void* khat, const void* v,
   // difference); at d_v = 128 their accumulators do not fit 152 registers, so two. At d_k = 128
   // a K^ tile is 32 KB, and three stages are what fits beside Q^.
   if (d.Dk == 64)
-    d.Dv > 64 ? launch<64, 128, 2, 4>(qhat, khat, v, bounds, y, d, s)
-              : launch<64, 64, 3, 4>(qhat, khat, v, bounds, y, d, s);
+    d.Dv > 64 ? launch<64, 128, 2, 4>(qhat, khat, v, bounds, flag, y, d, s)
+              : launch<64, 64, 3, 4>(qhat, khat, v, bounds, flag, y, d, s);
   else
-    d.Dv > 64 ? launch<128, 128, 2, 3>(qhat, khat, v, bounds, y, d, s)
-              : launch<128, 64, 2, 3>(qhat, khat, v, bounds, y, d, s);
+    d.Dv > 64 ? launch<128, 128, 2, 3>(qhat, khat, v, bounds, flag, y, d, s)
+              : launch<128, 64, 2, 3>(qhat, khat, v, bounds, flag, y, d, s);
 }
 
 }  // namespace linscope::gpu

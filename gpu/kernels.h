@@ -187,8 +187,8 @@ void gateloop_attention(const float* q, const float* k, const float* v, const fl
                         cudaStream_t s);
 // The same on the tensor cores, without the matrix (gpu/gateloop_attention_tc.cu): bf16 q, k, v;
 // fp32 lm, ph, y; flag: one device int of scratch, as for gateloop_scan_tc. Returns false, after
-// synchronizing s and before the L² work, when a 64-token tile's decay leaves the float range the
-// kernel needs; the caller then runs gateloop_attention.
+// synchronizing s, when a 64-token tile's decay leaves the float range the kernel needs (its L²
+// step then writes nothing); the caller then runs gateloop_attention.
 bool gateloop_attention_tc_supported(const Dims& d);
 size_t gateloop_attention_tc_workspace(const Dims& d);
 bool gateloop_attention_tc(const void* q, const void* k, const void* v, const float* lm,
@@ -197,10 +197,12 @@ bool gateloop_attention_tc(const void* q, const void* k, const void* v, const fl
 // Its L² step on Hopper's warpgroup products (gpu/gateloop_attention_wgmma.cu), which
 // gateloop_attention_tc runs where supported (an sm_90a build on a compute 9.0 device, d_k 64 or
 // 128, d_v a multiple of 8; LINSCOPE_GL_PAR=mma turns it off, for measuring) on the operands it
-// formed: qhat, khat [BH, L, 2 d_k] bf16 and bounds [BH, L / 16 + 1, d_k] (that file's header).
+// formed: qhat, khat [BH, L, 2 d_k] bf16 and bounds [BH, L / 16 + 1, d_k] (that file's header);
+// it writes nothing when *flag is raised.
 bool gateloop_attention_wgmma_supported(const Dims& d);
 void gateloop_attention_wgmma(const void* qhat, const void* khat, const void* v,
-                              const double* bounds, float* y, const Dims& d, cudaStream_t s);
+                              const double* bounds, const int* flag, float* y, const Dims& d,
+                              cudaStream_t s);
 
 // y [BH, L, Dv] = A v for a causal score matrix A [BH, L, L] with zeros above the diagonal
 // (gpu/causal_scores.cu).
