@@ -14,10 +14,13 @@ using namespace linscope;
 
 namespace {
 
-// BENCH_TC_ONLY=<text>: time only the rows whose label contains it (one family per call).
+// BENCH_TC_ONLY=<text>: time only the rows whose label contains it (one family per call);
+// BENCH_TC_D=<d>: only the rows of that head size.
 void row(const char* label, const gpu::BenchCase& c, const gpu::DeviceCeilings& ceil) {
   if (const char* only = std::getenv("BENCH_TC_ONLY"))
     if (!std::strstr(label, only)) return;
+  if (const char* dim = std::getenv("BENCH_TC_D"))
+    if (std::atoll(dim) != c.Dk) return;
   const gpu::BenchResult r = gpu::run_bench_case(c);
   std::printf("%-28s %4lld %6lld %9.3f %9.3f %9.3f %8.1f %8.0f %7.2f %6.1f%% %6.1f%%\n", label,
               static_cast<long long>(c.Dk), static_cast<long long>(c.L), r.ms, r.ms_min, r.ms_max,
