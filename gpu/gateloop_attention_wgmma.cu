@@ -193,7 +193,7 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
   const uint64_t k_desc = wg::descriptor_sw128(shared_address(stage(0)), 16, 1024);
   const uint64_t v_desc = wg::descriptor_sw128(shared_address(stage(0) + Lay::k_bytes), kBox, 1024);
   auto d_step = [](int kk) { return uint64_t((kk >> 2) * kBox / 16 + (kk & 3) * 2); };
-  constexpr uint64_t kStageUnits = Lay::stage_bytes / 16, kV16 = 2048 / 16;
+  constexpr uint64_t kStageUnits = Lay::stage_bytes / 16;
 
   float o[VT / 2];  // first written by the first product (accumulate = false)
   float s[kKeys / 2];
@@ -232,15 +232,8 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
     wg::commit();
   };
   auto issue_pv = [&](int t, const P& p) {
-    const uint64_t vd = v_desc + (t % kStages) * kStageUnits;
     wg::fence();
-#pragma unroll
-    for (int kk = 0; kk < kKeys / 16; ++kk) {
-      if constexpr (VT == 128)
-        wg::mma_64x128_rs(o, p[kk], vd + kk * kV16, t > 0 || kk > 0);
-      else
-        wg::mma_64x64_rs(o, p[kk], vd + kk * kV16, t > 0 || kk > 0);
-    }
+    wg::pv_rs<VT>(o, p, v_desc + (t % kStages) * kStageUnits, t > 0);
     wg::commit();
   };
   // Every thread arrives, so that racecheck sees each one's reads ordered before the refill.
@@ -297,18 +290,7 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
     release(t);
   }
   if (wr0 >= L) return;
-#pragma unroll
-  for (int n = 0; n < VT / 8; ++n) {
-    const int col = c0 + 8 * n + cq;
-    if (col >= Dv) continue;  // Dv is a multiple of 8: both columns of the pair or neither
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int i = wr0 + 8 * h + g;
-      if (i < L)
-        *reinterpret_cast<float2*>(yh + static_cast<int64_t>(i) * Dv + col) =
-            make_float2(o[4 * n + 2 * h], o[4 * n + 2 * h + 1]);
-    }
-  }
+  wg::store_rows<VT>(yh, o, wr0 + g, L, c0, Dv, {1.f, 1.f});
 #endif  // LINSCOPE_WGMMA
 }
 

@@ -205,7 +205,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   const uint64_t k_desc = wg::descriptor_sw128(shared_address(stage_k(0)), 16, 1024);
   const uint64_t v_desc = wg::descriptor_sw128(shared_address(stage_v(0)), kBox, 1024);
   auto d_step = [](int kk, unsigned box) { return uint64_t((kk >> 2) * box / 16 + (kk & 3) * 2); };
-  constexpr uint64_t kStageUnits = Lay::stage_bytes / 16, kV16 = 2048 / 16;
+  constexpr uint64_t kStageUnits = Lay::stage_bytes / 16;
 
   // The loop as FlashAttention-3's intra-warpgroup overlap: tile t's P V and tile t + 1's scores
   // are issued together, and tile t + 1 is masked while P_t V_t still runs; P is double-buffered
@@ -231,15 +231,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     wg::commit();
   };
   auto issue_pv = [&](int t, const P& pk) {
-    const uint64_t vd = v_desc + (t % kStages) * kStageUnits;
     wg::fence();
-#pragma unroll
-    for (int kk = 0; kk < NK / 16; ++kk) {
-      if constexpr (VT == 128)
-        wg::mma_64x128_rs(o, pk[kk], vd + kk * kV16, t > 0 || kk > 0);
-      else
-        wg::mma_64x64_rs(o, pk[kk], vd + kk * kV16, t > 0 || kk > 0);
-    }
+    wg::pv_rs<VT>(o, pk, v_desc + (t % kStages) * kStageUnits, t > 0);
     wg::commit();
   };
   // Every thread arrives: its own release orders its reads of the stage before the producer's
@@ -338,18 +331,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     scale[0] = 1.f / den[0];
     scale[1] = 1.f / den[2];
   }
-#pragma unroll
-  for (int n = 0; n < VT / 8; ++n) {
-    const int col = c0 + 8 * n + cq;
-    if (col >= Dv) continue;  // Dv is a multiple of 8: both columns of the pair or neither
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int i = rows[h];
-      if (i < L)
-        *reinterpret_cast<float2*>(yh + static_cast<int64_t>(i) * Dv + col) =
-            make_float2(o[4 * n + 2 * h] * scale[h], o[4 * n + 2 * h + 1] * scale[h]);
-    }
-  }
+  wg::store_rows<VT>(yh, o, rows[0], L, c0, Dv, scale);
 #endif  // LINSCOPE_WGMMA
 }
 

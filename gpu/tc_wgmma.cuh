@@ -130,6 +130,43 @@ __device__ __forceinline__ void mma_64x128_rs(float (&d)[64], const uint32_t (&a
 }
 #undef LINSCOPE_WG_D8
 
+// O (+)= P V for the m64 x VT accumulator o (VT = 64 or 128) over KS steps of 16 keys: P from
+// registers (one A fragment a step), V MN-major and swizzled at descriptor v (a step is two 8-key
+// atoms, 2048 bytes, further). accumulate = false overwrites o with the first step's product.
+template <int VT, int KS>
+__device__ __forceinline__ void pv_rs(float (&o)[VT / 2], const uint32_t (&p)[KS][4], uint64_t v,
+                                      bool accumulate) {
+  constexpr uint64_t kStep = 2048 / 16;
+#pragma unroll
+  for (int kk = 0; kk < KS; ++kk) {
+    if constexpr (VT == 128)
+      mma_64x128_rs(o, p[kk], v + kk * kStep, accumulate || kk > 0);
+    else
+      mma_64x64_rs(o, p[kk], v + kk * kStep, accumulate || kk > 0);
+  }
+}
+
+// Stores this lane's rows of an m64 x VT accumulator: rows row_lo (the lane's g) and row_lo + 8
+// of y [.., ld] from column c0, each row's values times scale[h]; rows from L on and columns from
+// Dv on (a multiple of 8: both columns of a pair or neither) are not written.
+template <int VT>
+__device__ __forceinline__ void store_rows(float* y, const float (&o)[VT / 2], int row_lo, int L,
+                                           int c0, int Dv, const float (&scale)[2]) {
+  const int cq = 2 * (threadIdx.x & 3);
+#pragma unroll
+  for (int n = 0; n < VT / 8; ++n) {
+    const int col = c0 + 8 * n + cq;
+    if (col >= Dv) continue;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int i = row_lo + 8 * h;
+      if (i < L)
+        *reinterpret_cast<float2*>(y + static_cast<int64_t>(i) * Dv + col) =
+            make_float2(o[4 * n + 2 * h] * scale[h], o[4 * n + 2 * h + 1] * scale[h]);
+    }
+  }
+}
+
 #endif  // LINSCOPE_WGMMA
 
 }  // namespace linscope::gpu::tc::wg

@@ -1,10 +1,12 @@
 // Shared helpers of the GPU tests: the backend or a clean skip, and independent double-precision
 // references computed straight from the definitions of MODELS.md (not from any form's code).
 #pragma once
+#include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <complex>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -30,6 +32,24 @@ class GpuTest : public ::testing::Test {
   Backend& gpu() { return *backend_; }
   std::unique_ptr<Backend> backend_;
 };
+
+// Whether a warpgroup (wgmma) kernel must run here, asked independently of the backend's own
+// answer: a build with sm_90a code (LINSCOPE_SM90A), a device of compute capability 9.0, and the
+// environment variable `off_variable` not set to "mma" (the knob that keeps the mma.sync kernel).
+inline bool wgmma_expected(const char* off_variable) {
+#ifdef LINSCOPE_SM90A
+  int dev = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
+    return false;
+  const char* forced = std::getenv(off_variable);
+  return major == 9 && minor == 0 && !(forced && std::string(forced) == "mma");
+#else
+  (void)off_variable;
+  return false;
+#endif
+}
 
 // Decay factor M_ij from the cumulative sums of log λ (double), for the causal (j <= i) or the
 // bidirectional mask: Π_{m=min+1..max} λ_m (MODELS.md §1, §2).

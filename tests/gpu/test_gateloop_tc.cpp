@@ -20,11 +20,6 @@
 // pair's per-channel factor, its product with Q^_i (a bf16x2 multiply), and P_ij: 5u · mag_i to
 // first order, (1 + u)^2 for the rest; the same fp32 allowance (its accumulators run over up to
 // L keys).
-#include <cuda_runtime.h>
-
-#include <cstdlib>
-#include <string>
-
 #include "gpu/forward.h"
 #include "gpu/kernels.h"
 #include "gpu_test_util.h"
@@ -162,15 +157,8 @@ TEST_F(GpuTest, GateLoopTcChosenOnlyWhereSupported) {
 // and a second value block (136); at d_k = d_v = 64 blocks have three consumer warpgroups (192
 // rows), and L = 400 ends in the first warpgroup of the third.
 TEST_F(GpuTest, GateLoopTcWarpgroupKernelWhereBuilt) {
-#ifdef LINSCOPE_SM90A
-  int dev = 0, major = 0, minor = 0;
-  ASSERT_EQ(cudaGetDevice(&dev), cudaSuccess);
-  ASSERT_EQ(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), cudaSuccess);
-  ASSERT_EQ(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), cudaSuccess);
-  const char* forced = std::getenv("LINSCOPE_GL_PAR");
-  if (major == 9 && minor == 0 && !(forced && std::string(forced) == "mma"))
+  if (wgmma_expected("LINSCOPE_GL_PAR"))
     EXPECT_TRUE(gpu::gateloop_attention_wgmma_supported(gpu::Dims{2, 300, 128, 128}));
-#endif
   EXPECT_FALSE(gpu::gateloop_attention_wgmma_supported(gpu::Dims{2, 300, 32, 128})) << "d_k 32";
   EXPECT_FALSE(gpu::gateloop_attention_wgmma_supported(gpu::Dims{2, 300, 64, 20})) << "d_v % 8";
   if (!gpu::gateloop_attention_wgmma_supported(gpu::Dims{2, 300, 128, 128}))

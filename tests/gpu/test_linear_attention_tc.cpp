@@ -22,9 +22,6 @@
 // rounding per term, causal or bidirectional, so u · mag_i (2u max|v| normalized). Its fp32
 // accumulation runs over up to L + d_k terms (every key tile adds into the same accumulator), so
 // its allowance grows with L: (L + d_k) 2^-22 of mag_i, two ulps per addition.
-#include <cuda_runtime.h>
-
-#include <cstdlib>
 #include <string>
 #include <tuple>
 
@@ -381,15 +378,8 @@ INSTANTIATE_TEST_SUITE_P(Bf16, TcParallelWideForms,
 // Whether this build and device run the warpgroup kernel is stated, not guessed: on the H200 an
 // sm_90a build must (gpu_validate.sh builds one), so that the tests above exercise it there.
 TEST_F(GpuTest, TcParallelWarpgroupKernelWhereBuilt) {
-#ifdef LINSCOPE_SM90A
-  int dev = 0, major = 0, minor = 0;
-  ASSERT_EQ(cudaGetDevice(&dev), cudaSuccess);
-  ASSERT_EQ(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), cudaSuccess);
-  ASSERT_EQ(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), cudaSuccess);
-  const char* forced = std::getenv("LINSCOPE_LA_PAR");
-  if (major == 9 && minor == 0 && !(forced && std::string(forced) == "mma"))
+  if (wgmma_expected("LINSCOPE_LA_PAR"))
     EXPECT_TRUE(gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 128, 128}));
-#endif
   EXPECT_FALSE(gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 32, 128})) << "d_k 32";
   EXPECT_FALSE(gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 64, 20})) << "d_v % 8";
   if (!gpu::la_parallel_wgmma_supported(gpu::Dims{2, 300, 128, 128}))
