@@ -34,9 +34,17 @@ constexpr int kPad = 8;                 // bf16 rows: 16 bytes of padding spread
 constexpr int kLdA = kMaxChunk + 4;     // fp32 C x C tiles (G, T): a multiple of 4 for WMMA
 constexpr int kLdM = kMaxChunk + kPad;  // bf16 M_hi, M_lo
 
+// Where the level products Z live (see UtTcLayout).
+__host__ __device__ constexpr bool z_in_g(int dk) {
+  return dk <= 64;
+}
+
 // Shared memory: K and V tiles (bf16); G (fp32), whose space M_hi and M_lo (bf16) take once the
 // levels are done with G; T (fp32), whose space the per-warp output staging takes once M is
-// formed; the level products Z; β (whole float4s). 72 KB at d = 128: three blocks per SM.
+// formed; the level products Z; β (whole float4s). 72 KB at d = 128: three blocks per SM. At
+// d_k <= 64, Z takes G's diagonal blocks instead (nothing reads them after the diagonal solve),
+// so that 54.5 KB and 64 registers let four blocks share an SM: DeltaNet's parallel form at
+// d = 64, L = 4096, 0.969-0.975 ms against 0.989-1.000 (H200, side by side, docs/performance.md).
 struct UtTcLayout {
   int ldk, vp, ldv;
   size_t k_off, v_off, g_off, t_off, z_off, beta_off, bytes;
@@ -49,7 +57,7 @@ struct UtTcLayout {
     g_off = v_off + sizeof(bf16) * kMaxChunk * ldv;
     t_off = g_off + (g_bytes > m_bytes ? g_bytes : m_bytes);
     z_off = t_off + g_bytes;
-    beta_off = z_off + sizeof(float) * 3 * 256;  // at most three blocks in a level
+    beta_off = z_off + (z_in_g(dk) ? 0 : sizeof(float) * 3 * 256);  // at most 3 blocks a level
     bytes = beta_off + sizeof(float) * kMaxChunk;
   }
 };
@@ -57,7 +65,7 @@ struct UtTcLayout {
 // Grid: x = chunk, y = head. k [BH, L, DK] and v [BH, L, Dv] bf16, beta [BH, L]; writes
 // w [BH, L, DK] and u [BH, L, Dv], both bf16.
 template <int KT>
-__global__ void __launch_bounds__(kWarps * 32, 3)
+__global__ void __launch_bounds__(kWarps * 32, KT <= 4 ? 4 : 3)
     deltanet_ut_tc_kernel(const bf16* __restrict__ k, const bf16* __restrict__ v,
                           const float* __restrict__ beta, bf16* __restrict__ w,
                           bf16* __restrict__ u, int64_t L, int Dv, int C) {
@@ -73,7 +81,6 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
   float* T = reinterpret_cast<float*>(smem + lay.t_off);  // [C][kLdA] (I + A)^{-1}
   bf16* Mh = reinterpret_cast<bf16*>(smem + lay.g_off);   // [C][kLdM], after G
   bf16* Ml = Mh + kMaxChunk * kLdM;                       // [C][kLdM]
-  float* Z = reinterpret_cast<float*>(smem + lay.z_off);  // level products
   float* bs = reinterpret_cast<float*>(smem + lay.beta_off);
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   float* stage = T + warp * 256;  // per-warp 16 x 16 staging; T is free by then
@@ -154,6 +161,12 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
   // substitution): T_ij = −T_ii Z_ij with Z_ij = Σ_{k=j}^{i−1} A_ik T_kj, which reads only blocks
   // nearer the diagonal. A thread takes one row and four columns of a block (float4 loads: 16
   // FMAs per 5 loads), so every level is one pass.
+  // Row `row` of Z_ij (i = j + lev): its own area, or G's diagonal block (j, j), which no item of
+  // any level reads (they read blocks (i, k) with k < i).
+  float* Z = reinterpret_cast<float*>(smem + lay.z_off);
+  auto z_row = [&](int j, int row) {
+    return z_in_g(DK) ? G + (16 * j + row) * kLdA + 16 * j : Z + j * 256 + row * 16;
+  };
   for (int lev = 1; lev < CT; ++lev) {
     const int items = (CT - lev) * 64;  // blocks (j + lev, j) x 16 rows x 4 column groups
     const int j = tid >> 6, r = (tid >> 2) & 15, c = (tid & 3) * 4, i = j + lev;
@@ -173,8 +186,7 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
         }
       }
       const float b = bs[16 * i + r];
-      *reinterpret_cast<float4*>(Z + j * 256 + r * 16 + c) =
-          make_float4(b * z.x, b * z.y, b * z.z, b * z.w);
+      *reinterpret_cast<float4*>(z_row(j, r) + c) = make_float4(b * z.x, b * z.y, b * z.z, b * z.w);
     }
     __syncthreads();
     if (tid < items) {
@@ -186,7 +198,7 @@ __global__ void __launch_bounds__(kWarps * 32, 3)
         const float av[4] = {a.x, a.y, a.z, a.w};
 #pragma unroll
         for (int q = 0; q < 4; ++q) {
-          const float4 zz = *reinterpret_cast<const float4*>(Z + j * 256 + (m4 + q) * 16 + c);
+          const float4 zz = *reinterpret_cast<const float4*>(z_row(j, m4 + q) + c);
           o.x = fmaf(av[q], zz.x, o.x);
           o.y = fmaf(av[q], zz.y, o.y);
           o.z = fmaf(av[q], zz.z, o.z);
