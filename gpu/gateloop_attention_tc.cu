@@ -34,6 +34,10 @@
 //
 // Roundings (bf16, tests/gpu/test_gateloop_tc.cpp bounds them): Q^, the factor, their product,
 // K^ and P: five per term.
+//
+// On a compute 9.0 device of an sm_90a build the L² step runs on Hopper's warpgroup products
+// instead (gpu/gateloop_attention_wgmma.cu, same operands and roundings, 1.25-1.55x faster); the
+// kernel below serves every other GPU and LINSCOPE_GL_PAR=mma.
 #include <cuda_bf16.h>
 
 #include <algorithm>
