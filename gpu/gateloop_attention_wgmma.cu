@@ -120,10 +120,10 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
     // thread writes its channel's factors for kGPT of the block's groups and arrives, which
     // publishes them. The copies complete on the barrier by themselves.
     wg::regs_dec<Lay::kProducerRegs>();
-    constexpr int kGPT = kGroups * DK / 128;  // groups per thread (8 at d_k = 128, 2 consumers)
+    constexpr int kGPT = kGroups * DK / 128;  // groups per thread
     static_assert(kGroups * DK % 128 == 0 && 128 % DK == 0, "factor slots");
     constexpr unsigned kTileBytes = unsigned(Lay::k_bytes + Lay::v_bytes);
-    constexpr int kBox = kKeys * 128;
+    constexpr int kBox = kKeys * 128, kQBox = kWgRows * 128;
     const int ch = tid % DK, g0 = tid / DK * kGPT;
     double S[kGPT];  // S_g: Λ just before group g's first row (bounds' entry of the group)
 #pragma unroll
@@ -143,7 +143,7 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
         if (t == 0) {
 #pragma unroll
           for (int c = 0; c < kConsumers * KD / 64; ++c)  // rows row0 .., then row0 + 64 ..
-            bulk::copy_box(smem + kBox * c, &q_map, 64 * (c % (KD / 64)),
+            bulk::copy_box(smem + kQBox * c, &q_map, 64 * (c % (KD / 64)),
                            row0 + kWgRows * (c / (KD / 64)), head, &full[st]);
         }
 #pragma unroll
@@ -182,9 +182,9 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
   // A fragments of Q^ straight from the swizzled boxes (chunk c of row r at c ^ (r % 8)): this
   // lane's ldmatrix row r = 16 wq + (lane & 7) + 8 ((lane >> 3) & 1) of the warpgroup's box, its
   // 16-byte chunk 2 (kk % 4) + (lane >> 4) of box kk / 4.
-  constexpr unsigned kBox = kKeys * 128;
+  constexpr unsigned kBox = kKeys * 128, kQBox = kWgRows * 128;
   const int m8 = lane & 7, r = 16 * wq + m8 + 8 * ((lane >> 3) & 1), mhi = lane >> 4;
-  const unsigned q_row = shared_address(smem) + unsigned(cw * (KD / 64)) * kBox + r * 128;
+  const unsigned q_row = shared_address(smem) + unsigned(cw * (KD / 64)) * kQBox + r * 128;
   unsigned q_chunk[4];
 #pragma unroll
   for (int j = 0; j < 4; ++j) q_chunk[j] = unsigned(((2 * j + mhi) ^ m8) << 4);
@@ -214,7 +214,7 @@ __global__ void __launch_bounds__(GlWgLayout<DK, VT, CONS, STAGES>::kThreads, 1)
 #pragma unroll
     for (int x = 0; x < kHalf; ++x) {
       const int kk = kHalf * h + x;
-      ldmatrix_x4(a[x], q_row + (kk >> 2) * kBox + q_chunk[kk & 3]);
+      ldmatrix_x4(a[x], q_row + (kk >> 2) * kQBox + q_chunk[kk & 3]);
       // channels 8 kk + cq, + 1: the same factor pair for the cos (a0, a1) and sin (a2, a3) parts
       const __nv_bfloat162 fd = *reinterpret_cast<const __nv_bfloat162*>(F + 8 * kk);
 #pragma unroll
