@@ -28,6 +28,7 @@
 
 #include "gpu/cuda_check.h"
 #include "gpu/kernels.h"
+#include "gpu/side_stream.h"
 #include "gpu/tc_fragments.cuh"
 
 namespace linscope::gpu {
@@ -391,6 +392,16 @@ size_t deltanet_parallel_tc_workspace(const Dims& d) {
   return deltanet_chunk_tc_workspace(d) + sizeof(double) * d.BH * d.L;  // W, U (then Δ); A = 0
 }
 
+// LINSCOPE_DN_OVERLAP=0: the parallel form runs its passes one after another on the caller's
+// stream; =n (2..16): the first group of heads is BH / n (measuring; read on every call, so that
+// a test can compare both orders).
+static int overlap_split() {
+  const char* e = std::getenv("LINSCOPE_DN_OVERLAP");
+  if (!e) return 2;
+  const int n = std::atoi(e);
+  return n >= 2 && n <= 16 ? n : 0;
+}
+
 void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, const float* beta,
                           float* y, void* workspace, const Dims& d, cudaStream_t s) {
   if (!deltanet_parallel_tc_supported(d))
@@ -401,14 +412,65 @@ void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, con
   auto* W16 = static_cast<bf16*>(workspace);
   bf16* U16 = W16 + d.BH * d.L * d.Dk;
   auto* A = reinterpret_cast<double*>(U16 + d.BH * d.L * d.Dv);  // 8-byte aligned: Dk, Dv % 8 == 0
-  deltanet_ut_tc(k16, v16, beta, W16, U16, d, C, s);
-  if (deltanet_delta_tc_supported(d, C) && !wmma_delta_pass())
-    deltanet_delta_tc(k16, W16, U16, d, C, s);  // U16 now holds Δ
-  else
-    state_pass(nullptr, k16, W16, U16, nullptr, d, C, s);
   // No decay: every cumulative log is 0, and the parallel kernel's mask is the causal cut alone.
   check(cudaMemsetAsync(A, 0, sizeof(double) * d.BH * d.L, s), "cudaMemsetAsync (DeltaNet A)");
-  la_parallel_tc(q16, k16, U16, A, y, d, false, false, s);
+  const bool mma_delta = deltanet_delta_tc_supported(d, C) && !wmma_delta_pass();
+
+  // The three passes over heads [h0, h0 + n): every tensor is [BH, L, ·], so a range of heads
+  // is an offset and a smaller BH.
+  struct Heads {
+    int64_t h0, n;
+  };
+  auto dims = [&](Heads h) { return Dims{h.n, d.L, d.Dk, d.Dv}; };
+  auto ut = [&](Heads h, cudaStream_t st) {
+    deltanet_ut_tc(static_cast<const bf16*>(k16) + h.h0 * d.L * d.Dk,
+                   static_cast<const bf16*>(v16) + h.h0 * d.L * d.Dv, beta + h.h0 * d.L,
+                   W16 + h.h0 * d.L * d.Dk, U16 + h.h0 * d.L * d.Dv, dims(h), C, st);
+  };
+  auto delta = [&](Heads h, cudaStream_t st) {  // U16 then holds Δ for these heads
+    const bf16* k = static_cast<const bf16*>(k16) + h.h0 * d.L * d.Dk;
+    if (mma_delta)
+      deltanet_delta_tc(k, W16 + h.h0 * d.L * d.Dk, U16 + h.h0 * d.L * d.Dv, dims(h), C, st);
+    else
+      state_pass(nullptr, k, W16 + h.h0 * d.L * d.Dk, U16 + h.h0 * d.L * d.Dv, nullptr, dims(h), C,
+                 st);
+  };
+  auto product = [&](Heads h, cudaStream_t st) {
+    la_parallel_tc(static_cast<const bf16*>(q16) + h.h0 * d.L * d.Dk,
+                   static_cast<const bf16*>(k16) + h.h0 * d.L * d.Dk, U16 + h.h0 * d.L * d.Dv,
+                   A + h.h0 * d.L, y + h.h0 * d.L * d.Dv, dims(h), false, false, st);
+  };
+
+  const Heads all{0, d.BH};
+  const int split = overlap_split();
+  if (d.BH < 2 || split == 0) {
+    ut(all, s);
+    delta(all, s);
+    product(all, s);
+    return;
+  }
+  // The Δ pass is a chain of chunks per head on few blocks (at d = 64, L = 4096: 256 blocks, 0.65
+  // of a wave, 23 % achieved occupancy, issue slots 29 % busy in Nsight Compute), so on its own
+  // it leaves most of each SM unused for its 100 µs. Split the heads into groups a and b and run
+  // each group's Δ pass on a high-priority side stream, under the other passes:
+  //   main: UT(a)  UT(b)          L²(a)  L²(b)
+  //   side:        Δ(a)    Δ(b)
+  // Δ(a) waits for UT(a) only, L²(a) for Δ(a), L²(b) for Δ(b). Side by side on the H200
+  // (docs/performance.md): d = 64, L = 4096, 0.92-0.97 against 1.00-1.02 ms; d = 128,
+  // L = 16384, 19.2-19.6 against 21.1-21.7 ms. Halves (BH / 2) did as well as a first group of
+  // BH / 4 at L = 4096 and best at L = 16384.
+  const int64_t na = std::max<int64_t>(1, d.BH / split);
+  const Heads a{0, na}, b{na, d.BH - na};
+  ut(a, s);
+  SideStream side(s);  // forks after UT(a)
+  delta(a, side.get());
+  ut(b, s);
+  side.main_waits();  // main: L²(a) after Δ(a)
+  side.side_waits();  // side: Δ(b) after UT(b)
+  delta(b, side.get());
+  product(a, s);
+  side.main_waits();  // main: L²(b) after Δ(b)
+  product(b, s);
 }
 
 }  // namespace linscope::gpu

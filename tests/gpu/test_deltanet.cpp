@@ -3,6 +3,7 @@
 // norm <= 1), so rounding errors do not grow along the sequence beyond ~sqrt(L)·eps·|S|;
 // with L = 100 that is ~1e-6 relative, and 1e-4 is >50x above it while a wrong sign or a
 // missing β changes y at the 1e-1 level.
+#include <cstdlib>  // setenv
 #include <cstring>
 
 #include "gpu/cuda_check.h"
@@ -324,8 +325,11 @@ TEST_F(GpuTest, DeltaNetParallelTensorCoresMatchTheRule) {
   for (const Shape s :
        {Shape{1, 2, 130, 128, 128}, Shape{2, 1, 67, 64, 40}, Shape{1, 1, 100, 16, 24},
         Shape{1, 1, 2048, 64, 64}, Shape{1, 1, 40, 32, 16},  // L = 40: Δ's pass in chunks of 32
-        // Enough value tiles (>= one per SM of an H100 or H200) for the 64-column Δ pass.
-        Shape{1, 66, 70, 128, 128}, Shape{1, 132, 80, 64, 64}}) {
+        // Enough value tiles (>= one per SM of an H100 or H200) for the 64-column Δ pass when
+        // it runs on all heads at once (LINSCOPE_DN_OVERLAP=0, below).
+        Shape{1, 66, 70, 128, 128}, Shape{1, 132, 80, 64, 64},
+        // Three heads: the passes run on two streams for halves of 1 and 2 heads.
+        Shape{3, 1, 90, 64, 64}}) {
     SCOPED_TRACE("Dk=" + std::to_string(s.Dk) + " Dv=" + std::to_string(s.Dv) +
                  " L=" + std::to_string(s.L));
     Inputs in = generate_inputs(deltanet(), s, GenerateOptions{uint64_t(3 * s.L + s.Dv)});
@@ -338,6 +342,15 @@ TEST_F(GpuTest, DeltaNetParallelTensorCoresMatchTheRule) {
     std::printf("DeltaNet parallel TC Dk=%lld L=%lld: max error %.3f of the bound\n",
                 static_cast<long long>(s.Dk), static_cast<long long>(s.L),
                 check_parallel_tc(in, y));
+    // The passes one after another on one stream (LINSCOPE_DN_OVERLAP=0; with two heads or more
+    // the default runs half of the Δ passes on a side stream). Each head's arithmetic is the same
+    // either way (the split moves whole heads; a Δ-pass value tile's sums do not depend on its
+    // width), so the results agree bit for bit; a hand-over missing between the streams would
+    // let a pass read a half-written Δ and break that.
+    setenv("LINSCOPE_DN_OVERLAP", "0", 1);
+    const Tensor serial = gpu().run(deltanet(), in, opts).y;
+    unsetenv("LINSCOPE_DN_OVERLAP");
+    EXPECT_EQ(differing(y, serial), 0);
     // The tensor-core path ran: the fp32 kernels on the same rounded inputs agree with the rule
     // to ~1e-6, so most elements differ from theirs.
     RunOptions fp32 = opts;
