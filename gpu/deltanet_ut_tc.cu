@@ -34,17 +34,18 @@ constexpr int kPad = 8;                 // bf16 rows: 16 bytes of padding spread
 constexpr int kLdA = kMaxChunk + 4;     // fp32 C x C tiles (G, T): a multiple of 4 for WMMA
 constexpr int kLdM = kMaxChunk + kPad;  // bf16 M_hi, M_lo
 
-// Where the level products Z live (see UtTcLayout).
+// Where the products Y = A T of the off-diagonal solve live (see UtTcLayout).
 __host__ __device__ constexpr bool z_in_g(int dk) {
   return dk <= 64;
 }
 
 // Shared memory: K and V tiles (bf16); G (fp32), whose space M_hi and M_lo (bf16) take once the
-// levels are done with G; T (fp32), whose space the per-warp output staging takes once M is
-// formed; the level products Z; β (whole float4s). 72 KB at d = 128: three blocks per SM. At
-// d_k <= 64, Z takes G's diagonal blocks instead (nothing reads them after the diagonal solve),
-// so that 54.5 KB and 64 registers let four blocks share an SM: DeltaNet's parallel form at
-// d = 64, L = 4096, 0.969-0.975 ms against 0.989-1.000 (H200, side by side, docs/performance.md).
+// off-diagonal solve is done with G; T (fp32), whose space the per-warp output staging takes once
+// M is formed; the products Y (four 16 x 16 blocks); β (whole float4s). 73 KB at d = 128: three
+// blocks per SM. At d_k <= 64, Y takes G's diagonal blocks instead (nothing reads them after the
+// diagonal solve), so that 54.5 KB and 64 registers let four blocks share an SM: DeltaNet's
+// parallel form at d = 64, L = 4096, 0.969-0.975 ms against 0.989-1.000 (H200, side by side,
+// docs/performance.md).
 struct UtTcLayout {
   int ldk, vp, ldv;
   size_t k_off, v_off, g_off, t_off, z_off, beta_off, bytes;
@@ -57,7 +58,7 @@ struct UtTcLayout {
     g_off = v_off + sizeof(bf16) * kMaxChunk * ldv;
     t_off = g_off + (g_bytes > m_bytes ? g_bytes : m_bytes);
     z_off = t_off + g_bytes;
-    beta_off = z_off + (z_in_g(dk) ? 0 : sizeof(float) * 3 * 256);  // at most 3 blocks a level
+    beta_off = z_off + (z_in_g(dk) ? 0 : sizeof(float) * 4 * 256);  // 4 blocks of Y at most
     bytes = beta_off + sizeof(float) * kMaxChunk;
   }
 };
@@ -157,57 +158,76 @@ __global__ void __launch_bounds__(kWarps * 32, KT <= 4 ? 4 : 3)
   }
   __syncthreads();
 
-  // Then the blocks below the diagonal, one diagonal of blocks at a time (the block form of the
-  // substitution): T_ij = −T_ii Z_ij with Z_ij = Σ_{k=j}^{i−1} A_ik T_kj, which reads only blocks
-  // nearer the diagonal. A thread takes one row and four columns of a block (float4 loads: 16
-  // FMAs per 5 loads), so every level is one pass.
-  // Row `row` of Z_ij (i = j + lev): its own area, or G's diagonal block (j, j), which no item of
-  // any level reads (they read blocks (i, k) with k < i).
+  // Then the blocks below the diagonal, by the inverse of a 2 x 2 block triangle:
+  //   [L_11 0; L_21 L_22]^{-1} = [T_11 0; -T_22 L_21 T_11  T_22],
+  // first for the 16 x 16 pairs (blocks (1, 0) and (3, 2)), then for the 32 x 32 halves (blocks
+  // (2..3, 0..1)). Each step is Y = A T (A_ik = β_i G_ik), a barrier, then T = -T Y: four
+  // barriers in all, and every thread busy in the second step, where the diagonal-by-diagonal
+  // substitution took six barriers with 192, 128 and 64 threads (it was 45 % of this kernel's
+  // stall samples in Nsight Compute at d = 64). The same fp32 FMAs, summed in another order.
+  // A thread takes one row and four columns of a 16 x 16 block (float4 loads: 16 FMAs per 5
+  // loads). Y lives in G's diagonal blocks, which nothing reads after the diagonal solve, or at
+  // d_k = 128 in an area of its own (slots of 16 x 16).
   float* Z = reinterpret_cast<float*>(smem + lay.z_off);
-  auto z_row = [&](int j, int row) {
-    return z_in_g(DK) ? G + (16 * j + row) * kLdA + 16 * j : Z + j * 256 + row * 16;
+  constexpr int y_ld = z_in_g(DK) ? kLdA : 16;
+  auto y_row = [&](int slot, int row) {
+    return z_in_g(DK) ? G + (16 * slot + row) * kLdA + 16 * slot : Z + slot * 256 + row * 16;
   };
-  for (int lev = 1; lev < CT; ++lev) {
-    const int items = (CT - lev) * 64;  // blocks (j + lev, j) x 16 rows x 4 column groups
-    const int j = tid >> 6, r = (tid >> 2) & 15, c = (tid & 3) * 4, i = j + lev;
-    if (tid < items) {
-      const float* ar = G + (16 * i + r) * kLdA;
-      float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
-      for (int kk = 16 * j; kk < 16 * i; kk += 4) {
-        const float4 a = *reinterpret_cast<const float4*>(ar + kk);
-        const float av[4] = {a.x, a.y, a.z, a.w};
+  const int r = (tid >> 2) & 15, c = (tid & 3) * 4;
+  // Y (slot) = β_i Σ_{k in [k0, k1)} G_ik T_k,j for row r of block i and columns c.. of block j.
+  auto form_y = [&](int i, int j, int k0, int k1, int slot) {
+    const float* ar = G + (16 * i + r) * kLdA;
+    float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int kk = k0; kk < k1; kk += 4) {
+      const float4 a = *reinterpret_cast<const float4*>(ar + kk);
+      const float av[4] = {a.x, a.y, a.z, a.w};
 #pragma unroll
-        for (int q = 0; q < 4; ++q) {
-          const float4 t = *reinterpret_cast<const float4*>(T + (kk + q) * kLdA + 16 * j + c);
-          z.x = fmaf(av[q], t.x, z.x);
-          z.y = fmaf(av[q], t.y, z.y);
-          z.z = fmaf(av[q], t.z, z.z);
-          z.w = fmaf(av[q], t.w, z.w);
-        }
+      for (int q = 0; q < 4; ++q) {
+        const float4 t = *reinterpret_cast<const float4*>(T + (kk + q) * kLdA + 16 * j + c);
+        z.x = fmaf(av[q], t.x, z.x);
+        z.y = fmaf(av[q], t.y, z.y);
+        z.z = fmaf(av[q], t.z, z.z);
+        z.w = fmaf(av[q], t.w, z.w);
       }
-      const float b = bs[16 * i + r];
-      *reinterpret_cast<float4*>(z_row(j, r) + c) = make_float4(b * z.x, b * z.y, b * z.z, b * z.w);
     }
+    const float b = bs[16 * i + r];
+    *reinterpret_cast<float4*>(y_row(slot, r) + c) =
+        make_float4(b * z.x, b * z.y, b * z.z, b * z.w);
+  };
+  // T_ij = -Σ_{m in [m0, m1)} T_im Y_mj, with Y_mj in slot_of(m / 16).
+  auto form_t = [&](int i, int j, int m0, int m1, auto slot_of) {
+    const float* ti = T + (16 * i + r) * kLdA;
+    float4 o = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int m4 = m0; m4 < m1; m4 += 4) {
+      const float4 a = *reinterpret_cast<const float4*>(ti + m4);
+      const float av[4] = {a.x, a.y, a.z, a.w};
+      const float* yb = y_row(slot_of(m4 >> 4), 0);
+#pragma unroll
+      for (int q = 0; q < 4; ++q) {
+        const float4 zz = *reinterpret_cast<const float4*>(yb + ((m4 + q) & 15) * y_ld + c);
+        o.x = fmaf(av[q], zz.x, o.x);
+        o.y = fmaf(av[q], zz.y, o.y);
+        o.z = fmaf(av[q], zz.z, o.z);
+        o.w = fmaf(av[q], zz.w, o.w);
+      }
+    }
+    *reinterpret_cast<float4*>(T + (16 * i + r) * kLdA + 16 * j + c) =
+        make_float4(-o.x, -o.y, -o.z, -o.w);
+  };
+  if (CT >= 2) {  // pairs p: block (2p + 1, 2p), Y in slot p
+    const int p = tid >> 6, i = 2 * p + 1, j = 2 * p;
+    const bool on = tid < 128 && i < CT;
+    if (on) form_y(i, j, 16 * j, 16 * j + 16, p);
     __syncthreads();
-    if (tid < items) {
-      const float* ti = T + (16 * i + r) * kLdA + 16 * i;
-      float4 o = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll
-      for (int m4 = 0; m4 < 16; m4 += 4) {
-        const float4 a = *reinterpret_cast<const float4*>(ti + m4);
-        const float av[4] = {a.x, a.y, a.z, a.w};
-#pragma unroll
-        for (int q = 0; q < 4; ++q) {
-          const float4 zz = *reinterpret_cast<const float4*>(z_row(j, m4 + q) + c);
-          o.x = fmaf(av[q], zz.x, o.x);
-          o.y = fmaf(av[q], zz.y, o.y);
-          o.z = fmaf(av[q], zz.z, o.z);
-          o.w = fmaf(av[q], zz.w, o.w);
-        }
-      }
-      *reinterpret_cast<float4*>(T + (16 * i + r) * kLdA + 16 * j + c) =
-          make_float4(-o.x, -o.y, -o.z, -o.w);
-    }
+    if (on) form_t(i, j, 16 * i, 16 * i + 16, [p](int) { return p; });
+    __syncthreads();
+  }
+  if (CT >= 3) {  // halves: block (i, j), i in 2..3, j in 0..1, Y_ij in slot 2 (i - 2) + j
+    const int blk = tid >> 6, i = 2 + (blk >> 1), j = blk & 1;
+    const bool on = i < CT;
+    if (on) form_y(i, j, 16 * j, 32, blk);
+    __syncthreads();
+    if (on) form_t(i, j, 32, 16 * i + 16, [j](int mb) { return 2 * (mb - 2) + j; });
     __syncthreads();
   }
 
