@@ -211,9 +211,10 @@ void launch(const bf16* k, const bf16* w, bf16* u, const Dims& d, int C, cudaStr
 }
 
 template <int DK>
-void launch_vt(const bf16* k, const bf16* w, bf16* u, const Dims& d, int C, cudaStream_t s) {
+void launch_vt(const bf16* k, const bf16* w, bf16* u, const Dims& d, int C, bool wide,
+               cudaStream_t s) {
   // As the WMMA pass chooses: 64-column tiles while they still give every SM a block.
-  if (d.BH * ((d.Dv + 63) / 64) >= multiprocessor_count())
+  if (wide || d.BH * ((d.Dv + 63) / 64) >= multiprocessor_count())
     launch<DK, 64>(k, w, u, d, C, s);
   else
     launch<DK, 32>(k, w, u, d, C, s);
@@ -227,7 +228,7 @@ bool deltanet_delta_tc_supported(const Dims& d, int64_t chunk) {
 }
 
 void deltanet_delta_tc(const void* k16, const void* w16, void* u16, const Dims& d, int64_t chunk,
-                       cudaStream_t s) {
+                       cudaStream_t s, bool beside_other_work) {
   if (!deltanet_delta_tc_supported(d, chunk))
     throw BackendError("DeltaNet Δ pass (mma.sync): needs d_k 64 or 128, d_v a multiple of 8");
   const auto* k = static_cast<const bf16*>(k16);
@@ -235,9 +236,9 @@ void deltanet_delta_tc(const void* k16, const void* w16, void* u16, const Dims& 
   auto* u = static_cast<bf16*>(u16);
   const int C = static_cast<int>(chunk);
   if (d.Dk == 64)
-    launch_vt<64>(k, w, u, d, C, s);
+    launch_vt<64>(k, w, u, d, C, beside_other_work, s);
   else
-    launch_vt<128>(k, w, u, d, C, s);
+    launch_vt<128>(k, w, u, d, C, beside_other_work, s);
 }
 
 }  // namespace linscope::gpu

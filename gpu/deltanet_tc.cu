@@ -430,7 +430,8 @@ void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, con
   auto delta = [&](Heads h, cudaStream_t st) {  // U16 then holds Δ for these heads
     const bf16* k = static_cast<const bf16*>(k16) + h.h0 * d.L * d.Dk;
     if (mma_delta)
-      deltanet_delta_tc(k, W16 + h.h0 * d.L * d.Dk, U16 + h.h0 * d.L * d.Dv, dims(h), C, st);
+      deltanet_delta_tc(k, W16 + h.h0 * d.L * d.Dk, U16 + h.h0 * d.L * d.Dv, dims(h), C, st,
+                        st != s);
     else
       state_pass(nullptr, k, W16 + h.h0 * d.L * d.Dk, U16 + h.h0 * d.L * d.Dv, nullptr, dims(h), C,
                  st);

@@ -107,8 +107,10 @@ void deltanet_state_tc(const void* q, const void* k, const void* w, const void* 
 // (gpu/deltanet_delta_tc.cu): Δ (bf16) written over u16 = U. Supported: d_k 64 or 128, d_v a
 // multiple of 8, chunk <= 64; elsewhere the parallel form takes the WMMA pass of deltanet_tc.cu.
 bool deltanet_delta_tc_supported(const Dims& d, int64_t chunk);
+// beside_other_work: 64-column value tiles whatever the block count, for a pass that runs on a
+// side stream under other kernels (fewer blocks leave more of each SM to them).
 void deltanet_delta_tc(const void* k16, const void* w16, void* u16, const Dims& d, int64_t chunk,
-                       cudaStream_t s);
+                       cudaStream_t s, bool beside_other_work = false);
 // DeltaNet's parallel form on the tensor cores (gpu/deltanet_tc.cu), RunOptions::bf16 without
 // the matrix: y = tril(Q K^T) Δ, with Δ (the rows δ_t) from the UT transform and a state pass
 // without outputs, then the parallel (L²) kernel of linear attention with no decay. Supported:
