@@ -29,21 +29,26 @@
 // then their sin parts. An m16n8k16 accumulator row g of block m is channel 8m + g's real part and
 // row g + 8 its imaginary part, so the reflection never leaves the lane.
 //
-// Block: one head, 64 value columns, 8 warps, walking the chunks in order. Per chunk, after the
-// chunk's lm, ph, q, k and V have landed (copied asynchronously during the previous chunk):
+// Block: one head and a slice of its value columns, walking the chunks in order. Two shapes
+// (GlLayout): W = 8 warps, 64 columns, chunks of 64 tokens (d_v <= 64); W = 16 warps, 128
+// columns, chunks of 32 (d_v > 64), so that a head's operands are formed once rather than once
+// per 64 columns: 3.00-3.10 against 3.28-3.33 ms at d = 128, L = 16384 (H200, side by side,
+// docs/performance.md). Per chunk, after the chunk's lm, ph, q, k and V have landed (copied
+// asynchronously during the previous chunk):
 //  1. every thread sums log|a| and the phase of its channel pair over its token group;
 //  2. each warp forms e^{Λ_e}, Φ_e of its state channels from those sums and turns its state
 //     rows into [X0; Y0] and their bf16 copy; every thread writes its tokens' Q~, K~ rows;
-//  3. warp w: output rows 16 (w % 4) .. + 15 and value columns 32 (w / 4) .. + 31 (its scores
-//     are recomputed by the two warps of a row group: no exchange of P), state rows (κ) of
-//     blocks w and w + 8.
+//  3. warp (rg, cs): output rows 16 rg .. + 15 and CW value columns from CW cs (its scores are
+//     recomputed by every warp of a row group: no exchange of P); state rows (κ) of MT blocks
+//     of one 64-column slice.
 // Three barriers a chunk: after the copies land, after the sums, after the operands.
-// Sixteen warps (the preparation spread wider, each score tile formed once and shared) ran no
-// faster: their 16 x 16 product tiles saturate shared memory (docs/performance.md, "GateLoop's
-// scan with bulk copies").
+// Sixteen warps on 64 columns (the preparation spread wider, each score tile formed once and
+// shared) ran no faster: their 16 x 16 product tiles saturate shared memory
+// (docs/performance.md, "GateLoop's scan with bulk copies").
 #include <cuda_bf16.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "gpu/cuda_check.h"
@@ -61,23 +66,31 @@ using namespace tc;
 using namespace tc::mma;
 using namespace gateloop_tc;
 
-constexpr int kWarps = 8;
-constexpr int kThreads = 32 * kWarps;
-constexpr int kC = 64;   // chunk
-constexpr int kVT = 64;  // value columns per block
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
 constexpr float kTwoPi = 6.283185307179586f;
 
-template <int DK>
+// Two block shapes. W = 8: 8 warps, chunks of 64 tokens, 64 value columns (two blocks per head
+// at d_v = 128). W = 16: one block per head: 16 warps, all 128 value columns, chunks of 32
+// tokens; the operands Q~, K~ are then formed once per head instead of once per 64 columns, and
+// 32-token chunks keep the staging, Q~, K~, the state's copy for 128 columns and V in 177 KB.
+template <int DK, int W>
 struct GlLayout {
-  static constexpr int KD = 2 * DK;      // κ: cos and sin parts
-  static constexpr int LDO = KD + kPad;  // Q~, K~ rows
+  static constexpr int kWarps = W, kThreads = 32 * W;
+  static constexpr int kC = W == 8 ? 64 : 32;    // chunk
+  static constexpr int kVT = W == 8 ? 64 : 128;  // value columns per block
+  static constexpr int KD = 2 * DK;              // κ: cos and sin parts
+  static constexpr int LDO = KD + kPad;          // Q~, K~ rows
   static constexpr int LDV = kVT + kPad;
-  static constexpr int NP = DK / 2;            // prep: channel pairs ...
-  static constexpr int G = kThreads / NP;      // ... x token groups
-  static constexpr int TPG = kC / G;           // tokens per group
-  static constexpr int MT = KD / 16 / kWarps;  // state row blocks per warp
-  static_assert(kThreads % NP == 0 && kC % G == 0 && MT >= 1, "prep and state split");
+  static constexpr int NP = DK / 2;        // prep: channel pairs ...
+  static constexpr int G = kThreads / NP;  // ... x token groups
+  static constexpr int TPG = kC / G;       // tokens per group
+  // Outputs: warp (rg, cs) has the 16 rows of row group rg and CW value columns from CW cs.
+  static constexpr int RG = kC / 16, CS = W / RG, CW = kVT / CS;
+  // State: 64 value columns per slice of WPS warps; a warp has MT row blocks (κ) of its slice.
+  static constexpr int WPS = W / (kVT / 64), MT = KD / 16 / WPS;
+  static_assert(kThreads % NP == 0 && kC % G == 0 && TPG >= 1 && MT >= 1, "prep and state split");
+  static_assert(CW % 16 == 0 && RG * CS == W && WPS * (kVT / 64) == W && (RG == 2 || RG == 4),
+                "warp tiles");
   // Byte offsets: lm, ph (fp32) and q, k (bf16) of the next chunk; Q~, K~; S's copy; V (two
   // buffers); the token groups' sums.
   static constexpr size_t raw = 0;
@@ -88,15 +101,17 @@ struct GlLayout {
   static constexpr size_t bytes = tot + sizeof(float) * 2 * G * DK;
 };
 
-template <int DK>
-__global__ void __launch_bounds__(kThreads, 1)
+template <int DK, int W>
+__global__ void __launch_bounds__(32 * W, 1)
     gateloop_scan_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                             const bf16* __restrict__ v, const float* __restrict__ lm,
                             const float* __restrict__ ph, float* __restrict__ y,
                             int* __restrict__ flag, int L, int Dv) {
-  using Lay = GlLayout<DK>;
+  using Lay = GlLayout<DK, W>;
   constexpr int KD = Lay::KD, LDO = Lay::LDO, LDV = Lay::LDV, NP = Lay::NP, G = Lay::G;
   constexpr int TPG = Lay::TPG, MT = Lay::MT, KS = KD / 16;
+  constexpr int kWarps = Lay::kWarps, kThreads = Lay::kThreads, kC = Lay::kC, kVT = Lay::kVT;
+  constexpr int RG = Lay::RG, CW = Lay::CW, WPS = Lay::WPS;
   extern __shared__ __align__(16) unsigned char smem[];
   float* sLm = reinterpret_cast<float*>(smem + Lay::raw);   // [kC][DK]
   float* sPh = sLm + kC * DK;                               // [kC][DK]
@@ -160,18 +175,21 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   const int g = lane >> 2, cq = 2 * (lane & 3);
   const int m8 = lane & 7, mlo = (lane >> 3) & 1, mhi = lane >> 4;
-  const int rg = warp & 3, hv = warp >> 2;  // output row group, value-column half
+  const int rg = warp & (RG - 1), cs = warp >> (RG == 4 ? 2 : 1);  // row group, column slice
+  // state: row block, 64-column slice (one slice: kept constant, so that W = 8 compiles as before)
+  const int ws = WPS == kWarps ? warp : warp % WPS, hs = WPS == kWarps ? 0 : warp / WPS;
   const int i_lo = 16 * rg + g, i_hi = i_lo + 8;
   // ldmatrix addresses (gpu/tc_mma.cuh: lanes 8m .. 8m + 7 address matrix m).
   const unsigned q_addr = shared_address(sQ + (16 * rg + m8 + 8 * mlo) * LDO + 8 * mhi);
   // K~ as B (keys x κ, no transpose) and K~^T as A (transposed): the same addresses.
   const unsigned k_addr = shared_address(sK + (8 * mhi + m8) * LDO + 8 * mlo);
-  const unsigned s_addr = shared_address(sS + (8 * mlo + m8) * LDV + 8 * mhi + 32 * hv);
+  const unsigned s_addr = shared_address(sS + (8 * mlo + m8) * LDV + 8 * mhi + CW * cs);
   const unsigned v_addr = shared_address(sV + (8 * mlo + m8) * LDV + 8 * mhi);
   constexpr unsigned kRow = sizeof(bf16) * LDO, kVRow = sizeof(bf16) * LDV;
   constexpr unsigned kVBuf = sizeof(bf16) * kC * LDV;
 
-  // State rows κ of blocks warp + 8 mt: [Re S; Im S] between chunks, [X; Y] inside one.
+  // State rows κ of blocks ws + WPS mt, columns 64 hs ..: [Re S; Im S] between chunks, [X; Y]
+  // inside one.
   float st[MT][8][4] = {};
   bool out_of_range = false;
 
@@ -198,7 +216,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     float co[MT], si[MT];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
-      const int blk = warp + kWarps * mt, ch = 8 * blk + g, r = 16 * blk + g;
+      const int blk = ws + WPS * mt, ch = 8 * blk + g, r = 16 * blk + g;
       float lam_e = 0.f, phi_e = 0.f;
 #pragma unroll
       for (int h = 0; h < G; ++h) lam_e += sTot[h * DK + ch], phi_e += sTot[(G + h) * DK + ch];
@@ -208,7 +226,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       for (int nt = 0; nt < 8; ++nt) {
         st[mt][nt][0] *= e, st[mt][nt][1] *= e;
         st[mt][nt][2] *= -e, st[mt][nt][3] *= -e;
-        const int c = 8 * nt + cq;
+        const int c = 64 * hs + 8 * nt + cq;
         *reinterpret_cast<uint32_t*>(sS + r * LDV + c) = pack_bf16(st[mt][nt][0], st[mt][nt][1]);
         *reinterpret_cast<uint32_t*>(sS + (r + 8) * LDV + c) =
             pack_bf16(st[mt][nt][2], st[mt][nt][3]);
@@ -253,20 +271,21 @@ __global__ void __launch_bounds__(kThreads, 1)
     if (n + 1 < chunks) load_next(n + 1, b ^ 1);
     // O = Q~ [X0; Y0] (the carried state) and the scores Q~ K~^T of the row group's 16 rows and
     // the keys up to its last row (16 (rg + 1) of them).
-    float o[4][4], sc[8][4];
+    constexpr int NO = CW / 8, NS = kC / 8;  // 8-column tiles of O, of the scores
+    float o[NO][4], sc[NS][4];
 #pragma unroll
     for (int kk = 0; kk < KS; ++kk) {
       uint32_t qa[4];
       ldmatrix_x4(qa, q_addr + kk * 32);
 #pragma unroll
-      for (int cp = 0; cp < 2; ++cp) {
+      for (int cp = 0; cp < NO / 2; ++cp) {
         uint32_t bs[4];
         ldmatrix_x4_trans(bs, s_addr + kk * 16 * kVRow + cp * 32);
         m16n8k16(o[2 * cp], qa, bs[0], bs[1], kk == 0);
         m16n8k16(o[2 * cp + 1], qa, bs[2], bs[3], kk == 0);
       }
 #pragma unroll
-      for (int np = 0; np < 4; ++np) {
+      for (int np = 0; np < RG; ++np) {
         if (np > rg) continue;  // warp-uniform: keys past the row group are all masked
         uint32_t bk[4];
         ldmatrix_x4(bk, k_addr + np * 16 * kRow + kk * 32);
@@ -275,9 +294,9 @@ __global__ void __launch_bounds__(kThreads, 1)
       }
     }
     // Causal mask inside the chunk (the decay is in the operands), P in bf16 as the A operand.
-    uint32_t p[4][4];
+    uint32_t p[RG][4];
 #pragma unroll
-    for (int nt = 0; nt < 8; ++nt) {
+    for (int nt = 0; nt < NS; ++nt) {
       if ((nt >> 1) > rg) continue;
       const int j = 8 * nt + cq;
       const float a0 = j <= i_lo ? sc[nt][0] : 0.f, a1 = j + 1 <= i_lo ? sc[nt][1] : 0.f;
@@ -287,27 +306,27 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
     // O += P V over the keys up to the row group's last row.
 #pragma unroll
-    for (int kk = 0; kk < 4; ++kk) {
+    for (int kk = 0; kk < RG; ++kk) {
       if (kk > rg) continue;
 #pragma unroll
-      for (int cp = 0; cp < 2; ++cp) {
+      for (int cp = 0; cp < NO / 2; ++cp) {
         uint32_t bv[4];
-        ldmatrix_x4_trans(bv, v_addr + b * kVBuf + kk * 16 * kVRow + (2 * hv + cp) * 32);
+        ldmatrix_x4_trans(bv, v_addr + b * kVBuf + kk * 16 * kVRow + (CW / 16 * cs + cp) * 32);
         m16n8k16(o[2 * cp], p[kk], bv[0], bv[1]);
         m16n8k16(o[2 * cp + 1], p[kk], bv[2], bv[3]);
       }
     }
-    // [X; Y] = [X0; Y0] + K~^T V over the chunk's 64 keys, then the reflection by Φ_e.
+    // [X; Y] = [X0; Y0] + K~^T V over the chunk's keys, then the reflection by Φ_e.
 #pragma unroll
-    for (int kk = 0; kk < 4; ++kk) {
+    for (int kk = 0; kk < RG; ++kk) {
       uint32_t ka[MT][4];
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
-        ldmatrix_x4_trans(ka[mt], k_addr + kk * 16 * kRow + (warp + kWarps * mt) * 32);
+        ldmatrix_x4_trans(ka[mt], k_addr + kk * 16 * kRow + (ws + WPS * mt) * 32);
 #pragma unroll
       for (int cp = 0; cp < 4; ++cp) {
         uint32_t bv[4];
-        ldmatrix_x4_trans(bv, v_addr + b * kVBuf + kk * 16 * kVRow + cp * 32);
+        ldmatrix_x4_trans(bv, v_addr + b * kVBuf + kk * 16 * kVRow + (4 * hs + cp) * 32);
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
           m16n8k16(st[mt][2 * cp], ka[mt], bv[0], bv[1]);
@@ -329,8 +348,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     // Outputs of the warp's rows and columns.
     const int row_lo = j0 + i_lo, row_hi = j0 + i_hi;
 #pragma unroll
-    for (int nt = 0; nt < 4; ++nt) {
-      const int col = c0 + 32 * hv + 8 * nt + cq;
+    for (int nt = 0; nt < NO; ++nt) {
+      const int col = c0 + CW * cs + 8 * nt + cq;
       if (col >= Dv) continue;  // Dv is a multiple of 8: both columns of the pair or neither
       if (row_lo < L)
         *reinterpret_cast<float2*>(yh + static_cast<int64_t>(row_lo) * Dv + col) =
@@ -343,17 +362,31 @@ __global__ void __launch_bounds__(kThreads, 1)
   if (out_of_range) *flag = 1;
 }
 
-template <int DK>
+template <int DK, int W>
 void launch(const bf16* q, const bf16* k, const bf16* v, const float* lm, const float* ph, float* y,
             int* flag, const Dims& d, cudaStream_t s) {
-  constexpr size_t smem = GlLayout<DK>::bytes;
-  check(cudaFuncSetAttribute(gateloop_scan_tc_kernel<DK>,
+  using Lay = GlLayout<DK, W>;
+  constexpr size_t smem = Lay::bytes;
+  static_assert(smem <= 227 * 1024, "fits an SM's shared memory");
+  check(cudaFuncSetAttribute(gateloop_scan_tc_kernel<DK, W>,
                              cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "cudaFuncSetAttribute(gateloop_scan_tc)");
-  const dim3 grid(static_cast<unsigned>((d.Dv + kVT - 1) / kVT), static_cast<unsigned>(d.BH));
-  gateloop_scan_tc_kernel<DK><<<grid, kThreads, smem, s>>>(
+  const dim3 grid(static_cast<unsigned>((d.Dv + Lay::kVT - 1) / Lay::kVT),
+                  static_cast<unsigned>(d.BH));
+  gateloop_scan_tc_kernel<DK, W><<<grid, Lay::kThreads, smem, s>>>(
       q, k, v, lm, ph, y, flag, static_cast<int>(d.L), static_cast<int>(d.Dv));
   check_launch("gateloop_scan_tc");
+}
+
+// LINSCOPE_GL_SCAN=8|16 forces a block shape (measuring).
+int scan_warps(const Dims& d) {
+  static const int forced = [] {
+    const char* e = std::getenv("LINSCOPE_GL_SCAN");
+    const std::string v = e ? e : "";
+    return v == "8" ? 8 : v == "16" ? 16 : 0;
+  }();
+  if (forced) return forced;
+  return d.Dv > 64 ? 16 : 8;
 }
 
 }  // namespace
@@ -371,10 +404,13 @@ bool gateloop_scan_tc(const void* q, const void* k, const void* v, const float* 
   const auto* q16 = static_cast<const bf16*>(q);
   const auto* k16 = static_cast<const bf16*>(k);
   const auto* v16 = static_cast<const bf16*>(v);
+  const bool wide = scan_warps(d) == 16;
   if (d.Dk == 64)
-    launch<64>(q16, k16, v16, lm, ph, y, flag, d, s);
+    wide ? launch<64, 16>(q16, k16, v16, lm, ph, y, flag, d, s)
+         : launch<64, 8>(q16, k16, v16, lm, ph, y, flag, d, s);
   else
-    launch<128>(q16, k16, v16, lm, ph, y, flag, d, s);
+    wide ? launch<128, 16>(q16, k16, v16, lm, ph, y, flag, d, s)
+         : launch<128, 8>(q16, k16, v16, lm, ph, y, flag, d, s);
   return !flag_raised(flag, s);
 }
 

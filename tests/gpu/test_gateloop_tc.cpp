@@ -104,28 +104,34 @@ TEST_F(GpuTest, GateLoopTcMatchesDefinition) {
 
 // Positive q, k, v and phases near 0: the terms do not cancel, so mag_i ≈ |y_i| and the bound
 // is tight (a wrong sign in the reflection or a lost chunk carry moves y by far more than 3u).
+// d_v = 64 and 128: the scan's two block shapes (64 columns in chunks of 64, a whole head of 128
+// columns in chunks of 32).
 TEST_F(GpuTest, GateLoopTcTightBound) {
-  Inputs in = generate_inputs(gateloop(), Shape{1, 2, 700, 128, 64}, GenerateOptions{5});
-  for (const char* name : {"q", "k", "v"})
-    for (float& x : in.get(name).values()) x = std::abs(x);
-  for (float& x : in.get("phase").values()) x *= 0.05f;
-  check(gpu(), in, Form::Scan);
-  check(gpu(), in, Form::Parallel);
+  for (int64_t dv : {64, 128}) {
+    Inputs in = generate_inputs(gateloop(), Shape{1, 2, 700, 128, dv}, GenerateOptions{5});
+    for (const char* name : {"q", "k", "v"})
+      for (float& x : in.get(name).values()) x = std::abs(x);
+    for (float& x : in.get("phase").values()) x *= 0.05f;
+    check(gpu(), in, Form::Scan);
+    check(gpu(), in, Form::Parallel);
+  }
 }
 
 // A channel forgetting at |a| = e^-3 per step leaves the blocked scan's range (e^-192 over a
 // chunk): the request still answers, from the fp32 scan on the rounded inputs, bit for bit.
 TEST_F(GpuTest, GateLoopTcFallsBackOutsideItsRange) {
-  Inputs in = generate_inputs(gateloop(), Shape{1, 2, 200, 64, 16}, GenerateOptions{9});
-  Tensor& lm = in.get("log_magnitude");
-  for (int64_t r = 0; r < 2 * 200; ++r) lm[r * 64 + 5] = -3.f;
-  const Inputs rin = rounded(in);
-  for (Form f : {Form::Scan, Form::Parallel}) {
-    const Tensor y = gpu().run(gateloop(), in, bf16_form(f)).y;
-    RunOptions fp32;
-    fp32.form = f;
-    EXPECT_EQ(differing(y, gpu().run(gateloop(), rin, fp32).y), 0) << to_string(f);
-    EXPECT_LE(compare(y, reference_gateloop(rin)).max_rel, 1e-4) << to_string(f);
+  for (int64_t dv : {16, 128}) {  // both block shapes of the scan
+    Inputs in = generate_inputs(gateloop(), Shape{1, 2, 200, 64, dv}, GenerateOptions{9});
+    Tensor& lm = in.get("log_magnitude");
+    for (int64_t r = 0; r < 2 * 200; ++r) lm[r * 64 + 5] = -3.f;
+    const Inputs rin = rounded(in);
+    for (Form f : {Form::Scan, Form::Parallel}) {
+      const Tensor y = gpu().run(gateloop(), in, bf16_form(f)).y;
+      RunOptions fp32;
+      fp32.form = f;
+      EXPECT_EQ(differing(y, gpu().run(gateloop(), rin, fp32).y), 0) << to_string(f) << " " << dv;
+      EXPECT_LE(compare(y, reference_gateloop(rin)).max_rel, 1e-4) << to_string(f) << " " << dv;
+    }
   }
 }
 
