@@ -81,6 +81,11 @@ for shape in 128 256x32 256; do
     >"$OUT/test_gateloop_tc_$shape.log" 2>&1 || status=1
   echo "gpu_test_gateloop_tc, mma.sync attention blocks of shape $shape: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_$shape.log" | tr '\n' ' ') (${SECONDS}s)"
 done
+# GateLoop's scan in its 8-warp block (64 value columns) also where d_v > 64 takes the 16-warp
+# one by default (LINSCOPE_GL_SCAN=8, a knob for measuring), so that both shapes stay correct.
+LINSCOPE_GL_SCAN=8 timeout $(cap 60) ./$BUILD/tests/gpu_test_gateloop_tc --gtest_brief=1 \
+  >"$OUT/test_gateloop_tc_scan8.log" 2>&1 || status=1
+echo "gpu_test_gateloop_tc, the scan in 8-warp blocks: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_scan8.log" | tr '\n' ' ') (${SECONDS}s)"
 # The tensor-core parallel form on the mma.sync kernel where the warpgroup one runs by default
 # (d_k 64 and 128; LINSCOPE_LA_PAR=mma), with the warp count each shape does not take by default
 # (four warps at d = 128 and in LION, eight for the causal form below d = 128;
