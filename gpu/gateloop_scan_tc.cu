@@ -72,7 +72,7 @@ constexpr float kTwoPi = 6.283185307179586f;
 // Two block shapes. W = 8: 8 warps, chunks of 64 tokens, 64 value columns (two blocks per head
 // at d_v = 128). W = 16: one block per head: 16 warps, all 128 value columns, chunks of 32
 // tokens; the operands Q~, K~ are then formed once per head instead of once per 64 columns, and
-// 32-token chunks keep the staging, Q~, K~, the state's copy for 128 columns and V in 177 KB.
+// 32-token chunks keep the staging, Q~, K~, the state's copy for 128 columns and V in 174 KiB.
 template <int DK, int W>
 struct GlLayout {
   static constexpr int kWarps = W, kThreads = 32 * W;
