@@ -456,10 +456,11 @@ void deltanet_parallel_tc(const void* q16, const void* k16, const void* v16, con
   // each group's Δ pass on a high-priority side stream, under the other passes:
   //   main: UT(a)  UT(b)          L²(a)  L²(b)
   //   side:        Δ(a)    Δ(b)
-  // Δ(a) waits for UT(a) only, L²(a) for Δ(a), L²(b) for Δ(b). Side by side on the H200
-  // (docs/performance.md): d = 64, L = 4096, 0.92-0.97 against 1.00-1.02 ms; d = 128,
-  // L = 16384, 19.2-19.6 against 21.1-21.7 ms. Halves (BH / 2) did as well as a first group of
-  // BH / 4 at L = 4096 and best at L = 16384.
+  // Δ(a) waits for UT(a) only, L²(a) for Δ(a), L²(b) for Δ(b). On the side stream the Δ pass
+  // takes 64-column tiles: fewer blocks beside the other kernels. Side by side on the H200
+  // (docs/performance.md), against the passes one after another: d = 64, L = 4096, 0.885-0.895
+  // against 0.985-1.014 ms; d = 128, L = 16384, 17.9-18.2 against 20.0-20.4 ms. Halves (BH / 2)
+  // beat a first group of BH / 3, BH / 4 and BH / 6.
   const int64_t na = std::max<int64_t>(1, d.BH / split);
   const Heads a{0, na}, b{na, d.BH - na};
   ut(a, s);
