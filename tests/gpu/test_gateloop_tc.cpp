@@ -179,8 +179,9 @@ TEST_F(GpuTest, GateLoopTcWarpgroupKernelWhereBuilt) {
           Form::Parallel);
 }
 
-// Small enough for compute-sanitizer (tools/device/gpu_validate.sh): three chunks, the last
-// partial, two column blocks.
+// Small enough for compute-sanitizer (tools/device/gpu_validate.sh). The scan runs in one
+// 16-warp block (five chunks of 32 tokens, the last partial; 72 of its 128 value columns), the
+// surrogate attention in two column blocks.
 TEST_F(GpuTest, GateLoopTcSmall) {
   const Inputs in = generate_inputs(gateloop(), Shape{1, 1, 150, 64, 72}, GenerateOptions{3});
   check(gpu(), in, Form::Scan);
