@@ -48,6 +48,7 @@
 #include <cuda_bf16.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -404,6 +405,11 @@ bool gateloop_scan_tc(const void* q, const void* k, const void* v, const float* 
   const auto* q16 = static_cast<const bf16*>(q);
   const auto* k16 = static_cast<const bf16*>(k);
   const auto* v16 = static_cast<const bf16*>(v);
+  // Hopper's warpgroup kernel where it runs (its tensor copies need v 16-byte aligned).
+  if ((reinterpret_cast<uintptr_t>(v) & 15) == 0 && gateloop_scan_wgmma_supported(d)) {
+    gateloop_scan_wgmma(q, k, v, lm, ph, y, flag, d, s);
+    return !flag_raised(flag, s);
+  }
   const bool wide = scan_warps(d) == 16;
   if (d.Dk == 64)
     wide ? launch<64, 16>(q16, k16, v16, lm, ph, y, flag, d, s)

@@ -139,6 +139,13 @@ void gateloop_scan(const float* q, const float* k, const float* v, const float* 
 bool gateloop_scan_tc_supported(const Dims& d);
 bool gateloop_scan_tc(const void* q, const void* k, const void* v, const float* lm, const float* ph,
                       float* y, int* flag, const Dims& d, cudaStream_t s);
+// The same on Hopper's warpgroup products (gpu/gateloop_scan_wgmma.cu), which gateloop_scan_tc
+// runs where supported: an sm_90a build on a compute 9.0 device, d_k 64 or 128, d_v a multiple
+// of 8 above 64; LINSCOPE_GL_SCAN=mma, =8 or =16 keeps the mma.sync kernel (for measuring). It
+// raises *flag (cleared by the caller) where gateloop_scan_tc would.
+bool gateloop_scan_wgmma_supported(const Dims& d);
+void gateloop_scan_wgmma(const void* q, const void* k, const void* v, const float* lm,
+                         const float* ph, float* y, int* flag, const Dims& d, cudaStream_t s);
 
 // LightNet (gpu/lightnet.cu): from log weights f [BH, L] the inputs under which the
 // linear-attention kernels compute LightNet exactly: log_decay [BH, L] (z_{t-1} − z_t causal, 0

@@ -54,6 +54,12 @@ template <int N>
 __device__ __forceinline__ void wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
+// Orders this thread's earlier ordinary writes to shared memory before later reads of the async
+// proxy (a wgmma's shared-memory operands, a bulk copy): after writing an operand, before the
+// barrier that hands it over.
+__device__ __forceinline__ void fence_async_smem() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
 // Hands registers between the warpgroups of a block (all warps of a warpgroup execute it): the
 // producer gives up what it does not need so that the consumers' accumulators fit.
 template <int N>
@@ -82,6 +88,8 @@ __device__ __forceinline__ void mma_64x64_ss(float (&d)[32], uint64_t a, uint64_
       : "l"(a), "l"(b), "r"(int(accumulate)));
 }
 
+// kTA, kTB: A or B MN-major (transposed) in shared memory, which bf16 operands allow.
+template <bool kTA = false, bool kTB = false>
 __device__ __forceinline__ void mma_64x128_ss(float (&d)[64], uint64_t a, uint64_t b,
                                               bool accumulate) {
   asm volatile(
@@ -91,10 +99,36 @@ __device__ __forceinline__ void mma_64x128_ss(float (&d)[64], uint64_t a, uint64
       "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
       "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
       "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-      "%64, %65, p, 1, 1, 0, 0;\n}\n"
+      "%64, %65, p, 1, 1, %67, %68;\n}\n"
       : LINSCOPE_WG_D8(0), LINSCOPE_WG_D8(8), LINSCOPE_WG_D8(16), LINSCOPE_WG_D8(24),
         LINSCOPE_WG_D8(32), LINSCOPE_WG_D8(40), LINSCOPE_WG_D8(48), LINSCOPE_WG_D8(56)
-      : "l"(a), "l"(b), "r"(int(accumulate)));
+      : "l"(a), "l"(b), "r"(int(accumulate)), "n"(int(kTA)), "n"(int(kTB)));
+}
+
+// m64n32k16: both operands from shared memory (kTA, kTB as above), or A from registers and B
+// K-major (kBMnMajor = false) or MN-major.
+template <bool kTA, bool kTB>
+__device__ __forceinline__ void mma_64x32_ss(float (&d)[16], uint64_t a, uint64_t b,
+                                             bool accumulate) {
+  asm volatile(
+      "{\n .reg .pred p;\n setp.ne.b32 p, %18, 0;\n"
+      " wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
+      "%16, %17, p, 1, 1, %19, %20;\n}\n"
+      : LINSCOPE_WG_D8(0), LINSCOPE_WG_D8(8)
+      : "l"(a), "l"(b), "r"(int(accumulate)), "n"(int(kTA)), "n"(int(kTB)));
+}
+template <bool kBMnMajor>
+__device__ __forceinline__ void mma_64x32_rs(float (&d)[16], const uint32_t (&a)[4], uint64_t b,
+                                             bool accumulate) {
+  asm volatile(
+      "{\n .reg .pred p;\n setp.ne.b32 p, %21, 0;\n"
+      " wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
+      "{%16, %17, %18, %19}, %20, p, 1, 1, %22;\n}\n"
+      : LINSCOPE_WG_D8(0), LINSCOPE_WG_D8(8)
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(int(accumulate)),
+        "n"(int(kBMnMajor)));
 }
 
 // d (+)= A B, m64nNk16 (N = 64 or 128), A from registers (the mma.sync A fragment of each warp's

@@ -179,9 +179,37 @@ TEST_F(GpuTest, GateLoopTcWarpgroupKernelWhereBuilt) {
           Form::Parallel);
 }
 
-// Small enough for compute-sanitizer (tools/device/gpu_validate.sh). The scan runs in one
-// 16-warp block (five chunks of 32 tokens, the last partial; 72 of its 128 value columns), the
-// surrogate attention in two column blocks.
+// The scan on Hopper's warpgroup kernel (gpu/gateloop_scan_wgmma.cu), which takes d_v > 64 on a
+// compute 9.0 device of an sm_90a build unless LINSCOPE_GL_SCAN is mma, 8 or 16
+// (tools/device/gpu_validate.sh runs this file with 8 and 16 as well). Chunks of 32 tokens in a
+// ring of two stages: one token; a chunk short by one (31) and one past a whole chunk (33); three
+// whole chunks (96: the first chunk that waits for its stage to be handed back) and four with a
+// partial last one (100); many (520, 700). Value widths: 72 (the second 64-column box partly
+// past d_v), 96, 128, 136 (a second block whose second box lies wholly past d_v) and 256 (two
+// whole blocks); both d_k.
+TEST_F(GpuTest, GateLoopTcScanWarpgroupKernelWhereBuilt) {
+  if (wgmma_expected("LINSCOPE_GL_SCAN"))
+    EXPECT_EQ(gpu::gateloop_scan_wgmma_supported(gpu::Dims{2, 300, 128, 128}),
+              std::getenv("LINSCOPE_GL_SCAN") == nullptr);
+  EXPECT_FALSE(gpu::gateloop_scan_wgmma_supported(gpu::Dims{2, 300, 128, 64})) << "d_v 64";
+  EXPECT_FALSE(gpu::gateloop_scan_wgmma_supported(gpu::Dims{2, 300, 32, 128})) << "d_k 32";
+  EXPECT_FALSE(gpu::gateloop_scan_wgmma_supported(gpu::Dims{2, 300, 64, 100})) << "d_v % 8";
+  if (!gpu::gateloop_scan_wgmma_supported(gpu::Dims{2, 300, 128, 128}))
+    GTEST_SKIP() << "the warpgroup scan does not run here (no sm_90a build, a device other than "
+                    "compute 9.0, or LINSCOPE_GL_SCAN set)";
+  for (const Shape& shape :
+       {Shape{1, 2, 1, 128, 128}, Shape{1, 1, 31, 64, 72}, Shape{2, 1, 33, 128, 128},
+        Shape{1, 2, 96, 64, 136}, Shape{1, 1, 100, 128, 256}, Shape{1, 2, 520, 128, 128},
+        Shape{2, 1, 700, 64, 96}})
+    check(gpu(),
+          generate_inputs(gateloop(), shape, GenerateOptions{uint64_t(5 * shape.L + shape.Dv)}),
+          Form::Scan);
+}
+
+// Small enough for compute-sanitizer (tools/device/gpu_validate.sh). The scan runs in one block
+// of 128 value columns (72 of them used; five chunks of 32 tokens, the last partial): on Hopper
+// the warpgroup kernel, elsewhere (and with LINSCOPE_GL_SCAN=16) the 16-warp one; the surrogate
+// attention in two column blocks.
 TEST_F(GpuTest, GateLoopTcSmall) {
   const Inputs in = generate_inputs(gateloop(), Shape{1, 1, 150, 64, 72}, GenerateOptions{3});
   check(gpu(), in, Form::Scan);

@@ -81,11 +81,14 @@ for shape in 128 256x32 256; do
     >"$OUT/test_gateloop_tc_$shape.log" 2>&1 || status=1
   echo "gpu_test_gateloop_tc, mma.sync attention blocks of shape $shape: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_$shape.log" | tr '\n' ' ') (${SECONDS}s)"
 done
-# GateLoop's scan in its 8-warp block (64 value columns) also where d_v > 64 takes the 16-warp
-# one by default (LINSCOPE_GL_SCAN=8, a knob for measuring), so that both shapes stay correct.
-LINSCOPE_GL_SCAN=8 timeout $(cap 60) ./$BUILD/tests/gpu_test_gateloop_tc --gtest_brief=1 \
-  >"$OUT/test_gateloop_tc_scan8.log" 2>&1 || status=1
-echo "gpu_test_gateloop_tc, the scan in 8-warp blocks: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_scan8.log" | tr '\n' ' ') (${SECONDS}s)"
+# GateLoop's scan on the mma.sync kernel, in its 8-warp block (64 value columns) and its 16-warp
+# one (128), also where d_v > 64 takes the warpgroup kernel by default (LINSCOPE_GL_SCAN=8|16,
+# knobs for measuring), so that every kernel and shape stays correct.
+for w in 8 16; do
+  LINSCOPE_GL_SCAN=$w timeout $(cap 60) ./$BUILD/tests/gpu_test_gateloop_tc --gtest_brief=1 \
+    >"$OUT/test_gateloop_tc_scan$w.log" 2>&1 || status=1
+  echo "gpu_test_gateloop_tc, the scan in $w-warp blocks: $(grep -E '^\[  (PASSED  |FAILED  )\]' "$OUT/test_gateloop_tc_scan$w.log" | tr '\n' ' ') (${SECONDS}s)"
+done
 # The tensor-core parallel form on the mma.sync kernel where the warpgroup one runs by default
 # (d_k 64 and 128; LINSCOPE_LA_PAR=mma), with the warp count each shape does not take by default
 # (four warps at d = 128 and in LION, eight for the causal form below d = 128;
@@ -127,7 +130,7 @@ for tool in memcheck racecheck; do
     ./$BUILD/tests/gpu_test_gateloop --gtest_filter='*HandWorked*:*ScanSmall*:*SurrogateAttention*' >"$OUT/sanitizer_gateloop_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop): rc=$? (${SECONDS}s)"
   timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
-    ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*FallsBack*:*MatchesDefinition*' >"$OUT/sanitizer_gateloop_tc_$tool.log" 2>&1
+    ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*FallsBack*:*MatchesDefinition*:*ScanWarpgroup*' >"$OUT/sanitizer_gateloop_tc_$tool.log" 2>&1
   echo "compute-sanitizer $tool (gateloop, tensor cores): rc=$? (${SECONDS}s)"
   LINSCOPE_GL_PAR=mma LINSCOPE_GL_SHAPE=256x32 timeout $(cap 30) compute-sanitizer --tool $tool --error-exitcode 9 \
     ./$BUILD/tests/gpu_test_gateloop_tc --gtest_filter='*GateLoopTcSmall*:*MatchesDefinition*' >"$OUT/sanitizer_gateloop_tc32_$tool.log" 2>&1

@@ -1,0 +1,440 @@
+// GateLoop's blocked scan (gpu/gateloop_scan_tc.cu derives it: chunk operands Q~, K~, the
+// carried complex state S, the reflection) on Hopper's warpgroup products, for d_v > 64. Same
+// operands, same bf16 roundings (Q~, K~, P and the state's copy [X0; Y0]); CPU twin:
+// core/gateloop/scan.cpp.
+//
+// Why another kernel. The mma.sync kernel's 16-warp block spends most of a chunk moving operands
+// through shared memory: every warp loads its own A and B fragments, so Q~ is read eight times,
+// the scores are formed by eight warps, and the state's bf16 copy is written and read back
+// (about 7400 shared-memory wavefronts per chunk of 32 tokens, docs/performance.md). Here:
+//  - the state is held transposed, S^T = [Re S; Im S]^T (d_v rows x 2 d_k columns κ), as the
+//    accumulators of two consumer warpgroups of 64 value columns each. Then the carried part of
+//    the outputs, O^T = [X0; Y0]^T Q~^T, takes [X0; Y0]^T as A straight from the registers
+//    (wgmma's RS form): no copy of the state goes through shared memory;
+//  - the state's update [X; Y]^T += V^T K~ and the chunk's O^T += V^T P^T read V, K~ and P
+//    once per warpgroup from shared memory (A transposed: V lands [keys][v] from the tensor
+//    copy);
+//  - a producer warpgroup forms the next chunk's Q~, K~, the scores P = tril(Q~ K~^T) and the
+//    chunk's e^{Λ_e}, cos Φ_e, sin Φ_e per channel while the consumers run this chunk, in a ring
+//    of two stages. Its inputs (log|a|, phase, q, k of a chunk: contiguous rows) arrive by bulk
+//    copies two chunks ahead.
+//
+// Layouts. The κ order of gpu/gateloop_tc.cuh (blocks of 16: cos parts of channels 8m .. 8m + 7,
+// then their sin parts). In S^T's accumulator (m64n128, per 8-column tile i: this lane's value
+// rows g, g + 8 and κ columns 8i + cq, + 1), tile 2m holds channels 8m + cq, + 1's real parts and
+// tile 2m + 1 their imaginary parts, in the same slots: the rescale and the reflection stay in the
+// lane. Two adjacent tiles are exactly the mma.sync A fragment of a k step of 16 κ columns. Q~ and
+// K~ are stored [token][κ] in 64-column blocks of 128-byte rows, 128-byte swizzled: K-major as B
+// of O^T (N = tokens), MN-major as B of the update (N = κ); P [query][key] K-major likewise; V
+// [key][v] as the tensor copy writes it, the A of both products transposed.
+//
+// Chunks of 32 tokens: two stages of operands (46 KB each at d_k = 128) and two of inputs (48 KB)
+// fit in 191 KB.
+//
+// Built only by nvcc's sm_90a pass (LINSCOPE_WGMMA); gateloop_scan_tc runs it where
+// gateloop_scan_wgmma_supported() says so.
+#include <cuda.h>
+#include <cuda_bf16.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "gpu/cuda_check.h"
+#include "gpu/gateloop_tc.cuh"
+#include "gpu/kernels.h"
+#include "gpu/sm90a.h"
+#include "gpu/tc_bulk.cuh"
+#include "gpu/tc_fragments.cuh"
+#include "gpu/tc_mma.cuh"
+#include "gpu/tc_wgmma.cuh"
+#include "gpu/tensor_map.h"
+
+namespace linscope::gpu {
+namespace {
+
+using bf16 = __nv_bfloat16;
+using namespace tc;
+using namespace tc::mma;
+using namespace gateloop_tc;
+
+constexpr float kTwoPi = 6.283185307179586f;
+constexpr int kVT = 128;  // value columns per block: two consumer warpgroups of 64
+
+template <int DK>
+struct GlScanWgLayout {
+  static constexpr int kC = 32;                                  // tokens per chunk
+  static constexpr int KD = 2 * DK, KS = KD / 16, KB = KD / 64;  // κ, its k steps, its blocks
+  static constexpr int kThreads = 384;                           // producer, two consumers
+  static constexpr int NP = DK / 2, G = 128 / NP, TPG = kC / G;  // prep: pairs x token groups
+  // Registers after the hand-over. A block starts with 168 a thread (64 K / 384, rounded down to
+  // 8), and the consumers can take only what the producer gives up: P + 2 C <= 3 x 168 (at 48 +
+  // 2 x 232 the consumers wait forever). ptxas spills the consumers at 224.
+  static constexpr int kProducerRegs = 40, kConsumerRegs = 232;
+  static constexpr unsigned kBlk = kC * 128;  // 64 columns of a chunk: 32 rows of 128 bytes
+  // A stage (consumers read it): Q~, K~, P, V (two 64-column boxes), e^{Λ_e} per channel pair,
+  // (cos Φ_e, sin Φ_e) per pair.
+  static constexpr size_t q_off = 0, k_off = KB * kBlk, p_off = 2 * KB * kBlk;
+  static constexpr size_t v_off = p_off + kBlk, fe_off = v_off + 2 * kBlk;
+  static constexpr size_t fcs_off = fe_off + NP * sizeof(float2);
+  static constexpr size_t stage_bytes = (fcs_off + NP * sizeof(float4) + 1023) / 1024 * 1024;
+  // Inputs of a chunk (the producer reads them): log|a|, phase (fp32), q, k (bf16), [kC][DK].
+  static constexpr size_t in_lm = 0, in_ph = in_lm + 4 * kC * DK, in_q = in_ph + 4 * kC * DK;
+  static constexpr size_t in_k = in_q + 2 * kC * DK, in_bytes = in_k + 2 * kC * DK;
+  static constexpr size_t in_off = 2 * stage_bytes;
+  static constexpr size_t tot_off = in_off + 2 * in_bytes;  // [2][G][DK]: the groups' sums
+  static constexpr size_t bar_off = tot_off + 2 * G * DK * sizeof(float);
+  // (+ 1 KB: the dynamic shared memory's start is rounded up to 1024 bytes in the kernel)
+  static constexpr size_t bytes = bar_off + 6 * sizeof(uint64_t) + 1024;
+  static_assert(NP * G == 128 && kC % G == 0, "prep split");
+  static_assert(kProducerRegs + 2 * kConsumerRegs <= 3 * 168, "registers");
+  static_assert(bytes <= 227 * 1024, "fits an SM's shared memory");
+};
+
+// Byte offset of (row, κ) in a chunk's Q~ or K~: 64-column blocks, chunk c of row r at c ^ (r % 8).
+template <int DK>
+__device__ __forceinline__ unsigned swizzled(int row, int kap) {
+  return unsigned(kap >> 6) * GlScanWgLayout<DK>::kBlk + unsigned(row) * 128 +
+         ((((kap & 63) >> 3) ^ (row & 7)) << 4) + (kap & 7) * 2;
+}
+
+// The producer warpgroup's own barrier (0 is __syncthreads).
+__device__ __forceinline__ void producer_sync() {
+  asm volatile("bar.sync 1, 128;\n" ::: "memory");
+}
+
+template <int DK>
+__global__ void __launch_bounds__(384, 1)
+    gl_scan_wgmma_kernel(const __grid_constant__ CUtensorMap v_map, const bf16* __restrict__ q,
+                         const bf16* __restrict__ k, const float* __restrict__ lm,
+                         const float* __restrict__ ph, float* __restrict__ y,
+                         int* __restrict__ flag, int L, int Dv) {
+#ifdef LINSCOPE_WGMMA
+  using Lay = GlScanWgLayout<DK>;
+  constexpr int kC = Lay::kC, KS = Lay::KS, NP = Lay::NP, G = Lay::G, TPG = Lay::TPG;
+  constexpr unsigned kBlk = Lay::kBlk;
+  extern __shared__ __align__(1024) unsigned char smem_raw[];
+  unsigned char* smem = smem_raw + ((1024 - (shared_address(smem_raw) & 1023)) & 1023);
+  auto stage = [&](int s) { return smem + s * Lay::stage_bytes; };
+  auto inputs = [&](int s) { return smem + Lay::in_off + s * Lay::in_bytes; };
+  float* sTot = reinterpret_cast<float*>(smem + Lay::tot_off);
+  uint64_t* in_ready = reinterpret_cast<uint64_t*>(smem + Lay::bar_off);  // inputs landed
+  uint64_t* full = in_ready + 2;   // a stage's operands written and its V landed
+  uint64_t* empty = in_ready + 4;  // a stage read by both consumers
+
+  const int head = blockIdx.y, c0 = blockIdx.x * kVT;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  // The warpgroup's index through a shuffle keeps the products' control flow visibly convergent
+  // (ptxas serializes wgmma on paths it cannot prove uniform).
+  const int wg_index = __shfl_sync(0xffffffffu, tid >> 7, 0);
+  const int chunks = (L + kC - 1) / kC;
+  if (tid == 0) {
+    for (int s = 0; s < 2; ++s) {
+      bulk::barrier_init(&in_ready[s], 1);
+      bulk::barrier_init(&full[s], 128);   // every producer thread, then V's bytes
+      bulk::barrier_init(&empty[s], 256);  // every consumer thread
+    }
+  }
+  __syncthreads();
+
+  if (wg_index == 0) {
+    // ---- The producer. ----
+    wg::regs_dec<Lay::kProducerRegs>();
+    const int64_t hk = static_cast<int64_t>(head) * L * DK;
+    auto load_inputs = [&](int n) {  // thread 0
+      const int s = n & 1, rows = min(kC, L - n * kC);
+      unsigned char* in = inputs(s);
+      const int64_t off = hk + static_cast<int64_t>(n) * kC * DK;
+      const unsigned f32 = 4u * rows * DK, b16 = 2u * rows * DK;
+      bulk::arrive_expect(&in_ready[s], 2 * (f32 + b16));
+      bulk::copy(in + Lay::in_lm, lm + off, f32, &in_ready[s]);
+      bulk::copy(in + Lay::in_ph, ph + off, f32, &in_ready[s]);
+      bulk::copy(in + Lay::in_q, q + off, b16, &in_ready[s]);
+      bulk::copy(in + Lay::in_k, k + off, b16, &in_ready[s]);
+    };
+    // P's tile above the diagonal (queries 0-15, keys 16-31) is zero in every chunk: written once
+    // per stage (keys 32-63 of a row are never read).
+    for (int e = tid; e < 64; e += 128) {
+      const int s = e >> 5, row = (e >> 1) & 15, c = 2 + (e & 1);
+      *reinterpret_cast<uint4*>(stage(s) + Lay::p_off + row * 128 + ((c ^ (row & 7)) << 4)) =
+          make_uint4(0, 0, 0, 0);
+    }
+    if (tid == 0) {
+      load_inputs(0);
+      if (chunks > 1) load_inputs(1);
+    }
+    // This thread's channels 2 pp, 2 pp + 1 over the tokens grp TPG .. grp TPG + TPG - 1.
+    const int pp = tid % NP, grp = tid / NP, pc = 2 * pp, t_first = grp * TPG;
+    const int kq = kappa(pc);  // cos part of (pc, pc + 1); sin part at kq + 8
+    bool out_of_range = false;
+    for (int n = 0; n < chunks; ++n) {
+      const int s = n & 1, rows = min(kC, L - n * kC);
+      unsigned char* in = inputs(s);
+      unsigned char* st = stage(s);
+      float* sLm = reinterpret_cast<float*>(in + Lay::in_lm);
+      float* sPh = reinterpret_cast<float*>(in + Lay::in_ph);
+      bf16* sQr = reinterpret_cast<bf16*>(in + Lay::in_q);
+      bf16* sKr = reinterpret_cast<bf16*>(in + Lay::in_k);
+      bulk::wait(&in_ready[s], (n >> 1) & 1);
+      if (rows < kC) {  // the last chunk's tail: a zero log-magnitude and phase keep Λ, Φ at
+                        // the last token's, and zero keys add nothing to the state
+        for (int e = rows * DK + tid; e < kC * DK; e += 128)
+          sLm[e] = 0.f, sPh[e] = 0.f, sQr[e] = sKr[e] = __float2bfloat16(0.f);
+        producer_sync();
+      }
+      // The token group's sums of log|a| and phase.
+      float2 sl = make_float2(0.f, 0.f), sp = sl;
+#pragma unroll
+      for (int t = 0; t < TPG; ++t) {
+        const float2 a = *reinterpret_cast<const float2*>(sLm + (t_first + t) * DK + pc);
+        const float2 f = *reinterpret_cast<const float2*>(sPh + (t_first + t) * DK + pc);
+        sl.x += a.x, sl.y += a.y, sp.x += f.x, sp.y += f.y;
+      }
+      *reinterpret_cast<float2*>(sTot + grp * DK + pc) = sl;
+      *reinterpret_cast<float2*>(sTot + (G + grp) * DK + pc) = sp;
+      producer_sync();
+      // Λ, Φ before the group, and the chunk's Λ_e, Φ_e (the same sums in the same order for
+      // every thread of the pair, so the consumers' e^{Λ_e} matches the operands').
+      float2 lam = make_float2(0.f, 0.f), phi = lam, lam_e = lam, phi_e = lam;
+#pragma unroll
+      for (int h = 0; h < G; ++h) {
+        const float2 a = *reinterpret_cast<const float2*>(sTot + h * DK + pc);
+        const float2 f = *reinterpret_cast<const float2*>(sTot + (G + h) * DK + pc);
+        if (h < grp) lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
+        lam_e.x += a.x, lam_e.y += a.y, phi_e.x += f.x, phi_e.y += f.y;
+      }
+      if (n >= 2) bulk::wait(&empty[s], ((n >> 1) - 1) & 1);  // chunk n - 2 has left the stage
+      if (tid == 0) {  // V's two 64-column boxes (columns past d_v and rows past L: zeros)
+        bulk::expect(&full[s], 2 * kBlk);
+        bulk::copy_box(st + Lay::v_off, &v_map, c0, n * kC, head, &full[s]);
+        bulk::copy_box(st + Lay::v_off + kBlk, &v_map, c0 + 64, n * kC, head, &full[s]);
+      }
+      if (grp == 0) {
+        float s0, c0v, s1, c1v;
+        __sincosf(phi_e.x - kTwoPi * rintf(phi_e.x * (1.f / kTwoPi)), &s0, &c0v);
+        __sincosf(phi_e.y - kTwoPi * rintf(phi_e.y * (1.f / kTwoPi)), &s1, &c1v);
+        reinterpret_cast<float2*>(st + Lay::fe_off)[pp] =
+            make_float2(exp2_ftz(lam_e.x * kLog2e), exp2_ftz(lam_e.y * kLog2e));
+        reinterpret_cast<float4*>(st + Lay::fcs_off)[pp] = make_float4(c0v, s0, c1v, s1);
+      }
+      // Q~_t = q_t e^{Λ_t − Λ_e} (cos Φ_t, sin Φ_t), K~_t = k_t e^{Λ_e − Λ_t} (cos, sin).
+      float worst = fmaxf(fabsf(lam_e.x), fabsf(lam_e.y));
+#pragma unroll 4
+      for (int t = 0; t < TPG; ++t) {
+        const int row = t_first + t;
+        const float2 a = *reinterpret_cast<const float2*>(sLm + row * DK + pc);
+        const float2 f = *reinterpret_cast<const float2*>(sPh + row * DK + pc);
+        lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
+        const float x0 = lam.x - lam_e.x, x1 = lam.y - lam_e.y;
+        worst = fmaxf(worst, fmaxf(fabsf(x0), fabsf(x1)));
+        const float eq0 = exp2_ftz(x0 * kLog2e), eq1 = exp2_ftz(x1 * kLog2e);
+        const float ek0 = exp2_ftz(-x0 * kLog2e), ek1 = exp2_ftz(-x1 * kLog2e);
+        // sin.approx / cos.approx are accurate to ~1e-6 on [−π, π]: reduce Φ first.
+        float s0, c0v, s1, c1v;
+        __sincosf(phi.x - kTwoPi * rintf(phi.x * (1.f / kTwoPi)), &s0, &c0v);
+        __sincosf(phi.y - kTwoPi * rintf(phi.y * (1.f / kTwoPi)), &s1, &c1v);
+        const float2 qf = unpack_bf16(*reinterpret_cast<const uint32_t*>(sQr + row * DK + pc));
+        const float2 kf = unpack_bf16(*reinterpret_cast<const uint32_t*>(sKr + row * DK + pc));
+        const float qa0 = qf.x * eq0, qa1 = qf.y * eq1, ka0 = kf.x * ek0, ka1 = kf.y * ek1;
+        const unsigned cos_at = swizzled<DK>(row, kq), sin_at = swizzled<DK>(row, kq + 8);
+        *reinterpret_cast<uint32_t*>(st + Lay::q_off + cos_at) = pack_bf16(qa0 * c0v, qa1 * c1v);
+        *reinterpret_cast<uint32_t*>(st + Lay::q_off + sin_at) = pack_bf16(qa0 * s0, qa1 * s1);
+        *reinterpret_cast<uint32_t*>(st + Lay::k_off + cos_at) = pack_bf16(ka0 * c0v, ka1 * c1v);
+        *reinterpret_cast<uint32_t*>(st + Lay::k_off + sin_at) = pack_bf16(ka0 * s0, ka1 * s1);
+      }
+      out_of_range |= !(worst <= kMaxExponent);  // NaN included
+      producer_sync();  // Q~, K~ written; this chunk's inputs read by every producer thread
+      if (tid == 0 && n + 2 < chunks) {
+        wg::fence_async_smem();
+        load_inputs(n + 2);
+      }
+      // P = Q~ K~^T with the causal mask, bf16, by mma.sync: warp 0 the 16 x 16 tile (queries
+      // 0-15, keys 0-15), warp 1 (16-31, 0-15), warp 2 (16-31, 16-31).
+      if (warp < 3) {
+        const int rt = warp == 0 ? 0 : 1, kt = warp == 2 ? 1 : 0;
+        const int m8 = lane & 7, mlo = (lane >> 3) & 1, mhi = lane >> 4;
+        const int ar = 16 * rt + m8 + 8 * mlo, br = 16 * kt + 8 * mhi + m8;  // ldmatrix rows
+        const unsigned qa = shared_address(st + Lay::q_off) + ar * 128;
+        const unsigned kb = shared_address(st + Lay::k_off) + br * 128;
+        float acc[2][4];
+#pragma unroll
+        for (int kk = 0; kk < KS; ++kk) {
+          const unsigned blk = unsigned(kk >> 2) * kBlk;
+          const int ca = 2 * (kk & 3) + mhi, cb = 2 * (kk & 3) + mlo;
+          uint32_t af[4], bfr[4];
+          ldmatrix_x4(af, qa + blk + ((ca ^ (ar & 7)) << 4));
+          ldmatrix_x4(bfr, kb + blk + ((cb ^ (br & 7)) << 4));
+          m16n8k16(acc[0], af, bfr[0], bfr[1], kk == 0);
+          m16n8k16(acc[1], af, bfr[2], bfr[3], kk == 0);
+        }
+        const int g = lane >> 2, cq = 2 * (lane & 3);
+        const int i_lo = 16 * rt + g, i_hi = i_lo + 8;
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+          const int j = 16 * kt + 8 * nt + cq;
+          float a0 = acc[nt][0], a1 = acc[nt][1], a2 = acc[nt][2], a3 = acc[nt][3];
+          if (rt == kt) {
+            a0 = j <= i_lo ? a0 : 0.f, a1 = j + 1 <= i_lo ? a1 : 0.f;
+            a2 = j <= i_hi ? a2 : 0.f, a3 = j + 1 <= i_hi ? a3 : 0.f;
+          }
+          const int c = j >> 3;
+          *reinterpret_cast<uint32_t*>(st + Lay::p_off + i_lo * 128 + ((c ^ (i_lo & 7)) << 4) +
+                                       cq * 2) = pack_bf16(a0, a1);
+          *reinterpret_cast<uint32_t*>(st + Lay::p_off + i_hi * 128 + ((c ^ (i_hi & 7)) << 4) +
+                                       cq * 2) = pack_bf16(a2, a3);
+        }
+      }
+      wg::fence_async_smem();  // Q~, K~, P are read by the consumers' products
+      bulk::arrive(&full[s]);
+    }
+    if (out_of_range) *flag = 1;
+    return;
+  }
+
+  // ---- A consumer warpgroup: value columns c0 + 64 cw .. + 63, this lane's rows of S^T the
+  // columns vr and vr + 8. ----
+  wg::regs_inc<Lay::kConsumerRegs>();
+  constexpr int NH = Lay::KD / 128;  // m64n128 halves of S^T
+  const int cw = wg_index - 1, lp = lane & 3, cq = 2 * lp;
+  const int vr = c0 + 64 * cw + 16 * (warp & 3) + (lane >> 2);
+  float* yh = y + static_cast<int64_t>(head) * L * Dv;
+  // Descriptors of stage 0 (a stage further adds stage_bytes / 16). Q~ and P K-major as B; K~
+  // MN-major as B (N = κ: 64-column blocks kBlk apart); V MN-major as A (M = this warpgroup's 64
+  // value columns). 8-row atoms 1024 bytes apart; a k step is 32 bytes along a 128-byte row (Q~,
+  // P) or two atoms (16 keys) of V and K~.
+  const unsigned base = shared_address(smem);
+  const uint64_t q_desc = wg::descriptor_sw128(base + Lay::q_off, 16, 1024);
+  const uint64_t k_desc = wg::descriptor_sw128(base + Lay::k_off, kBlk, 1024);
+  const uint64_t p_desc = wg::descriptor_sw128(base + Lay::p_off, 16, 1024);
+  const uint64_t v_desc = wg::descriptor_sw128(base + Lay::v_off + cw * kBlk, kBlk, 1024);
+  constexpr uint64_t kStageU = Lay::stage_bytes / 16, kKeyStep = 2048 / 16, kBlkU = kBlk / 16;
+
+  float state[NH][64];  // S^T: [Re S; Im S]^T between chunks, [X; Y]^T inside one
+#pragma unroll
+  for (int hh = 0; hh < NH; ++hh)
+#pragma unroll
+    for (int e = 0; e < 64; ++e) state[hh][e] = 0.f;
+  float o[16];       // O^T: this warp's 16 value rows x the chunk's 32 tokens
+  uint32_t a[8][4];  // A of O^T = [X0; Y0]^T Q~^T for one half of κ
+
+  for (int n = 0; n < chunks; ++n) {
+    const int s = n & 1;
+    const uint64_t su = s * kStageU;
+    const unsigned char* st = stage(s);
+    bulk::wait(&full[s], (n >> 1) & 1);
+    // [X0; Y0] = [e^{Λ_e} Re S; −e^{Λ_e} Im S]: channels 8m + cq, + 1 of κ block m = 8 hh + mm
+    // are pair 4m + lp.
+    const float2* Fe = reinterpret_cast<const float2*>(st + Lay::fe_off);
+#pragma unroll
+    for (int hh = 0; hh < NH; ++hh)
+#pragma unroll
+      for (int mm = 0; mm < 8; ++mm) {
+        const float2 e = Fe[4 * (8 * hh + mm) + lp];
+#pragma unroll
+        for (int x = 0; x < 4; ++x) {
+          const float f = x & 1 ? e.y : e.x;
+          state[hh][8 * mm + x] *= f;
+          state[hh][8 * mm + 4 + x] *= -f;
+        }
+      }
+      // O^T = [X0; Y0]^T Q~^T, a half of κ at a time (A for all of it would not fit beside S).
+#pragma unroll
+    for (int hh = 0; hh < NH; ++hh) {
+      if (hh > 0) wg::wait<0>();  // the first half's A registers are free again
+#pragma unroll
+      for (int x = 0; x < 8; ++x) {
+        a[x][0] = pack_bf16(state[hh][8 * x], state[hh][8 * x + 1]);
+        a[x][1] = pack_bf16(state[hh][8 * x + 2], state[hh][8 * x + 3]);
+        a[x][2] = pack_bf16(state[hh][8 * x + 4], state[hh][8 * x + 5]);
+        a[x][3] = pack_bf16(state[hh][8 * x + 6], state[hh][8 * x + 7]);
+      }
+      wg::fence();
+#pragma unroll
+      for (int x = 0; x < 8; ++x) {
+        const int kk = 8 * hh + x;
+        wg::mma_64x32_rs<false>(o, a[x], q_desc + su + (kk >> 2) * kBlkU + (kk & 3) * 2, kk > 0);
+      }
+      wg::commit();
+    }
+    // O^T += V^T P^T (the chunk's own keys), then [X; Y]^T = [X0; Y0]^T + V^T K~.
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk)
+      wg::mma_64x32_ss<true, false>(o, v_desc + su + kk * kKeyStep, p_desc + su + kk * 2, true);
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk)
+#pragma unroll
+      for (int hh = 0; hh < NH; ++hh)
+        wg::mma_64x128_ss<true, true>(state[hh], v_desc + su + kk * kKeyStep,
+                                      k_desc + su + hh * 2 * kBlkU + kk * kKeyStep, true);
+    wg::commit();
+    wg::wait<0>();
+    // y: this lane's value columns vr, vr + 8 at tokens 8i + cq, + 1 (32-byte runs of columns).
+    const int j0 = n * kC;
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int t = j0 + 8 * i + cq + (e & 1), col = vr + 8 * (e >> 1);
+        if (t < L && col < Dv) yh[static_cast<int64_t>(t) * Dv + col] = o[4 * i + e];
+      }
+    // The reflection by Φ_e: Re S = cos X + sin Y, Im S = sin X − cos Y.
+    const float4* Fcs = reinterpret_cast<const float4*>(st + Lay::fcs_off);
+#pragma unroll
+    for (int hh = 0; hh < NH; ++hh)
+#pragma unroll
+      for (int mm = 0; mm < 8; ++mm) {
+        const float4 c = Fcs[4 * (8 * hh + mm) + lp];
+#pragma unroll
+        for (int x = 0; x < 4; ++x) {
+          const float co = x & 1 ? c.z : c.x, si = x & 1 ? c.w : c.y;
+          const float X = state[hh][8 * mm + x], Y = state[hh][8 * mm + 4 + x];
+          state[hh][8 * mm + x] = fmaf(co, X, si * Y);
+          state[hh][8 * mm + 4 + x] = fmaf(si, X, -co * Y);
+        }
+      }
+    bulk::arrive(&empty[s]);
+  }
+#endif  // LINSCOPE_WGMMA
+}
+
+template <int DK>
+void launch(const void* q, const void* k, const void* v, const float* lm, const float* ph, float* y,
+            int* flag, const Dims& d, cudaStream_t s) {
+  using Lay = GlScanWgLayout<DK>;
+  const CUtensorMap v_map =
+      bf16_tensor_map_sw128(v, static_cast<uint64_t>(d.Dv), static_cast<uint64_t>(d.L),
+                            static_cast<uint64_t>(d.BH), Lay::kC);
+  auto kernel = gl_scan_wgmma_kernel<DK>;
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(Lay::bytes)),
+        "cudaFuncSetAttribute(gl_scan_wgmma)");
+  const dim3 grid(static_cast<unsigned>((d.Dv + kVT - 1) / kVT), static_cast<unsigned>(d.BH));
+  kernel<<<grid, Lay::kThreads, Lay::bytes, s>>>(v_map, static_cast<const bf16*>(q),
+                                                 static_cast<const bf16*>(k), lm, ph, y, flag,
+                                                 static_cast<int>(d.L), static_cast<int>(d.Dv));
+  check_launch("gl_scan_wgmma");
+}
+
+}  // namespace
+
+bool gateloop_scan_wgmma_supported(const Dims& d) {
+  const char* e = std::getenv("LINSCOPE_GL_SCAN");
+  const std::string forced = e ? e : "";
+  if (forced == "8" || forced == "16") return false;  // an mma.sync block shape, forced
+  return sm90a_runs_here("LINSCOPE_GL_SCAN") && (d.Dk == 64 || d.Dk == 128) && d.Dv % 8 == 0 &&
+         d.Dv > 64 && d.L * std::max(d.Dk, d.Dv) < (int64_t{1} << 31) && d.BH < 65536;
+}
+
+void gateloop_scan_wgmma(const void* q, const void* k, const void* v, const float* lm,
+                         const float* ph, float* y, int* flag, const Dims& d, cudaStream_t s) {
+  if (!gateloop_scan_wgmma_supported(d))
+    throw BackendError(
+        "GateLoop scan on wgmma: needs an sm_90a build on a compute 9.0 device, d_k 64 or 128 and "
+        "d_v a multiple of 8 above 64 (got d_k = " +
+        std::to_string(d.Dk) + ", d_v = " + std::to_string(d.Dv) + ")");
+  if (d.Dk == 64)
+    launch<64>(q, k, v, lm, ph, y, flag, d, s);
+  else
+    launch<128>(q, k, v, lm, ph, y, flag, d, s);
+}
+
+}  // namespace linscope::gpu
