@@ -14,22 +14,27 @@
 //  - the state's update [X; Y]^T += V^T K~ and the chunk's O^T += V^T P^T read V, K~ and P
 //    once per warpgroup from shared memory (A transposed: V lands [keys][v] from the tensor
 //    copy);
-//  - a producer warpgroup forms the next chunk's Q~, K~, the scores P = tril(Q~ K~^T) and the
-//    chunk's e^{Λ_e}, cos Φ_e, sin Φ_e per channel while the consumers run this chunk, in a ring
-//    of two stages. Its inputs (log|a|, phase, q, k of a chunk: contiguous rows) arrive by bulk
-//    copies two chunks ahead.
+//  - a producer warpgroup forms the next chunk's Q~, K~ and the scores P = tril(Q~ K~^T) (on its
+//    own products) while the consumers run this chunk, in a ring of two stages. Its inputs
+//    (log|a|, phase, q, k of a chunk: contiguous rows) arrive by bulk copies two chunks ahead.
+//  - The rescale that turns the state into [X0; Y0] = [e^{Λ_e} Re S; −e^{Λ_e} Im S] rides on
+//    the previous chunk's reflection: the producer writes per channel R = e^{Λ_e(n)} (cos
+//    Φ_e(n−1), sin Φ_e(n−1)) into chunk n's stage, and the consumers, at the end of chunk n − 1,
+//    turn [X; Y] into chunk n's [X0; Y0] in one pass: X0 = R_c X + R_s Y, Y0 = R_c Y − R_s X.
+//    (A separate rescale pass held its factors in registers beside the state, and ptxas spilled.)
 //
 // Layouts. The κ order of gpu/gateloop_tc.cuh (blocks of 16: cos parts of channels 8m .. 8m + 7,
 // then their sin parts). In S^T's accumulator (m64n128, per 8-column tile i: this lane's value
 // rows g, g + 8 and κ columns 8i + cq, + 1), tile 2m holds channels 8m + cq, + 1's real parts and
-// tile 2m + 1 their imaginary parts, in the same slots: the rescale and the reflection stay in the
-// lane. Two adjacent tiles are exactly the mma.sync A fragment of a k step of 16 κ columns. Q~ and
-// K~ are stored [token][κ] in 64-column blocks of 128-byte rows, 128-byte swizzled: K-major as B
-// of O^T (N = tokens), MN-major as B of the update (N = κ); P [query][key] K-major likewise; V
-// [key][v] as the tensor copy writes it, the A of both products transposed.
+// tile 2m + 1 their imaginary parts, in the same slots: the reflection stays in the lane. Two
+// adjacent tiles are exactly the mma.sync A fragment of a k step of 16 κ columns. Q~ and K~ are
+// stored [token][κ] in 64-column blocks of 128-byte rows, 128-byte swizzled: K-major as B of O^T (N
+// = tokens), MN-major as B of the update (N = κ); P [query][key] K-major likewise; V [key][v] as
+// the tensor copy writes it, the A of both products transposed.
 //
 // Chunks of 32 tokens: two stages of operands (46 KB each at d_k = 128) and two of inputs (48 KB)
-// fit in 191 KB.
+// fit in 191 KB. P on the producer's wgmma (m64: half its rows are dropped) against three warps'
+// mma.sync: 2.18-2.22 against 2.42-2.48 ms at d = 128, L = 16384 (H200, docs/performance.md).
 //
 // Built only by nvcc's sm_90a pass (LINSCOPE_WGMMA); gateloop_scan_tc runs it where
 // gateloop_scan_wgmma_supported() says so.
@@ -70,14 +75,13 @@ struct GlScanWgLayout {
   // Registers after the hand-over. A block starts with 168 a thread (64 K / 384, rounded down to
   // 8), and the consumers can take only what the producer gives up: P + 2 C <= 3 x 168 (at 48 +
   // 2 x 232 the consumers wait forever). ptxas spills the consumers at 224.
-  static constexpr int kProducerRegs = 40, kConsumerRegs = 232;
+  static constexpr int kProducerRegs = 72, kConsumerRegs = 216;
   static constexpr unsigned kBlk = kC * 128;  // 64 columns of a chunk: 32 rows of 128 bytes
   // A stage (consumers read it): Q~, K~, P, V (two 64-column boxes), e^{Λ_e} per channel pair,
   // (cos Φ_e, sin Φ_e) per pair.
   static constexpr size_t q_off = 0, k_off = KB * kBlk, p_off = 2 * KB * kBlk;
-  static constexpr size_t v_off = p_off + kBlk, fe_off = v_off + 2 * kBlk;
-  static constexpr size_t fcs_off = fe_off + NP * sizeof(float2);
-  static constexpr size_t stage_bytes = (fcs_off + NP * sizeof(float4) + 1023) / 1024 * 1024;
+  static constexpr size_t v_off = p_off + kBlk, r_off = v_off + 2 * kBlk;
+  static constexpr size_t stage_bytes = (r_off + NP * sizeof(float4) + 1023) / 1024 * 1024;
   // Inputs of a chunk (the producer reads them): log|a|, phase (fp32), q, k (bf16), [kC][DK].
   static constexpr size_t in_lm = 0, in_ph = in_lm + 4 * kC * DK, in_q = in_ph + 4 * kC * DK;
   static constexpr size_t in_k = in_q + 2 * kC * DK, in_bytes = in_k + 2 * kC * DK;
@@ -152,13 +156,6 @@ __global__ void __launch_bounds__(384, 1)
       bulk::copy(in + Lay::in_q, q + off, b16, &in_ready[s]);
       bulk::copy(in + Lay::in_k, k + off, b16, &in_ready[s]);
     };
-    // P's tile above the diagonal (queries 0-15, keys 16-31) is zero in every chunk: written once
-    // per stage (keys 32-63 of a row are never read).
-    for (int e = tid; e < 64; e += 128) {
-      const int s = e >> 5, row = (e >> 1) & 15, c = 2 + (e & 1);
-      *reinterpret_cast<uint4*>(stage(s) + Lay::p_off + row * 128 + ((c ^ (row & 7)) << 4)) =
-          make_uint4(0, 0, 0, 0);
-    }
     if (tid == 0) {
       load_inputs(0);
       if (chunks > 1) load_inputs(1);
@@ -167,6 +164,7 @@ __global__ void __launch_bounds__(384, 1)
     const int pp = tid % NP, grp = tid / NP, pc = 2 * pp, t_first = grp * TPG;
     const int kq = kappa(pc);  // cos part of (pc, pc + 1); sin part at kq + 8
     bool out_of_range = false;
+    float4 prev = make_float4(1.f, 0.f, 1.f, 0.f);  // cos, sin of the previous chunk's Φ_e
     for (int n = 0; n < chunks; ++n) {
       const int s = n & 1, rows = min(kC, L - n * kC);
       unsigned char* in = inputs(s);
@@ -209,13 +207,12 @@ __global__ void __launch_bounds__(384, 1)
         bulk::copy_box(st + Lay::v_off, &v_map, c0, n * kC, head, &full[s]);
         bulk::copy_box(st + Lay::v_off + kBlk, &v_map, c0 + 64, n * kC, head, &full[s]);
       }
-      if (grp == 0) {
-        float s0, c0v, s1, c1v;
-        __sincosf(phi_e.x - kTwoPi * rintf(phi_e.x * (1.f / kTwoPi)), &s0, &c0v);
-        __sincosf(phi_e.y - kTwoPi * rintf(phi_e.y * (1.f / kTwoPi)), &s1, &c1v);
-        reinterpret_cast<float2*>(st + Lay::fe_off)[pp] =
-            make_float2(exp2_ftz(lam_e.x * kLog2e), exp2_ftz(lam_e.y * kLog2e));
-        reinterpret_cast<float4*>(st + Lay::fcs_off)[pp] = make_float4(c0v, s0, c1v, s1);
+      if (grp == 0) {  // the pair's R (header), then this chunk's cos, sin Φ_e for the next
+        const float e0 = exp2_ftz(lam_e.x * kLog2e), e1 = exp2_ftz(lam_e.y * kLog2e);
+        reinterpret_cast<float4*>(st + Lay::r_off)[pp] =
+            make_float4(e0 * prev.x, e0 * prev.y, e1 * prev.z, e1 * prev.w);
+        __sincosf(phi_e.x - kTwoPi * rintf(phi_e.x * (1.f / kTwoPi)), &prev.y, &prev.x);
+        __sincosf(phi_e.y - kTwoPi * rintf(phi_e.y * (1.f / kTwoPi)), &prev.w, &prev.z);
       }
       // Q~_t = q_t e^{Λ_t − Λ_e} (cos Φ_t, sin Φ_t), K~_t = k_t e^{Λ_e − Λ_t} (cos, sin).
       float worst = fmaxf(fabsf(lam_e.x), fabsf(lam_e.y));
@@ -243,44 +240,37 @@ __global__ void __launch_bounds__(384, 1)
         *reinterpret_cast<uint32_t*>(st + Lay::k_off + sin_at) = pack_bf16(ka0 * s0, ka1 * s1);
       }
       out_of_range |= !(worst <= kMaxExponent);  // NaN included
+      wg::fence_async_smem();                    // Q~, K~ feed the producer's own products
       producer_sync();  // Q~, K~ written; this chunk's inputs read by every producer thread
       if (tid == 0 && n + 2 < chunks) {
         wg::fence_async_smem();
         load_inputs(n + 2);
       }
-      // P = Q~ K~^T with the causal mask, bf16, by mma.sync: warp 0 the 16 x 16 tile (queries
-      // 0-15, keys 0-15), warp 1 (16-31, 0-15), warp 2 (16-31, 16-31).
-      if (warp < 3) {
-        const int rt = warp == 0 ? 0 : 1, kt = warp == 2 ? 1 : 0;
-        const int m8 = lane & 7, mlo = (lane >> 3) & 1, mhi = lane >> 4;
-        const int ar = 16 * rt + m8 + 8 * mlo, br = 16 * kt + 8 * mhi + m8;  // ldmatrix rows
-        const unsigned qa = shared_address(st + Lay::q_off) + ar * 128;
-        const unsigned kb = shared_address(st + Lay::k_off) + br * 128;
-        float acc[2][4];
+      // P = Q~ K~^T on the warpgroup's products (m64: rows 32-63 read the next block's rows and
+      // are dropped), then the causal mask; warps 0 and 1 hold queries 0-31.
+      const uint64_t qd = wg::descriptor_sw128(shared_address(st + Lay::q_off), 16, 1024);
+      const uint64_t kd = wg::descriptor_sw128(shared_address(st + Lay::k_off), 16, 1024);
+      float acc[16];
+      wg::fence();
 #pragma unroll
-        for (int kk = 0; kk < KS; ++kk) {
-          const unsigned blk = unsigned(kk >> 2) * kBlk;
-          const int ca = 2 * (kk & 3) + mhi, cb = 2 * (kk & 3) + mlo;
-          uint32_t af[4], bfr[4];
-          ldmatrix_x4(af, qa + blk + ((ca ^ (ar & 7)) << 4));
-          ldmatrix_x4(bfr, kb + blk + ((cb ^ (br & 7)) << 4));
-          m16n8k16(acc[0], af, bfr[0], bfr[1], kk == 0);
-          m16n8k16(acc[1], af, bfr[2], bfr[3], kk == 0);
-        }
-        const int g = lane >> 2, cq = 2 * (lane & 3);
-        const int i_lo = 16 * rt + g, i_hi = i_lo + 8;
+      for (int kk = 0; kk < KS; ++kk) {
+        const uint64_t step = (kk >> 2) * (kBlk / 16) + (kk & 3) * 2;
+        wg::mma_64x32_ss<false, false>(acc, qd + step, kd + step, kk > 0);
+      }
+      wg::commit();
+      wg::wait<0>();
+      if (warp < 2) {
+        const int cq = 2 * (lane & 3), i_lo = 16 * warp + (lane >> 2), i_hi = i_lo + 8;
 #pragma unroll
-        for (int nt = 0; nt < 2; ++nt) {
-          const int j = 16 * kt + 8 * nt + cq;
-          float a0 = acc[nt][0], a1 = acc[nt][1], a2 = acc[nt][2], a3 = acc[nt][3];
-          if (rt == kt) {
-            a0 = j <= i_lo ? a0 : 0.f, a1 = j + 1 <= i_lo ? a1 : 0.f;
-            a2 = j <= i_hi ? a2 : 0.f, a3 = j + 1 <= i_hi ? a3 : 0.f;
-          }
-          const int c = j >> 3;
-          *reinterpret_cast<uint32_t*>(st + Lay::p_off + i_lo * 128 + ((c ^ (i_lo & 7)) << 4) +
+        for (int nt = 0; nt < 4; ++nt) {
+          const int j = 8 * nt + cq;
+          const float a0 = j <= i_lo ? acc[4 * nt] : 0.f;
+          const float a1 = j + 1 <= i_lo ? acc[4 * nt + 1] : 0.f;
+          const float a2 = j <= i_hi ? acc[4 * nt + 2] : 0.f;
+          const float a3 = j + 1 <= i_hi ? acc[4 * nt + 3] : 0.f;
+          *reinterpret_cast<uint32_t*>(st + Lay::p_off + i_lo * 128 + ((nt ^ (i_lo & 7)) << 4) +
                                        cq * 2) = pack_bf16(a0, a1);
-          *reinterpret_cast<uint32_t*>(st + Lay::p_off + i_hi * 128 + ((c ^ (i_hi & 7)) << 4) +
+          *reinterpret_cast<uint32_t*>(st + Lay::p_off + i_hi * 128 + ((nt ^ (i_hi & 7)) << 4) +
                                        cq * 2) = pack_bf16(a2, a3);
         }
       }
@@ -314,45 +304,36 @@ __global__ void __launch_bounds__(384, 1)
   for (int hh = 0; hh < NH; ++hh)
 #pragma unroll
     for (int e = 0; e < 64; ++e) state[hh][e] = 0.f;
-  float o[16];       // O^T: this warp's 16 value rows x the chunk's 32 tokens
-  uint32_t a[8][4];  // A of O^T = [X0; Y0]^T Q~^T for one half of κ
+  float o[16];            // O^T: this warp's 16 value rows x the chunk's 32 tokens
+  constexpr int kAK = 8;  // k steps of A built at a time (a half of κ at d_k = 128)
+  uint32_t a[kAK][4];     // A of O^T = [X0; Y0]^T Q~^T
 
   for (int n = 0; n < chunks; ++n) {
     const int s = n & 1;
     const uint64_t su = s * kStageU;
     const unsigned char* st = stage(s);
     bulk::wait(&full[s], (n >> 1) & 1);
-    // [X0; Y0] = [e^{Λ_e} Re S; −e^{Λ_e} Im S]: channels 8m + cq, + 1 of κ block m = 8 hh + mm
-    // are pair 4m + lp.
-    const float2* Fe = reinterpret_cast<const float2*>(st + Lay::fe_off);
+    // O^T = [X0; Y0]^T Q~^T, kAK k steps of A at a time (A for all of κ would not fit beside S).
 #pragma unroll
-    for (int hh = 0; hh < NH; ++hh)
+    for (int b = 0; b < KS / kAK; ++b) {
+      if (b > 0) wg::wait<0>();  // the previous batch's A registers are free again
 #pragma unroll
-      for (int mm = 0; mm < 8; ++mm) {
-        const float2 e = Fe[4 * (8 * hh + mm) + lp];
-#pragma unroll
-        for (int x = 0; x < 4; ++x) {
-          const float f = x & 1 ? e.y : e.x;
-          state[hh][8 * mm + x] *= f;
-          state[hh][8 * mm + 4 + x] *= -f;
-        }
-      }
-      // O^T = [X0; Y0]^T Q~^T, a half of κ at a time (A for all of it would not fit beside S).
-#pragma unroll
-    for (int hh = 0; hh < NH; ++hh) {
-      if (hh > 0) wg::wait<0>();  // the first half's A registers are free again
-#pragma unroll
-      for (int x = 0; x < 8; ++x) {
-        a[x][0] = pack_bf16(state[hh][8 * x], state[hh][8 * x + 1]);
-        a[x][1] = pack_bf16(state[hh][8 * x + 2], state[hh][8 * x + 3]);
-        a[x][2] = pack_bf16(state[hh][8 * x + 4], state[hh][8 * x + 5]);
-        a[x][3] = pack_bf16(state[hh][8 * x + 6], state[hh][8 * x + 7]);
+      for (int x = 0; x < kAK; ++x) {
+        const int kk = kAK * b + x, hh = kk >> 3, c = 8 * (kk & 7);
+        a[x][0] = pack_bf16(state[hh][c], state[hh][c + 1]);
+        a[x][1] = pack_bf16(state[hh][c + 2], state[hh][c + 3]);
+        a[x][2] = pack_bf16(state[hh][c + 4], state[hh][c + 5]);
+        a[x][3] = pack_bf16(state[hh][c + 6], state[hh][c + 7]);
       }
       wg::fence();
 #pragma unroll
-      for (int x = 0; x < 8; ++x) {
-        const int kk = 8 * hh + x;
-        wg::mma_64x32_rs<false>(o, a[x], q_desc + su + (kk >> 2) * kBlkU + (kk & 3) * 2, kk > 0);
+      for (int x = 0; x < kAK; ++x) {
+        const int kk = kAK * b + x;
+        const uint64_t qk = q_desc + su + (kk >> 2) * kBlkU + (kk & 3) * 2;
+        if (kk == 0)
+          wg::mma_64x32_rs_first<false>(o, a[x], qk);
+        else
+          wg::mma_64x32_rs<false>(o, a[x], qk, true);
       }
       wg::commit();
     }
@@ -368,6 +349,7 @@ __global__ void __launch_bounds__(384, 1)
                                       k_desc + su + hh * 2 * kBlkU + kk * kKeyStep, true);
     wg::commit();
     wg::wait<0>();
+    bulk::arrive(&empty[s]);  // the stage's operands are read: the producer may refill it
     // y: this lane's value columns vr, vr + 8 at tokens 8i + cq, + 1 (32-byte runs of columns).
     const int j0 = n * kC;
 #pragma unroll
@@ -377,22 +359,26 @@ __global__ void __launch_bounds__(384, 1)
         const int t = j0 + 8 * i + cq + (e & 1), col = vr + 8 * (e >> 1);
         if (t < L && col < Dv) yh[static_cast<int64_t>(t) * Dv + col] = o[4 * i + e];
       }
-    // The reflection by Φ_e: Re S = cos X + sin Y, Im S = sin X − cos Y.
-    const float4* Fcs = reinterpret_cast<const float4*>(st + Lay::fcs_off);
+    if (n + 1 < chunks) {
+      // The reflection by this chunk's Φ_e and the next chunk's e^{Λ_e} at once: with (ec, es)
+      // = e^{Λ_e'} (cos Φ_e, sin Φ_e) from the next stage, X0' = ec X + es Y and Y0' = ec Y − es X.
+      const int s1 = s ^ 1;
+      bulk::wait(&full[s1], ((n + 1) >> 1) & 1);
+      const float4* R = reinterpret_cast<const float4*>(stage(s1) + Lay::r_off);
 #pragma unroll
-    for (int hh = 0; hh < NH; ++hh)
+      for (int hh = 0; hh < NH; ++hh)
 #pragma unroll
-      for (int mm = 0; mm < 8; ++mm) {
-        const float4 c = Fcs[4 * (8 * hh + mm) + lp];
+        for (int mm = 0; mm < 8; ++mm) {
+          const float4 c = R[4 * (8 * hh + mm) + lp];
 #pragma unroll
-        for (int x = 0; x < 4; ++x) {
-          const float co = x & 1 ? c.z : c.x, si = x & 1 ? c.w : c.y;
-          const float X = state[hh][8 * mm + x], Y = state[hh][8 * mm + 4 + x];
-          state[hh][8 * mm + x] = fmaf(co, X, si * Y);
-          state[hh][8 * mm + 4 + x] = fmaf(si, X, -co * Y);
+          for (int x = 0; x < 4; ++x) {
+            const float ec = x & 1 ? c.z : c.x, es = x & 1 ? c.w : c.y;
+            const float X = state[hh][8 * mm + x], Y = state[hh][8 * mm + 4 + x];
+            state[hh][8 * mm + x] = fmaf(ec, X, es * Y);
+            state[hh][8 * mm + 4 + x] = fmaf(ec, Y, -es * X);
+          }
         }
-      }
-    bulk::arrive(&empty[s]);
+    }
   }
 #endif  // LINSCOPE_WGMMA
 }

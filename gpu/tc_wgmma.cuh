@@ -162,6 +162,21 @@ __device__ __forceinline__ void mma_64x128_rs(float (&d)[64], const uint32_t (&a
         LINSCOPE_WG_D8(32), LINSCOPE_WG_D8(40), LINSCOPE_WG_D8(48), LINSCOPE_WG_D8(56)
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(int(accumulate)));
 }
+// d = A B, m64n32k16 as above, d not read: as outputs only, d's earlier values are dead from
+// the compiler's view, which a loop-carried "+f" accumulator would keep alive.
+template <bool kBMnMajor>
+__device__ __forceinline__ void mma_64x32_rs_first(float (&d)[16], const uint32_t (&a)[4],
+                                                   uint64_t b) {
+  asm volatile(
+      "{\n .reg .pred p;\n setp.ne.b32 p, 0, 0;\n"
+      " wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
+      "{%16, %17, %18, %19}, %20, p, 1, 1, %21;\n}\n"
+      : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3]), "=f"(d[4]), "=f"(d[5]), "=f"(d[6]),
+        "=f"(d[7]), "=f"(d[8]), "=f"(d[9]), "=f"(d[10]), "=f"(d[11]), "=f"(d[12]), "=f"(d[13]),
+        "=f"(d[14]), "=f"(d[15])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "n"(int(kBMnMajor)));
+}
 #undef LINSCOPE_WG_D8
 
 // O (+)= P V for the m64 x VT accumulator o (VT = 64 or 128) over KS steps of 16 keys: P from
