@@ -33,7 +33,9 @@
 // (GlLayout): W = 8 warps, 64 columns, chunks of 64 tokens (d_v <= 64); W = 16 warps, 128
 // columns, chunks of 32 (d_v > 64), so that a head's operands are formed once rather than once
 // per 64 columns: 3.00-3.10 against 3.28-3.33 ms at d = 128, L = 16384 (H200, side by side,
-// docs/performance.md). Per chunk, after the chunk's lm, ph, q, k and V have landed (copied
+// docs/performance.md). On Hopper, d_v > 64 goes to the warpgroup kernel instead
+// (gpu/gateloop_scan_wgmma.cu, 1.6-1.7x faster there); these shapes serve d_v <= 64 and every
+// other device. Per chunk, after the chunk's lm, ph, q, k and V have landed (copied
 // asynchronously during the previous chunk):
 //  1. every thread sums log|a| and the phase of its channel pair over its token group;
 //  2. each warp forms e^{Λ_e}, Φ_e of its state channels from those sums and turns its state
@@ -379,7 +381,7 @@ void launch(const bf16* q, const bf16* k, const bf16* v, const float* lm, const 
   check_launch("gateloop_scan_tc");
 }
 
-// LINSCOPE_GL_SCAN=8|16 forces a block shape (measuring).
+// LINSCOPE_GL_SCAN=8|16 forces a block shape, also over the warpgroup kernel (measuring).
 int scan_warps(const Dims& d) {
   static const int forced = [] {
     const char* e = std::getenv("LINSCOPE_GL_SCAN");
