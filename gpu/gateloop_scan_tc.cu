@@ -55,6 +55,7 @@
 #include <string>
 
 #include "gpu/cuda_check.h"
+#include "gpu/gateloop_scan_prep.cuh"
 #include "gpu/gateloop_tc.cuh"
 #include "gpu/kernels.h"
 #include "gpu/tc_bulk.cuh"
@@ -70,7 +71,6 @@ using namespace tc::mma;
 using namespace gateloop_tc;
 
 constexpr int kPad = 8;  // 16 bytes per shared row: ldmatrix's 8 rows hit 8 bank groups
-constexpr float kTwoPi = 6.283185307179586f;
 
 // Two block shapes. W = 8: 8 warps, chunks of 64 tokens, 64 value columns (two blocks per head
 // at d_v = 128). W = 16: one block per head: 16 warps, all 128 value columns, chunks of 32
@@ -204,13 +204,8 @@ __global__ void __launch_bounds__(32 * W, 1)
     cp_async_wait_all();
     __syncthreads();  // chunk n's rows have landed (and the tail's zeros); V's too
     // First pass: the token group's sums.
-    float2 sl = make_float2(0.f, 0.f), sp = sl;
-#pragma unroll
-    for (int t = 0; t < TPG; ++t) {
-      const float2 a = *reinterpret_cast<const float2*>(sLm + (t_first + t) * DK + pc);
-      const float2 f = *reinterpret_cast<const float2*>(sPh + (t_first + t) * DK + pc);
-      sl.x += a.x, sl.y += a.y, sp.x += f.x, sp.y += f.y;
-    }
+    float2 sl, sp;
+    group_sums<TPG, DK>(sLm, sPh, t_first, pc, sl, sp);
     *reinterpret_cast<float2*>(sTot + ph_g * DK + pc) = sl;
     *reinterpret_cast<float2*>(sTot + (G + ph_g) * DK + pc) = sp;
     __syncthreads();
@@ -223,7 +218,7 @@ __global__ void __launch_bounds__(32 * W, 1)
       float lam_e = 0.f, phi_e = 0.f;
 #pragma unroll
       for (int h = 0; h < G; ++h) lam_e += sTot[h * DK + ch], phi_e += sTot[(G + h) * DK + ch];
-      __sincosf(phi_e - kTwoPi * rintf(phi_e * (1.f / kTwoPi)), &si[mt], &co[mt]);
+      sincos_reduced(phi_e, &si[mt], &co[mt]);
       const float e = exp2_ftz(lam_e * kLog2e);
 #pragma unroll
       for (int nt = 0; nt < 8; ++nt) {
@@ -237,37 +232,16 @@ __global__ void __launch_bounds__(32 * W, 1)
     }
     // Second pass: Λ, Φ from the sums of the groups before, and the operands.
     {
-      float2 lam = make_float2(0.f, 0.f), phi = lam, lam_e = lam;
-#pragma unroll
-      for (int h = 0; h < G; ++h) {
-        const float2 a = *reinterpret_cast<const float2*>(sTot + h * DK + pc);
-        const float2 f = *reinterpret_cast<const float2*>(sTot + (G + h) * DK + pc);
-        if (h < ph_g) lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
-        lam_e.x += a.x, lam_e.y += a.y;
-      }
-      float worst = fmaxf(fabsf(lam_e.x), fabsf(lam_e.y));
-#pragma unroll
-      for (int t = 0; t < TPG; ++t) {
-        const int row = t_first + t;
-        const float2 a = *reinterpret_cast<const float2*>(sLm + row * DK + pc);
-        const float2 f = *reinterpret_cast<const float2*>(sPh + row * DK + pc);
-        lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
-        const float x0 = lam.x - lam_e.x, x1 = lam.y - lam_e.y;
-        worst = fmaxf(worst, fmaxf(fabsf(x0), fabsf(x1)));
-        const float eq0 = exp2_ftz(x0 * kLog2e), eq1 = exp2_ftz(x1 * kLog2e);
-        const float ek0 = exp2_ftz(-x0 * kLog2e), ek1 = exp2_ftz(-x1 * kLog2e);
-        // sin.approx / cos.approx are accurate to ~1e-6 on [−π, π]: reduce Φ first.
-        float s0, c0v, s1, c1v;
-        __sincosf(phi.x - kTwoPi * rintf(phi.x * (1.f / kTwoPi)), &s0, &c0v);
-        __sincosf(phi.y - kTwoPi * rintf(phi.y * (1.f / kTwoPi)), &s1, &c1v);
-        const float2 qf = unpack_bf16(*reinterpret_cast<const uint32_t*>(sQr + row * DK + pc));
-        const float2 kf = unpack_bf16(*reinterpret_cast<const uint32_t*>(sKr + row * DK + pc));
-        const float qa0 = qf.x * eq0, qa1 = qf.y * eq1, ka0 = kf.x * ek0, ka1 = kf.y * ek1;
-        *reinterpret_cast<uint32_t*>(sQ + row * LDO + kq) = pack_bf16(qa0 * c0v, qa1 * c1v);
-        *reinterpret_cast<uint32_t*>(sQ + row * LDO + kq + 8) = pack_bf16(qa0 * s0, qa1 * s1);
-        *reinterpret_cast<uint32_t*>(sK + row * LDO + kq) = pack_bf16(ka0 * c0v, ka1 * c1v);
-        *reinterpret_cast<uint32_t*>(sK + row * LDO + kq + 8) = pack_bf16(ka0 * s0, ka1 * s1);
-      }
+      float2 lam, phi, lam_e, phi_e;
+      group_prefix<G, DK>(sTot, ph_g, pc, lam, phi, lam_e, phi_e);
+      const float worst = group_operands<TPG, DK, TPG>(
+          sLm, sPh, sQr, sKr, t_first, pc, lam, phi, lam_e,
+          [&](int row, uint32_t q_cos, uint32_t q_sin, uint32_t k_cos, uint32_t k_sin) {
+            *reinterpret_cast<uint32_t*>(sQ + row * LDO + kq) = q_cos;
+            *reinterpret_cast<uint32_t*>(sQ + row * LDO + kq + 8) = q_sin;
+            *reinterpret_cast<uint32_t*>(sK + row * LDO + kq) = k_cos;
+            *reinterpret_cast<uint32_t*>(sK + row * LDO + kq + 8) = k_sin;
+          });
       out_of_range |= !(worst <= kMaxExponent);  // NaN included
     }
     __syncthreads();  // Q~, K~ and S's copy are visible; lm, ph, q, k may be refilled

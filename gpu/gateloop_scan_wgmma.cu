@@ -46,6 +46,7 @@
 #include <string>
 
 #include "gpu/cuda_check.h"
+#include "gpu/gateloop_scan_prep.cuh"
 #include "gpu/gateloop_tc.cuh"
 #include "gpu/kernels.h"
 #include "gpu/sm90a.h"
@@ -63,7 +64,6 @@ using namespace tc;
 using namespace tc::mma;
 using namespace gateloop_tc;
 
-constexpr float kTwoPi = 6.283185307179586f;
 constexpr int kVT = 128;  // value columns per block: two consumer warpgroups of 64
 
 template <int DK>
@@ -181,26 +181,14 @@ __global__ void __launch_bounds__(384, 1)
         producer_sync();
       }
       // The token group's sums of log|a| and phase.
-      float2 sl = make_float2(0.f, 0.f), sp = sl;
-#pragma unroll
-      for (int t = 0; t < TPG; ++t) {
-        const float2 a = *reinterpret_cast<const float2*>(sLm + (t_first + t) * DK + pc);
-        const float2 f = *reinterpret_cast<const float2*>(sPh + (t_first + t) * DK + pc);
-        sl.x += a.x, sl.y += a.y, sp.x += f.x, sp.y += f.y;
-      }
+      float2 sl, sp;
+      group_sums<TPG, DK>(sLm, sPh, t_first, pc, sl, sp);
       *reinterpret_cast<float2*>(sTot + grp * DK + pc) = sl;
       *reinterpret_cast<float2*>(sTot + (G + grp) * DK + pc) = sp;
       producer_sync();
-      // Λ, Φ before the group, and the chunk's Λ_e, Φ_e (the same sums in the same order for
-      // every thread of the pair, so the consumers' e^{Λ_e} matches the operands').
-      float2 lam = make_float2(0.f, 0.f), phi = lam, lam_e = lam, phi_e = lam;
-#pragma unroll
-      for (int h = 0; h < G; ++h) {
-        const float2 a = *reinterpret_cast<const float2*>(sTot + h * DK + pc);
-        const float2 f = *reinterpret_cast<const float2*>(sTot + (G + h) * DK + pc);
-        if (h < grp) lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
-        lam_e.x += a.x, lam_e.y += a.y, phi_e.x += f.x, phi_e.y += f.y;
-      }
+      // Λ, Φ before the group, and the chunk's Λ_e, Φ_e.
+      float2 lam, phi, lam_e, phi_e;
+      group_prefix<G, DK>(sTot, grp, pc, lam, phi, lam_e, phi_e);
       if (n >= 2) bulk::wait(&empty[s], ((n >> 1) - 1) & 1);  // chunk n - 2 has left the stage
       if (tid == 0) {  // V's two 64-column boxes (columns past d_v and rows past L: zeros)
         bulk::expect(&full[s], 2 * kBlk);
@@ -211,34 +199,19 @@ __global__ void __launch_bounds__(384, 1)
         const float e0 = exp2_ftz(lam_e.x * kLog2e), e1 = exp2_ftz(lam_e.y * kLog2e);
         reinterpret_cast<float4*>(st + Lay::r_off)[pp] =
             make_float4(e0 * prev.x, e0 * prev.y, e1 * prev.z, e1 * prev.w);
-        __sincosf(phi_e.x - kTwoPi * rintf(phi_e.x * (1.f / kTwoPi)), &prev.y, &prev.x);
-        __sincosf(phi_e.y - kTwoPi * rintf(phi_e.y * (1.f / kTwoPi)), &prev.w, &prev.z);
+        sincos_reduced(phi_e.x, &prev.y, &prev.x);
+        sincos_reduced(phi_e.y, &prev.w, &prev.z);
       }
-      // Q~_t = q_t e^{Λ_t − Λ_e} (cos Φ_t, sin Φ_t), K~_t = k_t e^{Λ_e − Λ_t} (cos, sin).
-      float worst = fmaxf(fabsf(lam_e.x), fabsf(lam_e.y));
-#pragma unroll 4
-      for (int t = 0; t < TPG; ++t) {
-        const int row = t_first + t;
-        const float2 a = *reinterpret_cast<const float2*>(sLm + row * DK + pc);
-        const float2 f = *reinterpret_cast<const float2*>(sPh + row * DK + pc);
-        lam.x += a.x, lam.y += a.y, phi.x += f.x, phi.y += f.y;
-        const float x0 = lam.x - lam_e.x, x1 = lam.y - lam_e.y;
-        worst = fmaxf(worst, fmaxf(fabsf(x0), fabsf(x1)));
-        const float eq0 = exp2_ftz(x0 * kLog2e), eq1 = exp2_ftz(x1 * kLog2e);
-        const float ek0 = exp2_ftz(-x0 * kLog2e), ek1 = exp2_ftz(-x1 * kLog2e);
-        // sin.approx / cos.approx are accurate to ~1e-6 on [−π, π]: reduce Φ first.
-        float s0, c0v, s1, c1v;
-        __sincosf(phi.x - kTwoPi * rintf(phi.x * (1.f / kTwoPi)), &s0, &c0v);
-        __sincosf(phi.y - kTwoPi * rintf(phi.y * (1.f / kTwoPi)), &s1, &c1v);
-        const float2 qf = unpack_bf16(*reinterpret_cast<const uint32_t*>(sQr + row * DK + pc));
-        const float2 kf = unpack_bf16(*reinterpret_cast<const uint32_t*>(sKr + row * DK + pc));
-        const float qa0 = qf.x * eq0, qa1 = qf.y * eq1, ka0 = kf.x * ek0, ka1 = kf.y * ek1;
-        const unsigned cos_at = swizzled<DK>(row, kq), sin_at = swizzled<DK>(row, kq + 8);
-        *reinterpret_cast<uint32_t*>(st + Lay::q_off + cos_at) = pack_bf16(qa0 * c0v, qa1 * c1v);
-        *reinterpret_cast<uint32_t*>(st + Lay::q_off + sin_at) = pack_bf16(qa0 * s0, qa1 * s1);
-        *reinterpret_cast<uint32_t*>(st + Lay::k_off + cos_at) = pack_bf16(ka0 * c0v, ka1 * c1v);
-        *reinterpret_cast<uint32_t*>(st + Lay::k_off + sin_at) = pack_bf16(ka0 * s0, ka1 * s1);
-      }
+      // The group's Q~ and K~ rows, swizzled.
+      const float worst = group_operands<TPG, DK, 4>(
+          sLm, sPh, sQr, sKr, t_first, pc, lam, phi, lam_e,
+          [&](int row, uint32_t q_cos, uint32_t q_sin, uint32_t k_cos, uint32_t k_sin) {
+            const unsigned cos_at = swizzled<DK>(row, kq), sin_at = swizzled<DK>(row, kq + 8);
+            *reinterpret_cast<uint32_t*>(st + Lay::q_off + cos_at) = q_cos;
+            *reinterpret_cast<uint32_t*>(st + Lay::q_off + sin_at) = q_sin;
+            *reinterpret_cast<uint32_t*>(st + Lay::k_off + cos_at) = k_cos;
+            *reinterpret_cast<uint32_t*>(st + Lay::k_off + sin_at) = k_sin;
+          });
       out_of_range |= !(worst <= kMaxExponent);  // NaN included
       wg::fence_async_smem();                    // Q~, K~ feed the producer's own products
       producer_sync();  // Q~, K~ written; this chunk's inputs read by every producer thread
