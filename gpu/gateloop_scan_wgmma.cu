@@ -74,11 +74,12 @@ struct GlScanWgLayout {
   static constexpr int NP = DK / 2, G = 128 / NP, TPG = kC / G;  // prep: pairs x token groups
   // Registers after the hand-over. A block starts with 168 a thread (64 K / 384, rounded down to
   // 8), and the consumers can take only what the producer gives up: P + 2 C <= 3 x 168 (at 48 +
-  // 2 x 232 the consumers wait forever). ptxas spills the consumers at 224.
+  // 2 x 232 the consumers wait forever). At 72 / 216 neither side spills; the consumers hold
+  // S^T in 128 of theirs.
   static constexpr int kProducerRegs = 72, kConsumerRegs = 216;
   static constexpr unsigned kBlk = kC * 128;  // 64 columns of a chunk: 32 rows of 128 bytes
-  // A stage (consumers read it): Q~, K~, P, V (two 64-column boxes), e^{Λ_e} per channel pair,
-  // (cos Φ_e, sin Φ_e) per pair.
+  // A stage (consumers read it): Q~, K~, P, V (two 64-column boxes), R per channel pair (the
+  // header: e^{Λ_e} of this chunk times cos, sin Φ_e of the one before, for both channels).
   static constexpr size_t q_off = 0, k_off = KB * kBlk, p_off = 2 * KB * kBlk;
   static constexpr size_t v_off = p_off + kBlk, r_off = v_off + 2 * kBlk;
   static constexpr size_t stage_bytes = (r_off + NP * sizeof(float4) + 1023) / 1024 * 1024;
