@@ -20,6 +20,9 @@
 // pair's per-channel factor, its product with Q^_i (a bf16x2 multiply), and P_ij: 5u · mag_i to
 // first order, (1 + u)^2 for the rest; the same fp32 allowance (its accumulators run over up to
 // L keys).
+#include <cstdlib>  // setenv
+#include <string>
+
 #include "gpu/forward.h"
 #include "gpu/kernels.h"
 #include "gpu_test_util.h"
@@ -204,6 +207,17 @@ TEST_F(GpuTest, GateLoopTcScanWarpgroupKernelWhereBuilt) {
     check(gpu(),
           generate_inputs(gateloop(), shape, GenerateOptions{uint64_t(5 * shape.L + shape.Dv)}),
           Form::Scan);
+  // That the warpgroup kernel is what ran: the 16-warp mma.sync kernel (LINSCOPE_GL_SCAN=16) has
+  // the same roundings of the operands but rescales and reflects the state in another order,
+  // so its answer differs in some elements.
+  const Inputs in = generate_inputs(gateloop(), Shape{1, 2, 520, 128, 128}, GenerateOptions{4});
+  const Tensor y = gpu().run(gateloop(), in, bf16_scan()).y;
+  const char* prior = std::getenv("LINSCOPE_GL_SCAN");
+  const std::string saved = prior ? prior : "";
+  setenv("LINSCOPE_GL_SCAN", "16", 1);
+  const Tensor y16 = gpu().run(gateloop(), in, bf16_scan()).y;
+  prior ? setenv("LINSCOPE_GL_SCAN", saved.c_str(), 1) : unsetenv("LINSCOPE_GL_SCAN");
+  EXPECT_GT(differing(y, y16), 0) << "the warpgroup scan ran";
 }
 
 // Small enough for compute-sanitizer (tools/device/gpu_validate.sh). The scan runs in one block
